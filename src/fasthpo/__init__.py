@@ -1,0 +1,41 @@
+"""fasthpo: hyperparameter optimization with a compiled sampler core.
+
+Examples
+--------
+>>> import fasthpo
+>>> def objective(trial):
+...     x = trial.suggest_float("x", -10, 10)
+...     return (x - 2) ** 2
+>>> study = fasthpo.create_study(sampler=fasthpo.samplers.RandomSampler(seed=0))
+>>> study.optimize(objective, n_trials=50)
+>>> abs(study.best_params["x"] - 2) < 1
+True
+"""
+
+from fasthpo import distributions, pruners, samplers, storages
+from fasthpo.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from fasthpo.exceptions import DuplicatedStudyError, TrialPruned
+from fasthpo.study import Study, StudyDirection, create_study, load_study
+from fasthpo.trial import FrozenTrial, Trial
+from fasthpo.trial_state import TrialState
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CategoricalDistribution",
+    "DuplicatedStudyError",
+    "FloatDistribution",
+    "FrozenTrial",
+    "IntDistribution",
+    "Study",
+    "StudyDirection",
+    "Trial",
+    "TrialPruned",
+    "TrialState",
+    "create_study",
+    "distributions",
+    "load_study",
+    "pruners",
+    "samplers",
+    "storages",
+]

@@ -1,0 +1,36 @@
+"""The pruner interface."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from fasthpo.study import Study
+    from fasthpo.trial import FrozenTrial
+
+__all__ = ["BasePruner", "NopPruner"]
+
+
+class BasePruner:
+    """Base class of pruners: :meth:`prune` answers ``trial.should_prune()``."""
+
+    def prune(self, study: Study, trial: FrozenTrial) -> bool:
+        """Whether ``trial`` (RUNNING, with its intermediate values) should stop now."""
+        raise NotImplementedError
+
+
+class NopPruner(BasePruner):
+    """Never prunes.
+
+    Examples
+    --------
+    >>> import fasthpo
+    >>> study = fasthpo.create_study(pruner=fasthpo.pruners.NopPruner())
+    >>> trial = study.ask()
+    >>> trial.report(1.0, step=0)
+    >>> trial.should_prune()
+    False
+    """
+
+    def prune(self, study: Study, trial: FrozenTrial) -> bool:
+        return False

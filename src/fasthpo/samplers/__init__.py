@@ -1,0 +1,8 @@
+"""Samplers: propose the next trial's parameters from the history."""
+
+from fasthpo.samplers.base import BaseSampler
+from fasthpo.samplers.grid import GridSampler
+from fasthpo.samplers.qmc import QMCSampler
+from fasthpo.samplers.random import RandomSampler
+
+__all__ = ["BaseSampler", "GridSampler", "QMCSampler", "RandomSampler"]

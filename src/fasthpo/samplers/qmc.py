@@ -1,0 +1,88 @@
+"""Quasi-Monte Carlo search: low-discrepancy sequences from scipy.stats.qmc."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.stats import qmc
+
+from fasthpo.distributions import BaseDistribution
+from fasthpo.samplers.base import BaseSampler, check_seed
+from fasthpo.samplers.random import RandomSampler
+
+__all__ = ["QMCSampler"]
+
+
+class QMCSampler(BaseSampler):
+    """Cover the search space evenly with a Sobol or Halton sequence.
+
+    The joint search space is fixed by the first complete trial (which, like any
+    parameter outside that space, is drawn by ``independent_sampler``); each later
+    trial takes the next point of the sequence.
+
+    Parameters
+    ----------
+    qmc_type : {"sobol", "halton"}
+        The low-discrepancy sequence.
+    scramble : bool
+        Randomize the sequence (Owen scrambling), seeded by ``seed``.
+    seed : int, optional
+        Seed of the scrambling and of the independent sampler.
+    independent_sampler : BaseSampler, optional
+        For parameters outside the joint space; ``RandomSampler(seed)`` by default.
+
+    Examples
+    --------
+    >>> import fasthpo
+    >>> study = fasthpo.create_study(sampler=fasthpo.samplers.QMCSampler(seed=0))
+    >>> study.optimize(lambda t: t.suggest_float("x", 0, 1) + t.suggest_float("y", 0, 1), n_trials=9)
+    >>> sorted(round(t.params["x"], 3) for t in study.trials[1:5])
+    [0.0, 0.25, 0.5, 0.75]
+    """
+
+    def __init__(
+        self,
+        qmc_type: str = "sobol",
+        scramble: bool = False,
+        seed: int | None = None,
+        independent_sampler: BaseSampler | None = None,
+    ) -> None:
+        if qmc_type not in ("sobol", "halton"):
+            raise ValueError(f"qmc_type must be 'sobol' or 'halton', got {qmc_type!r}.")
+        self.qmc_type = qmc_type
+        self.scramble = bool(scramble)
+        seed = check_seed(seed)
+        self._seed = int(np.random.SeedSequence(seed).generate_state(1)[0]) if seed is None else seed
+        self._independent = independent_sampler if independent_sampler is not None else RandomSampler(seed)
+        self._space: dict[str, BaseDistribution] | None = None
+        self._engine = None
+        self._next_index = 0
+
+    def infer_relative_search_space(self, study, trial) -> dict[str, BaseDistribution]:
+        if self._space is None:
+            space = study._store.intersection_search_space()
+            if not space:
+                return {}
+            self._space = {n: space[n] for n in sorted(space) if not space[n].single()}
+        return self._space
+
+    def sample_relative(self, study, trial, search_space) -> dict[str, float]:
+        if not search_space:
+            return {}
+        names = list(search_space)
+        if self._engine is None:
+            engine = qmc.Sobol if self.qmc_type == "sobol" else qmc.Halton
+            self._engine = engine(d=len(names), scramble=self.scramble, seed=self._seed)
+        u = self._engine.random(1)[0]
+        self._next_index += 1
+        trial.set_system_attr("qmc_index", self._next_index - 1)
+        out = {}
+        for name, ui in zip(names, u):
+            low, high = search_space[name].sampling_bounds()
+            out[name] = low + (high - low) * ui
+        return out
+
+    def sample_independent(self, study, trial, name: str, distribution: BaseDistribution) -> float:
+        return self._independent.sample_independent(study, trial, name, distribution)
+
+    def reseed_rng(self) -> None:
+        self._independent.reseed_rng()

@@ -1,0 +1,608 @@
+"""Studies: create, ask, tell, optimize, and read the results."""
+
+from __future__ import annotations
+
+import copy
+import gc
+import math
+import numbers
+import os
+import threading
+import time
+import uuid
+import warnings
+from collections.abc import Callable, Container, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from enum import IntEnum
+from typing import Any
+
+import numpy as np
+
+from fasthpo._progress import ProgressBar
+from fasthpo.distributions import BaseDistribution
+from fasthpo.exceptions import TrialPruned
+from fasthpo.pruners import BasePruner, NopPruner
+from fasthpo.samplers.base import BaseSampler
+from fasthpo.storages import BaseStorage, get_storage
+from fasthpo.trial import FrozenTrial, Trial
+from fasthpo.trial_state import TrialState
+
+__all__ = ["Study", "StudyDirection", "create_study", "load_study"]
+
+ObjectiveValue = float | Sequence[float]
+
+
+class StudyDirection(IntEnum):
+    """Whether an objective is minimized or maximized."""
+
+    MINIMIZE = 1
+    MAXIMIZE = 2
+
+
+def _parse_directions(direction: Any, directions: Any) -> list[StudyDirection]:
+    if direction is not None and directions is not None:
+        raise ValueError("Give either direction or directions, not both.")
+    if directions is None:
+        directions = ["minimize" if direction is None else direction]
+    elif isinstance(directions, (str, bytes)) or not isinstance(directions, Sequence) or not directions:
+        raise ValueError(f"directions must be a non-empty list, got {directions!r}.")
+    parsed = []
+    for d in directions:
+        if isinstance(d, StudyDirection):
+            parsed.append(d)
+        elif isinstance(d, str) and d.lower() in ("minimize", "maximize"):
+            parsed.append(StudyDirection[d.upper()])
+        else:
+            raise ValueError(f"direction must be 'minimize' or 'maximize', got {d!r}.")
+    return parsed
+
+
+def _check_values(values: Any, n_objectives: int) -> tuple[list[float] | None, str | None, type]:
+    """Convert an objective's return value; on failure return the reason and its error type."""
+    if type(values) is float and n_objectives == 1 and math.isfinite(values):  # the common case, fast
+        return [values], None, ValueError
+    if isinstance(values, (numbers.Real, np.ndarray)) and np.ndim(values) == 0:
+        values = [values]
+    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, np.ndarray)):
+        return None, f"the objective value must be a number or a sequence of numbers, got {values!r}", TypeError
+    if len(values) != n_objectives:
+        return None, f"the study has {n_objectives} objective(s) but {len(values)} value(s) were given: {values!r}", ValueError
+    converted = []
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (numbers.Real, np.number)):
+            return None, f"the objective value {v!r} is not a number", TypeError
+        v = float(v)
+        if not math.isfinite(v):
+            return None, f"the objective value {v!r} is not finite", ValueError
+        converted.append(v)
+    return converted, None, ValueError
+
+
+class Study:
+    """A set of trials optimizing one or several objectives.
+
+    Make one with :func:`create_study` or :func:`load_study`. Drive it with
+    :meth:`optimize`, or by hand with :meth:`ask` and :meth:`tell`.
+
+    Examples
+    --------
+    >>> import fasthpo
+    >>> study = fasthpo.create_study(sampler=fasthpo.samplers.RandomSampler(seed=0))
+    >>> for _ in range(10):
+    ...     trial = study.ask()
+    ...     x = trial.suggest_float("x", -5, 5)
+    ...     _ = study.tell(trial, (x - 2) ** 2)
+    >>> len(study.trials), study.best_params["x"] == study.best_trial.params["x"]
+    (10, True)
+    """
+
+    def __init__(
+        self,
+        study_name: str,
+        storage: BaseStorage,
+        sampler: BaseSampler | None = None,
+        pruner: BasePruner | None = None,
+    ) -> None:
+        self.study_name = study_name
+        self._storage = storage
+        self._directions, self._store = storage.load_study(study_name)
+        self.sampler = sampler if sampler is not None else _default_sampler()
+        self.pruner = pruner if pruner is not None else NopPruner()
+        if not isinstance(self.sampler, BaseSampler):
+            raise TypeError(f"sampler must be a fasthpo sampler, got {self.sampler!r}.")
+        if not isinstance(self.pruner, BasePruner):
+            raise TypeError(f"pruner must be a fasthpo pruner, got {self.pruner!r}.")
+        self._lock = threading.RLock()
+        self._best_number: int | None = None
+        self._best_seen = 0
+        self._stop_requested = False
+
+    # ------------------------------------------------------------ directions
+    @property
+    def directions(self) -> list[StudyDirection]:
+        return list(self._directions)
+
+    @property
+    def direction(self) -> StudyDirection:
+        if len(self._directions) > 1:
+            raise RuntimeError("This study has several objectives; use `directions`.")
+        return self._directions[0]
+
+    # ---------------------------------------------------------------- ask/tell
+    def ask(self, fixed_distributions: dict[str, BaseDistribution] | None = None) -> Trial:
+        """Start a trial; an enqueued trial goes first.
+
+        Parameters
+        ----------
+        fixed_distributions : dict of str to distribution, optional
+            Parameters to suggest right away, so that ``trial.params`` has them.
+        """
+        if fixed_distributions is not None:
+            if not isinstance(fixed_distributions, dict):
+                raise TypeError(f"fixed_distributions must be a dict, got {fixed_distributions!r}.")
+            for name, distribution in fixed_distributions.items():
+                if not isinstance(distribution, BaseDistribution):
+                    raise TypeError(f"fixed_distributions[{name!r}] must be a distribution, got {distribution!r}.")
+                self._store.check_param(name, distribution)
+        with self._lock:
+            self._store.sync()
+            number = self._store.pop_waiting()
+            if number is None:
+                number = self._store.create_trial()
+            trial = Trial(self, number)
+            self.sampler.before_trial(self, trial)
+        for name, distribution in (fixed_distributions or {}).items():
+            trial._suggest(name, distribution)
+        return trial
+
+    def tell(
+        self,
+        trial: Trial | int,
+        values: ObjectiveValue | None = None,
+        state: TrialState | None = None,
+        skip_if_finished: bool = False,
+    ) -> FrozenTrial:
+        """Finish a trial with its objective value(s), or as PRUNED or FAIL.
+
+        Parameters
+        ----------
+        trial : Trial or int
+            The trial, or its number.
+        values : float or sequence of float, optional
+            The objective value(s); required for COMPLETE, ignored for FAIL. For PRUNED
+            without values, the last reported intermediate value is kept.
+        state : TrialState, optional
+            COMPLETE (the default when values are given), PRUNED or FAIL.
+        skip_if_finished : bool
+            Return quietly instead of raising when the trial is already finished.
+
+        Raises
+        ------
+        ValueError
+            Unknown or finished trial, wrong number of values, NaN or inf, bad state.
+        TypeError
+            A value that is not a number.
+        """
+        with self._lock:
+            self._store.sync()
+            number = self._trial_number(trial)
+            current = TrialState(self._store.state_of(number))
+            if current.is_finished():
+                if skip_if_finished:
+                    return self._frozen(number)
+                raise ValueError(f"Trial {number} is already finished ({current.name}); it cannot be told again.")
+            if current == TrialState.WAITING:
+                raise ValueError(f"Trial {number} is WAITING (enqueued, not asked yet); it cannot be told.")
+            state, converted = self._tell_arguments(number, values, state)
+            self._store.finish(number, state, converted)
+            self._note_finished(number, state)
+            frozen = self._frozen(number)
+        self.sampler.after_trial(self, frozen, state, converted)
+        return frozen
+
+    def _trial_number(self, trial: Trial | int) -> int:
+        if isinstance(trial, Trial):
+            if trial.study is not self:
+                raise ValueError(f"Trial {trial.number} belongs to another study.")
+            return trial.number
+        if isinstance(trial, bool) or not isinstance(trial, numbers.Integral):
+            raise TypeError(f"trial must be a Trial or a trial number, got {trial!r}.")
+        if not 0 <= trial < self._store.n_trials:
+            raise ValueError(f"Unknown trial number {trial!r}: the study has {self._store.n_trials} trials.")
+        return int(trial)
+
+    def _tell_arguments(self, number: int, values: Any, state: Any) -> tuple[TrialState, list[float] | None]:
+        if state is None:
+            if values is None:
+                raise ValueError("Give the objective value(s), or a state of PRUNED or FAIL.")
+            state = TrialState.COMPLETE
+        if not isinstance(state, TrialState) or not state.is_finished():
+            raise ValueError(f"state must be TrialState.COMPLETE, PRUNED or FAIL, got {state!r}.")
+        if state == TrialState.FAIL:
+            return state, None
+        if state == TrialState.PRUNED and values is None:
+            return state, self._last_intermediate(number)
+        if values is None:
+            raise ValueError("A COMPLETE trial needs its objective value(s).")
+        converted, problem, error = _check_values(values, len(self._directions))
+        if problem is not None:
+            raise error(f"Cannot tell trial {number}: {problem}.")
+        return state, converted
+
+    def _last_intermediate(self, number: int) -> list[float] | None:
+        intermediate = self._store.records[number].intermediate_values
+        if len(self._directions) > 1 or not intermediate:
+            return None
+        value = intermediate[max(intermediate)]
+        return [value] if math.isfinite(value) else None
+
+    # ------------------------------------------------------------- optimize
+    def optimize(
+        self,
+        objective: Callable[[Trial], ObjectiveValue],
+        n_trials: int | None = None,
+        timeout: float | None = None,
+        n_jobs: int = 1,
+        catch: Iterable[type[Exception]] | type[Exception] = (),
+        callbacks: Sequence[Callable[[Study, FrozenTrial], None]] | None = None,
+        gc_after_trial: bool = False,
+        show_progress_bar: bool = False,
+    ) -> None:
+        """Run ``objective`` on new trials until ``n_trials`` or ``timeout`` is reached.
+
+        Parameters
+        ----------
+        objective : callable
+            ``objective(trial)`` returns the value (or a sequence, one per objective).
+            Raising :class:`fasthpo.TrialPruned` ends the trial as PRUNED.
+        n_trials : int, optional
+            Number of trials to run (with ``timeout``, whichever comes first).
+        timeout : float, optional
+            Seconds after which no new trial starts.
+        n_jobs : int
+            Threads running trials in parallel; ``-1`` means one per CPU.
+        catch : exception type or tuple of them
+            Exceptions that fail the trial but let the study go on; any other
+            exception fails the trial and is raised again.
+        callbacks : list of callable, optional
+            ``callback(study, frozen_trial)`` after each finished trial.
+        gc_after_trial : bool
+            Run the garbage collector after each trial.
+        show_progress_bar : bool
+            Draw a progress bar with the best value on standard error.
+        """
+        n_trials, timeout, n_jobs, catch = _check_optimize_arguments(objective, n_trials, timeout, n_jobs, catch)
+        callbacks = list(callbacks or [])
+        progress = ProgressBar(n_trials, timeout) if show_progress_bar else None
+        deadline = None if timeout is None else time.monotonic() + timeout
+        run = _TrialRunner(self, objective, catch, callbacks, gc_after_trial, progress)
+
+        def more(started: int) -> bool:
+            return (
+                not self._stop_requested
+                and (n_trials is None or started < n_trials)
+                and (deadline is None or time.monotonic() < deadline)
+            )
+
+        self._stop_requested = False
+        try:
+            if n_jobs == 1:
+                started = 0
+                while more(started):
+                    run()
+                    started += 1
+            else:
+                _run_in_threads(run, more, n_jobs, self.sampler)
+        finally:
+            self._stop_requested = False
+            if progress is not None:
+                progress.close()
+
+    def stop(self) -> None:
+        """Ask a running :meth:`optimize` to start no new trial (running ones finish)."""
+        self._stop_requested = True
+
+    # ------------------------------------------------------------- enqueue
+    def enqueue_trial(
+        self, params: dict[str, Any], user_attrs: dict[str, Any] | None = None, skip_if_exists: bool = False
+    ) -> None:
+        """Queue a trial whose listed parameters take the given values.
+
+        The next :meth:`ask` returns it; its suggestions of those names return the
+        queued values, other names are sampled as usual.
+        """
+        if not isinstance(params, dict) or not all(isinstance(k, str) for k in params):
+            raise TypeError(f"params must be a dict with str keys, got {params!r}.")
+        if user_attrs is not None and not isinstance(user_attrs, dict):
+            raise TypeError(f"user_attrs must be a dict, got {user_attrs!r}.")
+        with self._lock:
+            self._store.sync()
+            if skip_if_exists and any(r.fixed_params == params or r.params == params for r in self._store.records):
+                return
+            self._store.create_trial(TrialState.WAITING, fixed_params=params, user_attrs=user_attrs)
+
+    # ------------------------------------------------------------- results
+    def _note_finished(self, number: int, state: TrialState) -> None:
+        """Keep the best trial up to date in O(1) when this process told the trial."""
+        in_sync = self._best_seen == self._store.n_finished - 1
+        if state == TrialState.COMPLETE and len(self._directions) == 1:
+            if self._best_number is None or self._better(number, self._best_number):
+                self._best_number = number
+        if in_sync:
+            self._best_seen = self._store.n_finished
+
+    def _better(self, a: int, b: int) -> bool:
+        ya, yb = self._store.Y[a, 0], self._store.Y[b, 0]
+        return ya < yb if self._directions[0] == StudyDirection.MINIMIZE else ya > yb
+
+    def _best_trial_number(self) -> int:
+        if len(self._directions) > 1:
+            raise RuntimeError("A multi-objective study has no single best trial; use `best_trials`.")
+        with self._lock:
+            self._store.sync()
+            store = self._store
+            if store.n_finished != self._best_seen:  # trials finished elsewhere (another process)
+                complete = np.flatnonzero(store.states == TrialState.COMPLETE)
+                if complete.size:
+                    y = store.Y[complete, 0]
+                    pick = np.argmin(y) if self._directions[0] == StudyDirection.MINIMIZE else np.argmax(y)
+                    self._best_number = int(complete[pick])
+                self._best_seen = store.n_finished
+            if self._best_number is None:
+                raise ValueError("No trial is complete yet, so there is no best trial.")
+            return self._best_number
+
+    @property
+    def best_trial(self) -> FrozenTrial:
+        """The complete trial with the best value (single objective)."""
+        return self._frozen(self._best_trial_number())
+
+    @property
+    def best_value(self) -> float:
+        return float(self._store.Y[self._best_trial_number(), 0])
+
+    @property
+    def best_params(self) -> dict[str, Any]:
+        return dict(self._store.records[self._best_trial_number()].params)
+
+    @property
+    def best_trials(self) -> list[FrozenTrial]:
+        """The Pareto front: complete trials that no other complete trial dominates."""
+        with self._lock:
+            self._store.sync()
+            complete = np.flatnonzero(self._store.states == TrialState.COMPLETE)
+            signs = np.array([1.0 if d == StudyDirection.MINIMIZE else -1.0 for d in self._directions])
+            front = complete[pareto_front_mask(self._store.Y[complete] * signs)]
+            return [self._frozen(int(n)) for n in front]
+
+    @property
+    def trials(self) -> list[FrozenTrial]:
+        """Every trial, in order of number (copies)."""
+        return self.get_trials()
+
+    def get_trials(self, deepcopy: bool = True, states: Container[TrialState] | None = None) -> list[FrozenTrial]:
+        """Trials in order of number, optionally only those in ``states``."""
+        with self._lock:
+            self._store.sync()
+            numbers = range(self._store.n_trials)
+            if states is not None:
+                wanted = np.array([int(s) for s in TrialState if s in states], dtype=np.int8)
+                numbers = np.flatnonzero(np.isin(self._store.states, wanted)).tolist()
+            trials = [self._frozen(n) for n in numbers]
+        return copy.deepcopy(trials) if deepcopy else trials
+
+    def _frozen(self, number: int) -> FrozenTrial:
+        store = self._store
+        record = store.records[number]
+        values = store.Y[number].tolist()
+        if any(v != v for v in values):  # NaN: no values
+            values = None
+        return FrozenTrial(
+            number=number,
+            state=TrialState(store.state_of(number)),
+            values=values,
+            params=dict(record.params),
+            distributions=dict(record.distributions),
+            user_attrs=dict(record.user_attrs),
+            system_attrs=dict(record.system_attrs),
+            intermediate_values=dict(record.intermediate_values),
+            datetime_start=record.datetime_start,
+            datetime_complete=record.datetime_complete,
+        )
+
+    def trials_dataframe(self, attrs: Sequence[str] | None = None):
+        """The trials as a ``pandas.DataFrame`` (needs the ``pandas`` extra).
+
+        Columns: ``number``, ``value`` (``values_0``, … for several objectives),
+        ``datetime_start``, ``datetime_complete``, ``duration``, ``params_<name>``,
+        ``user_attrs_<key>``, ``state``.
+        """
+        from fasthpo._dataframe import trials_dataframe
+
+        with self._lock:
+            self._store.sync()
+            return trials_dataframe(self, attrs)
+
+    # ---------------------------------------------------------- user attrs
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        return self._storage.get_study_user_attrs(self.study_name)
+
+    def set_user_attr(self, key: str, value: Any) -> None:
+        if not isinstance(key, str):
+            raise TypeError(f"key must be a str, got {key!r}.")
+        self._storage.set_study_user_attr(self.study_name, key, value)
+
+    def __repr__(self) -> str:
+        return f"Study(study_name={self.study_name!r}, directions={[d.name for d in self._directions]}, n_trials={self._store.n_trials})"
+
+
+class _TrialRunner:
+    """Runs one trial of ``optimize``: ask, call the objective, tell, callbacks."""
+
+    def __init__(self, study, objective, catch, callbacks, gc_after_trial, progress) -> None:
+        self.study = study
+        self.objective = objective
+        self.catch = catch
+        self.callbacks = callbacks
+        self.gc_after_trial = gc_after_trial
+        self.progress = progress
+
+    def __call__(self) -> None:
+        study = self.study
+        trial = study.ask()
+        values, state, error = None, TrialState.COMPLETE, None
+        try:
+            result = self.objective(trial)
+        except TrialPruned:
+            state = TrialState.PRUNED
+        except BaseException as exc:  # the trial fails whatever happened, then we decide
+            state, error = TrialState.FAIL, exc
+            warnings.warn(f"Trial {trial.number} failed: {exc!r}", UserWarning, stacklevel=3)
+        else:
+            values, problem, _ = _check_values(result, len(study._directions))
+            if problem is not None:
+                state = TrialState.FAIL
+                warnings.warn(f"Trial {trial.number} failed: {problem}.", UserWarning, stacklevel=3)
+        frozen = study.tell(trial, values, state=state)
+        if self.gc_after_trial:
+            gc.collect()
+        if error is not None and not isinstance(error, self.catch):
+            raise error
+        for callback in self.callbacks:
+            callback(study, frozen)
+        if self.progress is not None:
+            self.progress.update(study, frozen)
+
+
+def _run_in_threads(run: _TrialRunner, more: Callable[[int], bool], n_jobs: int, sampler: BaseSampler) -> None:
+    sampler.reseed_rng()
+    started = 0
+    with ThreadPoolExecutor(max_workers=n_jobs) as pool:
+        running = set()
+        while True:
+            while len(running) < n_jobs and more(started):
+                running.add(pool.submit(run))
+                started += 1
+            if not running:
+                return
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                future.result()  # re-raise an error not in `catch`
+
+
+def _check_optimize_arguments(objective, n_trials, timeout, n_jobs, catch):
+    if not callable(objective):
+        raise TypeError(f"objective must be callable, got {objective!r}.")
+    if n_trials is not None:
+        if isinstance(n_trials, bool) or not isinstance(n_trials, numbers.Integral):
+            raise TypeError(f"n_trials must be an int or None, got {n_trials!r}.")
+        if n_trials < 0:
+            raise ValueError(f"n_trials must be >= 0, got {n_trials!r}.")
+    if timeout is not None:
+        if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real) or not timeout >= 0:
+            raise ValueError(f"timeout must be a number >= 0 or None, got {timeout!r}.")
+    if isinstance(n_jobs, bool) or not isinstance(n_jobs, numbers.Integral) or n_jobs == 0 or n_jobs < -1:
+        raise ValueError(f"n_jobs must be a positive int or -1, got {n_jobs!r}.")
+    if n_jobs == -1:
+        n_jobs = os.cpu_count() or 1
+    if isinstance(catch, type):
+        catch = (catch,)
+    catch = tuple(catch)
+    if not all(isinstance(c, type) and issubclass(c, BaseException) for c in catch):
+        raise TypeError(f"catch must be exception types, got {catch!r}.")
+    return n_trials, timeout, int(n_jobs), catch
+
+
+def pareto_front_mask(y: np.ndarray) -> np.ndarray:
+    """Boolean mask of the rows of ``y`` (to minimize) that no other row dominates.
+
+    Examples
+    --------
+    >>> pareto_front_mask(np.array([[1.0, 2.0], [2.0, 1.0], [2.0, 2.0]])).tolist()
+    [True, True, False]
+    """
+    n = len(y)
+    order = np.lexsort(y.T[::-1])  # by first objective, ties by the next ones
+    mask = np.zeros(n, dtype=bool)
+    front: list[int] = []
+    for i in order:  # a row can only be dominated by rows sorted before it
+        if front:
+            f = y[front]
+            if np.any(np.all(f <= y[i], axis=1) & np.any(f < y[i], axis=1)):
+                continue
+        front.append(i)
+        mask[i] = True
+    return mask
+
+
+def _default_sampler() -> BaseSampler:
+    from fasthpo.samplers import RandomSampler
+
+    return RandomSampler()
+
+
+def create_study(
+    storage: BaseStorage | str | None = None,
+    sampler: BaseSampler | None = None,
+    pruner: BasePruner | None = None,
+    study_name: str | None = None,
+    direction: str | StudyDirection | None = None,
+    load_if_exists: bool = False,
+    directions: Sequence[str | StudyDirection] | None = None,
+) -> Study:
+    """Create a new study.
+
+    Parameters
+    ----------
+    storage : storage or str, optional
+        Where trials live; in memory by default. A str is the path of a journal file
+        shared by processes (see :mod:`fasthpo.storages`).
+    sampler : BaseSampler, optional
+        Defaults to :class:`fasthpo.samplers.RandomSampler`.
+    pruner : BasePruner, optional
+        Defaults to :class:`fasthpo.pruners.NopPruner`.
+    study_name : str, optional
+        A name, unique in the storage; generated when omitted.
+    direction : {"minimize", "maximize"}, optional
+        For one objective (default "minimize").
+    load_if_exists : bool
+        Load the study of that name if the storage has it, instead of failing.
+    directions : list of {"minimize", "maximize"}, optional
+        One per objective, for several objectives.
+
+    Examples
+    --------
+    >>> import fasthpo
+    >>> study = fasthpo.create_study(directions=["minimize", "maximize"])
+    >>> [d.name for d in study.directions]
+    ['MINIMIZE', 'MAXIMIZE']
+    """
+    parsed = _parse_directions(direction, directions)
+    storage = get_storage(storage)
+    if study_name is None:
+        study_name = f"no-name-{uuid.uuid4()}"
+    elif not isinstance(study_name, str):
+        raise TypeError(f"study_name must be a str, got {study_name!r}.")
+    if load_if_exists and study_name in storage.get_all_study_names():
+        study = Study(study_name, storage, sampler, pruner)
+        if study.directions != parsed:
+            raise ValueError(
+                f"Study {study_name!r} exists with directions {[d.name for d in study.directions]}, "
+                f"not {[d.name for d in parsed]}."
+            )
+        return study
+    storage.create_study(study_name, parsed)
+    return Study(study_name, storage, sampler, pruner)
+
+
+def load_study(
+    study_name: str,
+    storage: BaseStorage | str,
+    sampler: BaseSampler | None = None,
+    pruner: BasePruner | None = None,
+) -> Study:
+    """Load the study ``study_name`` from ``storage``."""
+    if storage is None:
+        raise ValueError("load_study needs a storage (an in-memory study lives only in its object).")
+    return Study(study_name, get_storage(storage), sampler, pruner)

@@ -1,0 +1,268 @@
+"""Trials: the define-by-run handle an objective receives, and finished snapshots."""
+
+from __future__ import annotations
+
+import datetime
+import math
+import numbers
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from fasthpo.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+from fasthpo.trial_state import TrialState
+
+if TYPE_CHECKING:
+    from fasthpo.study import Study
+
+__all__ = ["Trial", "FrozenTrial"]
+
+
+@dataclass
+class FrozenTrial:
+    """A snapshot of one trial: what it tried, what it got, and when.
+
+    ``value`` is the single objective value (``None`` unless COMPLETE, or PRUNED with a
+    reported intermediate value); ``values`` holds every objective.
+    """
+
+    number: int
+    state: TrialState
+    values: list[float] | None
+    params: dict[str, Any]
+    distributions: dict[str, BaseDistribution]
+    user_attrs: dict[str, Any] = field(default_factory=dict)
+    system_attrs: dict[str, Any] = field(default_factory=dict)
+    intermediate_values: dict[int, float] = field(default_factory=dict)
+    datetime_start: datetime.datetime | None = None
+    datetime_complete: datetime.datetime | None = None
+
+    @property
+    def value(self) -> float | None:
+        if self.values is None:
+            return None
+        if len(self.values) != 1:
+            raise RuntimeError("This trial has several objective values; use `values`.")
+        return self.values[0]
+
+    @property
+    def duration(self) -> datetime.timedelta | None:
+        if self.datetime_start is None or self.datetime_complete is None:
+            return None
+        return self.datetime_complete - self.datetime_start
+
+    @property
+    def last_step(self) -> int | None:
+        return max(self.intermediate_values) if self.intermediate_values else None
+
+
+_DISTRIBUTIONS: dict[tuple, BaseDistribution] = {}
+_MAX_CACHED_DISTRIBUTIONS = 4096
+
+
+def _numeric_distribution(cls, low, high, log, step) -> BaseDistribution:
+    """The distribution of these arguments, validated once and then reused.
+
+    Objectives suggest the same ranges trial after trial; building and validating the
+    distribution each time would dominate a random suggestion. The argument types are
+    part of the key, so ``True`` never passes for ``1`` (NaN bounds never hit the cache).
+    """
+    key = (cls, low, high, log, step, type(low), type(high), type(step), type(log))
+    distribution = _DISTRIBUTIONS.get(key)
+    if distribution is None:
+        distribution = cls(low, high, log=log, step=step)
+        if len(_DISTRIBUTIONS) >= _MAX_CACHED_DISTRIBUTIONS:
+            _DISTRIBUTIONS.clear()
+        _DISTRIBUTIONS[key] = distribution
+    return distribution
+
+
+def _check_name(name: Any) -> None:
+    if not isinstance(name, str):
+        raise TypeError(f"Parameter name must be a str, got {name!r} ({type(name).__name__}).")
+
+
+class Trial:
+    """The handle an objective uses to suggest parameters and report progress.
+
+    Created by :meth:`fasthpo.Study.ask` (or by :meth:`~fasthpo.Study.optimize`), never
+    directly. Suggestions are define-by-run: any Python control flow may decide which
+    parameters exist. Asking for the same name again returns the same value.
+
+    Examples
+    --------
+    >>> import fasthpo
+    >>> study = fasthpo.create_study(sampler=fasthpo.samplers.RandomSampler(seed=0))
+    >>> trial = study.ask()
+    >>> lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)
+    >>> lr == trial.suggest_float("lr", 1e-5, 1e-1, log=True)
+    True
+    >>> optimizer = trial.suggest_categorical("optimizer", ["adam", "sgd"])
+    >>> if optimizer == "sgd":
+    ...     momentum = trial.suggest_float("momentum", 0.0, 0.99)
+    >>> _ = study.tell(trial, lr)
+    """
+
+    def __init__(self, study: Study, number: int) -> None:
+        self.study = study
+        self._number = number
+        self._relative_space: dict[str, BaseDistribution] | None = None
+        self._relative_params: dict[str, float] = {}
+
+    # -------------------------------------------------------------- suggest
+    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False) -> float:
+        """Suggest a float in ``[low, high]`` (log scale with ``log=True``, grid with ``step``)."""
+        return self._suggest(name, _numeric_distribution(FloatDistribution, low, high, log, step))
+
+    def suggest_int(self, name: str, low: int, high: int, *, step: int = 1, log: bool = False) -> int:
+        """Suggest an integer in ``[low, high]`` on the grid ``low + k * step``."""
+        return self._suggest(name, _numeric_distribution(IntDistribution, low, high, log, step))
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
+        """Suggest one of ``choices``."""
+        return self._suggest(name, CategoricalDistribution(choices))
+
+    def _suggest(self, name: str, distribution: BaseDistribution) -> Any:
+        if type(name) is not str:
+            _check_name(name)
+        study = self.study
+        with study._lock:
+            record = self._running_record()
+            if name in record.distributions:
+                if record.distributions[name] != distribution:
+                    raise ValueError(
+                        f"Parameter {name!r} was already suggested in trial {self._number} as "
+                        f"{record.distributions[name]!r}; it cannot be suggested again as {distribution!r}."
+                    )
+                return record.params[name]
+            study._store.check_param(name, distribution)
+            if name in record.fixed_params:
+                return self._set_fixed(name, distribution, record.fixed_params[name])
+            if distribution.single():
+                internal = distribution.internal_low
+            else:
+                internal = self._relative_value(name, distribution)
+                if internal is None:
+                    internal = study.sampler.sample_independent(study, self, name, distribution)
+            study._store.set_param(self._number, name, distribution, internal)
+            return record.params[name]
+
+    def _set_fixed(self, name: str, distribution: BaseDistribution, value: Any) -> Any:
+        if isinstance(distribution, CategoricalDistribution):
+            internal = distribution.to_internal(value)
+            self.study._store.set_param(self._number, name, distribution, internal)
+            return value
+        if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value):
+            raise ValueError(f"Fixed value {value!r} of parameter {name!r} is not a finite number.")
+        if not distribution.contains(value):
+            warnings.warn(
+                f"Fixed value {value!r} of parameter {name!r} is outside {distribution!r}; it is used as given.",
+                UserWarning,
+                stacklevel=4,
+            )
+        internal = math.log(value) if distribution.log and value > 0 else float(value)  # type: ignore[attr-defined]
+        value = int(value) if isinstance(distribution, IntDistribution) else float(value)
+        self.study._store.set_param(self._number, name, distribution, internal, external=value)
+        return value
+
+    def _relative_value(self, name: str, distribution: BaseDistribution) -> float | None:
+        if self._relative_space is None:
+            sampler = self.study.sampler
+            self._relative_space = sampler.infer_relative_search_space(self.study, self)
+            if self._relative_space:
+                self._relative_params = sampler.sample_relative(self.study, self, self._relative_space)
+        if self._relative_space.get(name) != distribution:
+            return None
+        return self._relative_params.get(name)
+
+    # ------------------------------------------------------- report, prune
+    def report(self, value: float, step: int) -> None:
+        """Report an intermediate objective value at ``step`` (for pruning).
+
+        Reporting a step again is ignored with a warning; the first value stays.
+        """
+        if len(self.study.directions) > 1:
+            raise NotImplementedError("report() is for single-objective studies.")
+        if isinstance(step, bool) or not isinstance(step, numbers.Integral):
+            raise TypeError(f"step must be an int, got {step!r} ({type(step).__name__}).")
+        if step < 0:
+            raise ValueError(f"step must be >= 0, got {step!r}.")
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"value must be a real number, got {value!r} ({type(value).__name__}).")
+        with self.study._lock:
+            record = self._running_record()
+            if int(step) in record.intermediate_values:
+                warnings.warn(
+                    f"Trial {self._number} already reported step {step}; the new value {value!r} is ignored.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+                return
+            self.study._store.report(self._number, int(step), float(value))
+
+    def should_prune(self) -> bool:
+        """Whether the study's pruner says this trial should stop now."""
+        if len(self.study.directions) > 1:
+            raise NotImplementedError("should_prune() is for single-objective studies.")
+        with self.study._lock:
+            self._running_record()
+            frozen = self.study._frozen(self._number)
+        return bool(self.study.pruner.prune(self.study, frozen))
+
+    # ----------------------------------------------------------- attributes
+    def set_user_attr(self, key: str, value: Any) -> None:
+        """Attach ``value`` under ``key`` to this trial."""
+        if not isinstance(key, str):
+            raise TypeError(f"key must be a str, got {key!r}.")
+        with self.study._lock:
+            self._running_record()
+            self.study._store.set_user_attr(self._number, key, value)
+
+    def set_system_attr(self, key: str, value: Any) -> None:
+        """Attach internal bookkeeping (samplers, pruners) under ``key``."""
+        with self.study._lock:
+            self.study._store.set_system_attr(self._number, key, value)
+
+    @property
+    def number(self) -> int:
+        return self._number
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self._record.params)
+
+    @property
+    def distributions(self) -> dict[str, BaseDistribution]:
+        return dict(self._record.distributions)
+
+    @property
+    def user_attrs(self) -> dict[str, Any]:
+        return dict(self._record.user_attrs)
+
+    @property
+    def system_attrs(self) -> dict[str, Any]:
+        return dict(self._record.system_attrs)
+
+    @property
+    def datetime_start(self) -> datetime.datetime | None:
+        return self._record.datetime_start
+
+    @property
+    def _record(self):
+        return self.study._store.records[self._number]
+
+    def _running_record(self):
+        store = self.study._store
+        if store.state_of(self._number) != TrialState.RUNNING:
+            state = TrialState(store.state_of(self._number))
+            raise ValueError(f"Trial {self._number} is {state.name}; only a RUNNING trial can be changed.")
+        return store.records[self._number]
+
+    def __repr__(self) -> str:
+        return f"Trial(number={self._number}, params={self._record.params!r})"

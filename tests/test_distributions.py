@@ -1,0 +1,156 @@
+import math
+import pickle
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fasthpo.distributions import (
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+    check_compatible,
+    distribution_from_dict,
+    distribution_to_dict,
+)
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, error, match",
+    [
+        ((1.0, 0.0), {}, ValueError, "low must be <= high"),
+        ((0.0, 1.0), {"log": True}, ValueError, "log=True needs low > 0"),
+        ((-1.0, 1.0), {"log": True}, ValueError, "log=True needs low > 0"),
+        ((0.0, 1.0), {"step": 0.0}, ValueError, "step must be > 0"),
+        ((0.0, 1.0), {"step": -0.1}, ValueError, "step must be > 0"),
+        ((1e-3, 1.0), {"step": 0.1, "log": True}, ValueError, "cannot be combined with log"),
+        ((float("nan"), 1.0), {}, ValueError, "low must be finite"),
+        ((0.0, float("inf")), {}, ValueError, "high must be finite"),
+        (("0", 1.0), {}, TypeError, "low must be a real number"),
+        ((0.0, None), {}, TypeError, "high must be a real number"),
+    ],
+)
+def test_float_distribution_rejects_bad_arguments(args, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        FloatDistribution(*args, **kwargs)
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, error, match",
+    [
+        ((5, 1), {}, ValueError, "low must be <= high"),
+        ((0, 10), {"log": True}, ValueError, "log=True needs low >= 1"),
+        ((1, 10), {"step": 0}, ValueError, "step must be >= 1"),
+        ((1, 10), {"step": 2, "log": True}, ValueError, "cannot be combined with log"),
+        ((1.5, 10), {}, TypeError, "low must be an integer"),
+        ((1, "10"), {}, TypeError, "high must be an integer"),
+    ],
+)
+def test_int_distribution_rejects_bad_arguments(args, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        IntDistribution(*args, **kwargs)
+
+
+def test_step_not_dividing_range_lowers_high_with_a_warning():
+    with pytest.warns(UserWarning, match="high is adjusted down to 0.9"):
+        d = FloatDistribution(0.0, 1.0, step=0.3)
+    assert d.high == pytest.approx(0.9)
+    with pytest.warns(UserWarning, match="high is adjusted down to 9"):
+        d = IntDistribution(1, 10, step=2)
+    assert d.high == 9
+
+
+def test_categorical_rejects_empty_unhashable_and_duplicate_choices():
+    with pytest.raises(ValueError, match="must not be empty"):
+        CategoricalDistribution([])
+    with pytest.raises(TypeError, match="hashable"):
+        CategoricalDistribution([[1], [2]])
+    with pytest.raises(ValueError, match="distinct"):
+        CategoricalDistribution(["a", "a"])
+    with pytest.raises(TypeError, match="sequence"):
+        CategoricalDistribution("abc")
+
+
+def test_categorical_keeps_equal_but_distinct_python_values_apart():
+    d = CategoricalDistribution([1, 1.0, True, None, float("nan")])
+    assert d.to_internal(True) == 2.0
+    assert d.to_internal(1.0) == 1.0
+    assert d.to_internal(None) == 3.0
+    assert d.to_internal(float("nan")) == 4.0
+    with pytest.raises(ValueError, match="not one of the choices"):
+        d.to_internal("x")
+
+
+def test_internal_encoding_follows_the_design():
+    assert FloatDistribution(1e-5, 1.0, log=True).to_internal(1e-2) == pytest.approx(math.log(1e-2))
+    assert IntDistribution(1, 100, log=True).to_internal(10) == pytest.approx(math.log(10))
+    assert IntDistribution(0, 10).to_internal(3) == 3.0
+    assert CategoricalDistribution(["a", "b", "c"]).to_internal("c") == 2.0
+    assert FloatDistribution(-1.0, 1.0).internal_low == -1.0
+
+
+@given(st.floats(-1e6, 1e6, allow_nan=False))
+def test_decoding_any_internal_value_gives_an_admissible_value(x):
+    for d in (
+        FloatDistribution(-3.0, 7.0),
+        FloatDistribution(1e-4, 10.0, log=True),
+        FloatDistribution(0.0, 1.0, step=0.1),
+        IntDistribution(-5, 5),
+        IntDistribution(1, 1000, log=True),
+        IntDistribution(0, 30, step=3),
+        CategoricalDistribution(["a", None, 3]),
+    ):
+        value = d.to_external(x)
+        assert d.contains(value), (d, x, value)
+        assert d.to_external(d.round_internal(x)) == value
+
+
+@given(st.integers(0, 10))
+def test_step_grid_values_are_exact(k):
+    d = FloatDistribution(0.0, 1.0, step=0.1)
+    assert d.to_external(k * 0.1) == float(f"{k * 0.1:.15g}")
+
+
+def test_sampling_bounds_give_each_grid_value_an_equal_cell():
+    assert IntDistribution(0, 10).sampling_bounds() == (-0.5, 10.5)
+    assert FloatDistribution(0.0, 1.0, step=0.25).sampling_bounds() == (-0.125, 1.125)
+    low, high = IntDistribution(1, 8, log=True).sampling_bounds()
+    assert (low, high) == pytest.approx((math.log(0.5), math.log(8.5)))
+    assert CategoricalDistribution(["a", "b"]).sampling_bounds() == (-0.5, 1.5)
+
+
+def test_equality_hash_pickle_and_dict_round_trip():
+    ds = [
+        FloatDistribution(0.0, 1.0),
+        FloatDistribution(1e-3, 1.0, log=True),
+        FloatDistribution(0.0, 1.0, step=0.5),
+        IntDistribution(1, 9, step=2),
+        CategoricalDistribution(["x", 1, None]),
+    ]
+    for d in ds:
+        assert pickle.loads(pickle.dumps(d)) == d
+        assert distribution_from_dict(distribution_to_dict(d)) == d
+        assert hash(d) == hash(distribution_from_dict(distribution_to_dict(d)))
+    assert FloatDistribution(0, 1) != IntDistribution(0, 1)
+    assert FloatDistribution(0, 1) != FloatDistribution(0, 2)
+    with pytest.raises(AttributeError):
+        ds[0].low = 5
+
+
+def test_compatibility_allows_new_ranges_but_not_new_kinds():
+    check_compatible("x", FloatDistribution(0, 1), FloatDistribution(-5, 5))
+    check_compatible("n", IntDistribution(0, 1), IntDistribution(0, 10, step=2))
+    with pytest.raises(ValueError, match="cannot be redefined"):
+        check_compatible("x", FloatDistribution(0, 1), IntDistribution(0, 1))
+    with pytest.raises(ValueError, match="cannot change log"):
+        check_compatible("x", FloatDistribution(0.1, 1), FloatDistribution(0.1, 1, log=True))
+    with pytest.raises(ValueError, match="choices"):
+        check_compatible("c", CategoricalDistribution(["a"]), CategoricalDistribution(["a", "b"]))
+
+
+def test_contains_checks_range_grid_and_type():
+    assert not FloatDistribution(0, 1).contains(2.0)
+    assert not FloatDistribution(0, 1, step=0.5).contains(0.25)
+    assert not IntDistribution(0, 10).contains(2.5)
+    assert not IntDistribution(0, 10).contains("3")
+    assert IntDistribution(0, 10).contains(3)
