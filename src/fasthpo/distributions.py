@@ -227,6 +227,8 @@ class FloatDistribution(_NumericDistribution):
         self._init(low, high, log, step)
 
     def to_external(self, x: float) -> float:
+        if self.step is None and not self.log:
+            return min(max(float(x), self.low), self.high)
         return float(self._round(x))
 
 

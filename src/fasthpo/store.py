@@ -232,7 +232,9 @@ class TrialStore:
         if state not in _FINISHED:
             raise ValueError(f"state must be one of {[s.name for s in _FINISHED]}, got {state!r}.")
         if values is not None:
-            self._Y[number] = values
+            row = self._Y[number]
+            for k, value in enumerate(values):
+                row[k] = value
         self._set_state(number, state)
         record = self.records[number]
         record.datetime_complete = datetime_complete or datetime.datetime.now()

@@ -186,13 +186,15 @@ class Study:
         with self._lock:
             self._store.sync()
             number = self._trial_number(trial)
-            current = TrialState(self._store.state_of(number))
-            if current.is_finished():
+            current = self._store.state_of(number)
+            if current != TrialState.RUNNING:
+                if current == TrialState.WAITING:
+                    raise ValueError(f"Trial {number} is WAITING (enqueued, not asked yet); it cannot be told.")
                 if skip_if_finished:
                     return self._frozen(number)
-                raise ValueError(f"Trial {number} is already finished ({current.name}); it cannot be told again.")
-            if current == TrialState.WAITING:
-                raise ValueError(f"Trial {number} is WAITING (enqueued, not asked yet); it cannot be told.")
+                raise ValueError(
+                    f"Trial {number} is already finished ({TrialState(current).name}); it cannot be told again."
+                )
             state, converted = self._tell_arguments(number, values, state)
             self._store.finish(number, state, converted)
             self._note_finished(number, state)
@@ -201,7 +203,7 @@ class Study:
         return frozen
 
     def _trial_number(self, trial: Trial | int) -> int:
-        if isinstance(trial, Trial):
+        if type(trial) is Trial or isinstance(trial, Trial):
             if trial.study is not self:
                 raise ValueError(f"Trial {trial.number} belongs to another study.")
             return trial.number

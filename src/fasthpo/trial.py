@@ -71,9 +71,9 @@ def _numeric_distribution(cls, low, high, log, step) -> BaseDistribution:
 
     Objectives suggest the same ranges trial after trial; building and validating the
     distribution each time would dominate a random suggestion. The argument types are
-    part of the key, so ``True`` never passes for ``1`` (NaN bounds never hit the cache).
+    part of the key, so ``True`` never passes for a bound ``1`` (NaN bounds never hit the cache).
     """
-    key = (cls, low, high, log, step, type(low), type(high), type(step), type(log))
+    key = (cls, low, high, log, step, type(low), type(high))
     distribution = _DISTRIBUTIONS.get(key)
     if distribution is None:
         distribution = cls(low, high, log=log, step=step)
@@ -132,16 +132,18 @@ class Trial:
         if type(name) is not str:
             _check_name(name)
         study = self.study
+        store = study._store
         with study._lock:
             record = self._running_record()
-            if name in record.distributions:
-                if record.distributions[name] != distribution:
+            previous = record.distributions.get(name)
+            if previous is not None:
+                if previous != distribution:
                     raise ValueError(
                         f"Parameter {name!r} was already suggested in trial {self._number} as "
-                        f"{record.distributions[name]!r}; it cannot be suggested again as {distribution!r}."
+                        f"{previous!r}; it cannot be suggested again as {distribution!r}."
                     )
                 return record.params[name]
-            study._store.check_param(name, distribution)
+            store.check_param(name, distribution)
             if name in record.fixed_params:
                 return self._set_fixed(name, distribution, record.fixed_params[name])
             if distribution.single():
@@ -150,7 +152,7 @@ class Trial:
                 internal = self._relative_value(name, distribution)
                 if internal is None:
                     internal = study.sampler.sample_independent(study, self, name, distribution)
-            study._store.set_param(self._number, name, distribution, internal)
+            store.set_param(self._number, name, distribution, internal)
             return record.params[name]
 
     def _set_fixed(self, name: str, distribution: BaseDistribution, value: Any) -> Any:
@@ -259,9 +261,9 @@ class Trial:
 
     def _running_record(self):
         store = self.study._store
-        if store.state_of(self._number) != TrialState.RUNNING:
-            state = TrialState(store.state_of(self._number))
-            raise ValueError(f"Trial {self._number} is {state.name}; only a RUNNING trial can be changed.")
+        state = store.state_of(self._number)
+        if state != TrialState.RUNNING:
+            raise ValueError(f"Trial {self._number} is {TrialState(state).name}; only a RUNNING trial can be changed.")
         return store.records[self._number]
 
     def __repr__(self) -> str:
