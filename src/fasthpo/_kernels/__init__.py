@@ -1,0 +1,1 @@
+"""Compiled kernels, built from ``csrc/*.pyx`` (see DESIGN.md). Pure numerics, no policy."""
