@@ -539,9 +539,9 @@ def pareto_front_mask(y: np.ndarray) -> np.ndarray:
 
 
 def _default_sampler() -> BaseSampler:
-    from fasthpo.samplers import RandomSampler
+    from fasthpo.samplers import TPESampler
 
-    return RandomSampler()
+    return TPESampler()
 
 
 def create_study(

@@ -21,7 +21,7 @@ from fasthpo.trial_state import TrialState
 if TYPE_CHECKING:
     from fasthpo.study import Study
 
-__all__ = ["Trial", "FrozenTrial"]
+__all__ = ["Trial", "FrozenTrial", "constraint_values"]
 
 
 @dataclass
@@ -58,8 +58,21 @@ class FrozenTrial:
         return self.datetime_complete - self.datetime_start
 
     @property
+    def constraints(self) -> list[float]:
+        """Constraint values (feasible when all <= 0), empty if the trial set none."""
+        return list(self.system_attrs.get("constraints", []))
+
+    @property
     def last_step(self) -> int | None:
         return max(self.intermediate_values) if self.intermediate_values else None
+
+
+def constraint_values(values: Any) -> list[float]:
+    """``values`` (a number or a sequence of numbers, none NaN) as a list of floats."""
+    items = list(values) if isinstance(values, Sequence) else [values]
+    if not items or any(isinstance(v, bool) or not isinstance(v, numbers.Real) or math.isnan(v) for v in items):
+        raise ValueError(f"constraint values must be a number or a non-empty sequence of numbers (no NaN), got {values!r}.")
+    return [float(v) for v in items]
 
 
 _DISTRIBUTIONS: dict[tuple, BaseDistribution] = {}
@@ -225,6 +238,17 @@ class Trial:
         with self.study._lock:
             self._running_record()
             self.study._store.set_user_attr(self._number, key, value)
+
+    def set_constraint(self, values: float | Sequence[float]) -> None:
+        """The constraint values of this trial: feasible when every one is <= 0.
+
+        Constraint-aware samplers (TPE) rank infeasible trials after feasible ones, by
+        total violation.
+        """
+        constraints = constraint_values(values)
+        with self.study._lock:
+            self._running_record()
+            self.study._store.set_system_attr(self._number, "constraints", constraints)
 
     def set_system_attr(self, key: str, value: Any) -> None:
         """Attach internal bookkeeping (samplers, pruners) under ``key``."""

@@ -143,7 +143,8 @@ def truncnorm_ppf(q, a, b):
         log_mass = log_ndtr_diff(a, b)
         target = np.where(lower, np.log(q), np.log1p(-q)) + log_mass
     x = _truncnorm_ppf_guess(q, a, b, log_mass)
-    restart = np.where(a == -np.inf, b - 1.0, np.where(b == np.inf, a + 1.0, 0.5 * a + 0.5 * b))
+    with np.errstate(invalid="ignore"):
+        restart = np.where(a == -np.inf, b - 1.0, np.where(b == np.inf, a + 1.0, 0.5 * a + 0.5 * b))
     x = np.where((a < x) & (x < b), x, restart)
     active = (0.0 < q) & (q < 1.0) & (a < b)
     for _ in range(100):

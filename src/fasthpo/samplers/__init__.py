@@ -4,5 +4,6 @@ from fasthpo.samplers.base import BaseSampler
 from fasthpo.samplers.grid import GridSampler
 from fasthpo.samplers.qmc import QMCSampler
 from fasthpo.samplers.random import RandomSampler
+from fasthpo.samplers.tpe import TPESampler
 
-__all__ = ["BaseSampler", "GridSampler", "QMCSampler", "RandomSampler"]
+__all__ = ["BaseSampler", "GridSampler", "QMCSampler", "RandomSampler", "TPESampler"]

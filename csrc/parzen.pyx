@@ -1,0 +1,226 @@
+"""Parzen-estimator kernels of TPE: mixtures of product kernels over mixed dimensions.
+
+A mixture has K components over D dimensions. Component k has weight w_k and, in
+dimension j, a kernel centred on ``mus[k, j]`` (internal encoding, DESIGN.md):
+
+* CONTINUOUS   normal(mu, sigma) truncated to [lows[j], highs[j]] (linear or log scale:
+               the internal encoding is already log);
+* DISCRETE     the same normal's mass over the grid cell [x - step/2, x + step/2];
+* DISCRETE_LOG integers on a log scale: the cell [log(e^x - step/2), log(e^x + step/2)];
+* CATEGORICAL  P(c) = (eps + [c == mu]) / (n eps + 1) with n = ``steps[j]`` choices and
+               eps = prior_weight / n_kernels (Optuna's categorical kernel); a
+               component with mu < 0 (the prior) is uniform.
+
+The normalizing constants of every component go into one number per component,
+``log_peak[k]`` (:func:`component_log_peaks`), computed once per estimator; the density
+at a candidate is then ``log_peak[k]`` plus one non-positive term per dimension, which
+lets :func:`mixture_log_pdf` stop summing a component once it cannot matter.
+
+Twin: :mod:`fasthpo._reference.parzen`.
+"""
+import numpy as np
+
+from libc.math cimport INFINITY, exp, floor, log, log1p
+from normal cimport log_ndtr_diff, truncnorm_ppf
+
+cdef extern from *:
+    """
+    #define FASTHPO_LOG_SQRT_2PI 0.91893853320467274178
+    /* A term e^-40 below the running maximum changes a log-sum-exp by < 5e-18 per term. */
+    #define FASTHPO_NEGLIGIBLE 40.0
+    """
+    const double LOG_SQRT_2PI "FASTHPO_LOG_SQRT_2PI"
+    const double NEGLIGIBLE "FASTHPO_NEGLIGIBLE"
+
+CONTINUOUS, DISCRETE, DISCRETE_LOG, CATEGORICAL = 0, 1, 2, 3
+
+
+cdef inline double log_truncation_mass(double a, double b) noexcept nogil:
+    """log(Phi(b) - Phi(a)); exactly 0 to 2e-19 once both tails lie beyond 9 sigma."""
+    if a < -9.0 and b > 9.0:
+        return 0.0
+    return log_ndtr_diff(a, b)
+
+
+cdef inline void cell_edges(int kind, double x, double step, double* left, double* right) noexcept nogil:
+    if kind == 1:
+        left[0] = x - 0.5 * step
+        right[0] = x + 0.5 * step
+    else:
+        left[0] = log(exp(x) - 0.5 * step)
+        right[0] = log(exp(x) + 0.5 * step)
+
+
+def component_log_peaks(const double[:, ::1] mus, const double[:, ::1] sigmas, const double[::1] log_weights,
+                        const int[::1] kinds, const double[::1] lows, const double[::1] highs,
+                        const double[::1] steps, double cat_eps):
+    """log w_k plus, per dimension, the largest value the log kernel can take.
+
+    Continuous: -log sigma - log sqrt(2 pi) - log Z (Z the mass inside the bounds);
+    discrete: -log Z; categorical: log(1 + eps) - log(n eps + 1), or -log n for the prior.
+    """
+    cdef Py_ssize_t K = mus.shape[0], D = mus.shape[1], k, j
+    out = np.empty(K)
+    cdef double[::1] peaks = out
+    cdef double total, mu, sigma
+    with nogil:
+        for k in range(K):
+            total = log_weights[k]
+            for j in range(D):
+                mu = mus[k, j]
+                sigma = sigmas[k, j]
+                if kinds[j] == 3:
+                    if mu < 0.0:
+                        total -= log(steps[j])
+                    else:
+                        total += log1p(cat_eps) - log1p(steps[j] * cat_eps)
+                else:
+                    total -= log_truncation_mass((lows[j] - mu) / sigma, (highs[j] - mu) / sigma)
+                    if kinds[j] == 0:
+                        total -= log(sigma) + LOG_SQRT_2PI
+            peaks[k] = total
+    return out
+
+
+def mixture_log_pdf(const double[:, ::1] x, const double[:, ::1] mus, const double[:, ::1] sigmas,
+                    const double[::1] log_peaks, const int[::1] kinds, const double[::1] steps, double cat_eps):
+    """log density of the mixture at each row of ``x`` [C, D] (internal encoding).
+
+    log p(x) = logsumexp_k (log_peak[k] + sum_j t_kj(x_j)) with every t_kj <= 0, so a
+    component is dropped as soon as its partial sum falls NEGLIGIBLE below the
+    running maximum (it would change the result by less than 5e-18 relative).
+    """
+    cdef Py_ssize_t C = x.shape[0], K = mus.shape[0], D = mus.shape[1], c, k, j
+    out = np.empty(C)
+    cdef double[::1] result = out
+    edges = np.empty((C, D, 2))
+    cdef double[:, :, ::1] cell = edges
+    cdef double value, z, best, total, mu, sigma
+    cdef double log_mismatch = log(cat_eps) - log1p(cat_eps)  # t_kj of a choice != mu
+    with nogil:
+        for c in range(C):
+            for j in range(D):
+                if kinds[j] == 1 or kinds[j] == 2:
+                    cell_edges(kinds[j], x[c, j], steps[j], &cell[c, j, 0], &cell[c, j, 1])
+        for c in range(C):
+            best = -INFINITY
+            total = 0.0  # sum of exp(value - best) over the components kept
+            for k in range(K):
+                value = log_peaks[k]
+                for j in range(D):
+                    if value < best - NEGLIGIBLE:
+                        break
+                    mu = mus[k, j]
+                    if kinds[j] == 0:
+                        z = (x[c, j] - mu) / sigmas[k, j]
+                        value -= 0.5 * z * z
+                    elif kinds[j] == 3:
+                        if mu >= 0.0 and x[c, j] != mu:
+                            value += log_mismatch
+                    else:
+                        sigma = sigmas[k, j]
+                        value += log_ndtr_diff((cell[c, j, 0] - mu) / sigma, (cell[c, j, 1] - mu) / sigma)
+                if value < best - NEGLIGIBLE:
+                    continue
+                if value > best:
+                    total = total * exp(best - value) + 1.0
+                    best = value
+                else:
+                    total += exp(value - best)
+            result[c] = best + log(total) if total > 0.0 else -INFINITY
+    return out
+
+
+cdef inline Py_ssize_t pick_component(const double[::1] cumulative, double u) noexcept nogil:
+    """The first k with u * total < cumulative[k] (binary search)."""
+    cdef Py_ssize_t lo = 0, hi = cumulative.shape[0] - 1, mid
+    cdef double t = u * cumulative[hi]
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if t < cumulative[mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+cdef inline double pick_choice(double u, double n_choices, double observed, double eps) noexcept nogil:
+    """Inverse CDF of the categorical kernel (uniform for the prior, observed < 0)."""
+    cdef double t, mass
+    cdef Py_ssize_t c, n = <Py_ssize_t>n_choices
+    if observed < 0.0:
+        return min(floor(u * n_choices), n_choices - 1.0)
+    t = u * (n_choices * eps + 1.0)
+    for c in range(n):
+        mass = eps + (1.0 if c == observed else 0.0)
+        if t < mass:
+            return <double>c
+        t -= mass
+    return n_choices - 1.0
+
+
+cdef inline double round_to_grid(int kind, double x, double step, double grid_low, double grid_high) noexcept nogil:
+    """Nearest grid value low + i step (original scale), back in the internal encoding."""
+    cdef double value = exp(x) if kind == 2 else x
+    value = grid_low + floor((value - grid_low) / step + 0.5) * step
+    value = min(max(value, grid_low), grid_high)
+    return log(value) if kind == 2 else value
+
+
+def mixture_sample(const double[::1] u_component, const double[:, ::1] u_dims, const double[::1] cumulative_weights,
+                   const double[:, ::1] mus, const double[:, ::1] sigmas, const int[::1] kinds,
+                   const double[::1] lows, const double[::1] highs, const double[::1] steps,
+                   const double[::1] grid_lows, const double[::1] grid_highs, double cat_eps):
+    """C draws from the mixture, from the caller's uniforms: ``u_component[c]`` picks the
+    component, ``u_dims[c, j]`` inverts dimension j's kernel. Rows in internal encoding."""
+    cdef Py_ssize_t C = u_dims.shape[0], D = mus.shape[1], c, k, j
+    out = np.empty((C, D))
+    cdef double[:, ::1] draws = out
+    cdef double mu, sigma, x
+    with nogil:
+        for c in range(C):
+            k = pick_component(cumulative_weights, u_component[c])
+            for j in range(D):
+                mu = mus[k, j]
+                if kinds[j] == 3:
+                    draws[c, j] = pick_choice(u_dims[c, j], steps[j], mu, cat_eps)
+                    continue
+                sigma = sigmas[k, j]
+                x = mu + sigma * truncnorm_ppf(u_dims[c, j], (lows[j] - mu) / sigma, (highs[j] - mu) / sigma)
+                if kinds[j] != 0:
+                    x = round_to_grid(kinds[j], x, steps[j], grid_lows[j], grid_highs[j])
+                draws[c, j] = x
+    return out
+
+
+def neighbour_bandwidths(const double[:, ::1] values, const long[:, ::1] order, const double[::1] lows,
+                         const double[::1] highs, bint consider_endpoints, bint magic_clip):
+    """Kernel widths by Optuna's neighbour-gap rule, one column per dimension.
+
+    ``values[j]`` holds the m observations of dimension j and ``order[j]`` their
+    ascending order. Each observation's sigma is the larger gap to its neighbours
+    (the bounds act as neighbours of the extremes; without ``consider_endpoints`` the
+    extremes use their inner gap when m >= 2), clipped to
+    [(high - low) / min(100, m + 2), high - low] with ``magic_clip`` (else [1e-12, ...]).
+    Returns sigmas [m, D].
+    """
+    cdef Py_ssize_t D = values.shape[0], m = values.shape[1], j, i
+    out = np.empty((m, D))
+    cdef double[:, ::1] sigmas = out
+    cdef double width, floor_sigma, left, right, here, prev, nxt, sigma
+    with nogil:
+        for j in range(D):
+            width = highs[j] - lows[j]
+            floor_sigma = width / min(100.0, m + 2.0) if magic_clip else 1e-12
+            for i in range(m):
+                here = values[j, order[j, i]]
+                prev = values[j, order[j, i - 1]] if i > 0 else lows[j]
+                nxt = values[j, order[j, i + 1]] if i < m - 1 else highs[j]
+                left = here - prev
+                right = nxt - here
+                if not consider_endpoints and m >= 2 and (i == 0 or i == m - 1):
+                    sigma = right if i == 0 else left
+                else:
+                    sigma = left if left > right else right
+                sigmas[order[j, i], j] = min(max(sigma, floor_sigma), width)
+    return out
