@@ -126,6 +126,13 @@ def _percentile_at_step(study: Study, step: int, percentile: float, n_min_trials
     """The percentile of the COMPLETE trials' values reported at ``step`` (NaN if too few)."""
     numbers, values = study._store.step_values(step)
     values = values[study._store.states[numbers] == TrialState.COMPLETE]
-    if len(values) < n_min_trials or np.isnan(values).all():
+    if len(values) < n_min_trials:
         return math.nan
-    return float(np.nanpercentile(values, percentile))
+    values = values[~np.isnan(values)]
+    if len(values) == 0:
+        return math.nan
+    # numpy's default (linear) percentile, by partition: O(n) without nanpercentile's overhead
+    rank = (len(values) - 1) * percentile / 100.0
+    low, high = math.floor(rank), math.ceil(rank)
+    part = np.partition(values, [low, high])
+    return float(part[low] + (part[high] - part[low]) * (rank - low))
