@@ -149,6 +149,10 @@ class _MirrorStore(TrialStore):
         if self.forwarding:
             self.forward(number, key, value)
 
+    def __getstate__(self) -> dict[str, Any]:
+        # A pickled sampler may refer to the store; the copy is cut off from Optuna.
+        return {**self.__dict__, "forward": None, "forwarding": False}
+
 
 class _MirrorStorage(BaseStorage):
     """The storage of one mirror study: it only hands out the mirror's store."""
