@@ -41,6 +41,7 @@ True
 from __future__ import annotations
 
 import copy
+import itertools
 import math
 import threading
 import warnings
@@ -182,6 +183,18 @@ class _MirrorStudy(Study):
             pass
 
 
+def _new_keys(source: dict, mirrored: dict) -> list:
+    """Keys of ``source`` missing from ``mirrored``, which holds an earlier state of it.
+
+    Storages keep insertion order, so the new keys are usually the last ones; the full
+    scan is the fallback when they are not.
+    """
+    tail = [k for k in itertools.islice(source, len(mirrored), None) if k not in mirrored]
+    if len(mirrored) + len(tail) == len(source):
+        return tail
+    return [k for k in source if k not in mirrored]
+
+
 def _signature(trial: optuna.trial.FrozenTrial) -> tuple:
     """What can change in an unfinished trial (each only grows, or the state moves on)."""
     return (trial.state, len(trial.params), len(trial.intermediate_values), len(trial.system_attrs))
@@ -256,14 +269,14 @@ class _Mirror:
             self.trial_ids.append(trial._trial_id)
         record = store.records[number]
         if len(trial.params) != len(record.params):
-            for name, value in trial.params.items():
-                if name not in record.params:
-                    distribution = _from_optuna_distribution(trial.distributions[name])
-                    store.check_param(name, distribution)
-                    store.set_param(number, name, distribution, _internal_value(distribution, value), external=value)
+            for name in _new_keys(trial.params, record.params):
+                distribution = _from_optuna_distribution(trial.distributions[name])
+                store.check_param(name, distribution)
+                value = trial.params[name]
+                store.set_param(number, name, distribution, _internal_value(distribution, value), external=value)
         if len(trial.intermediate_values) != len(record.intermediate_values):
-            for step, value in trial.intermediate_values.items():
-                store.report(number, step, value)  # a step already recorded is kept
+            for step in _new_keys(trial.intermediate_values, record.intermediate_values):
+                store.report(number, step, trial.intermediate_values[step])
         if trial.system_attrs:
             self._take_in_system_attrs(trial, record.system_attrs, number)
         if trial.state.is_finished():
