@@ -86,49 +86,69 @@ def mixture_log_pdf(const double[:, ::1] x, const double[:, ::1] mus, const doub
                     const double[::1] log_peaks, const int[::1] kinds, const double[::1] steps, double cat_eps):
     """log density of the mixture at each row of ``x`` [C, D] (internal encoding).
 
-    log p(x) = logsumexp_k (log_peak[k] + sum_j t_kj(x_j)) with every t_kj <= 0, so a
-    component is dropped as soon as its partial sum falls NEGLIGIBLE below the
-    running maximum (it would change the result by less than 5e-18 relative).
+    log p(x) = logsumexp_k (log_peak[k] + sum_j t_kj(x_j)), every t_kj <= 0. Per
+    component, the continuous dimensions are summed for all candidates at once (a
+    branch-free loop the compiler vectorizes), then categorical ones; the costly
+    discrete cell masses are only computed for candidates the component can still
+    matter to: a partial sum NEGLIGIBLE below the candidate's running maximum changes
+    the result by < 5e-18 relative and is dropped.
     """
-    cdef Py_ssize_t C = x.shape[0], K = mus.shape[0], D = mus.shape[1], c, k, j
-    out = np.empty(C)
-    cdef double[::1] result = out
-    edges = np.empty((C, D, 2))
-    cdef double[:, :, ::1] cell = edges
-    cdef double value, z, best, total, mu, sigma
+    cdef Py_ssize_t C = x.shape[0], K = mus.shape[0], D = mus.shape[1], c, k, j, i
     cdef double log_mismatch = log(cat_eps) - log1p(cat_eps)  # t_kj of a choice != mu
+    inverse = 1.0 / np.asarray(sigmas)
+    cdef const double[:, ::1] inv_sigmas = inverse
+    x_by_dim = np.ascontiguousarray(np.asarray(x).T)
+    cdef const double[:, ::1] xt = x_by_dim
+    kinds_arr = np.asarray(kinds)
+    dims_of = {kind: np.flatnonzero(kinds_arr == kind).astype(np.intp) for kind in range(4)}
+    cdef const Py_ssize_t[::1] continuous = dims_of[0], categorical = dims_of[3]
+    cdef const Py_ssize_t[::1] discrete = np.concatenate([dims_of[1], dims_of[2]])
+    edges = np.zeros((2, D, C))
+    cdef double[:, :, ::1] cell = edges
+    best_arr = np.full(C, -INFINITY)
+    total_arr = np.zeros(C)  # sum over kept components of exp(value - best)
+    value_arr = np.empty(C)
+    cdef double[::1] best = best_arr, total = total_arr, value = value_arr
+    cdef double v, mu, inv, z
     with nogil:
-        for c in range(C):
-            for j in range(D):
-                if kinds[j] == 1 or kinds[j] == 2:
-                    cell_edges(kinds[j], x[c, j], steps[j], &cell[c, j, 0], &cell[c, j, 1])
-        for c in range(C):
-            best = -INFINITY
-            total = 0.0  # sum of exp(value - best) over the components kept
-            for k in range(K):
-                value = log_peaks[k]
-                for j in range(D):
-                    if value < best - NEGLIGIBLE:
+        for i in range(discrete.shape[0]):
+            j = discrete[i]
+            for c in range(C):
+                cell_edges(kinds[j], xt[j, c], steps[j], &cell[0, j, c], &cell[1, j, c])
+        for k in range(K):
+            for c in range(C):
+                value[c] = log_peaks[k]
+            for i in range(continuous.shape[0]):
+                j = continuous[i]
+                mu = mus[k, j]
+                inv = inv_sigmas[k, j]
+                for c in range(C):
+                    z = (xt[j, c] - mu) * inv
+                    value[c] -= 0.5 * z * z
+            for i in range(categorical.shape[0]):
+                j = categorical[i]
+                mu = mus[k, j]
+                if mu >= 0.0:
+                    for c in range(C):
+                        if xt[j, c] != mu:
+                            value[c] += log_mismatch
+            for c in range(C):
+                v = value[c]
+                for i in range(discrete.shape[0]):
+                    if v < best[c] - NEGLIGIBLE:
                         break
-                    mu = mus[k, j]
-                    if kinds[j] == 0:
-                        z = (x[c, j] - mu) / sigmas[k, j]
-                        value -= 0.5 * z * z
-                    elif kinds[j] == 3:
-                        if mu >= 0.0 and x[c, j] != mu:
-                            value += log_mismatch
-                    else:
-                        sigma = sigmas[k, j]
-                        value += log_ndtr_diff((cell[c, j, 0] - mu) / sigma, (cell[c, j, 1] - mu) / sigma)
-                if value < best - NEGLIGIBLE:
+                    j = discrete[i]
+                    v += log_ndtr_diff((cell[0, j, c] - mus[k, j]) * inv_sigmas[k, j],
+                                       (cell[1, j, c] - mus[k, j]) * inv_sigmas[k, j])
+                if v < best[c] - NEGLIGIBLE:
                     continue
-                if value > best:
-                    total = total * exp(best - value) + 1.0
-                    best = value
+                if v > best[c]:
+                    total[c] = total[c] * exp(best[c] - v) + 1.0
+                    best[c] = v
                 else:
-                    total += exp(value - best)
-            result[c] = best + log(total) if total > 0.0 else -INFINITY
-    return out
+                    total[c] += exp(v - best[c])
+    with np.errstate(divide="ignore"):
+        return best_arr + np.log(total_arr)
 
 
 cdef inline Py_ssize_t pick_component(const double[::1] cumulative, double u) noexcept nogil:

@@ -23,8 +23,9 @@ def component_log_peaks(mus, sigmas, log_weights, kinds, lows, highs, steps, cat
     with np.errstate(divide="ignore", invalid="ignore"):
         log_mass = log_ndtr_diff((lows - mus) / sigmas, (highs - mus) / sigmas)
     numeric = -log_mass - np.where(kinds == CONTINUOUS, np.log(sigmas) + LOG_SQRT_2PI, 0.0)
-    observed = np.log1p(cat_eps) - np.log1p(steps * cat_eps)
-    choice = np.where(mus < 0.0, -np.log(steps), observed)
+    with np.errstate(divide="ignore"):  # steps is 0 in numeric dimensions
+        observed = np.log1p(cat_eps) - np.log1p(steps * cat_eps)
+        choice = np.where(mus < 0.0, -np.log(steps), observed)
     return log_weights + np.where(categorical, choice, numeric).sum(axis=1)
 
 

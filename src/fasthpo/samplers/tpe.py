@@ -8,6 +8,7 @@ rest ("above"), fits a Parzen estimator l(x) to the first and g(x) to the second
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fasthpo.distributions import BaseDistribution
-from fasthpo.samplers._parzen import Dimensions, ParzenEstimator
+from fasthpo._kernels import hypervolume as hv_kernels
+from fasthpo.samplers._parzen import Dimensions, ParzenEstimator, SortedHistory
 from fasthpo.samplers.base import BaseSampler, check_seed
 from fasthpo.samplers.random import RandomSampler
 from fasthpo.trial import constraint_values
@@ -135,6 +137,9 @@ class TPESampler(BaseSampler):
         self._random = RandomSampler(seed=seed)
         self._pending: dict[int, dict[str, float]] = {}  # relative params of running trials
         self._facts = _FinishedTrialFacts()
+        self._sorted: dict[tuple, SortedHistory] = {}
+        self._groups = _GroupDecomposition()
+        self._last_split: tuple = (None, None)
 
     # ------------------------------------------------------------ interface
     def _is_multivariate(self, study: Study) -> bool:
@@ -145,13 +150,23 @@ class TPESampler(BaseSampler):
     def infer_relative_search_space(self, study: Study, trial: Trial) -> dict[str, BaseDistribution]:
         if not self._is_multivariate(study):
             return {}
+        if self._group:
+            groups = self._groups.update(study)
+            return {name: d for group in groups for name, d in group.items() if not d.single()}
         space = study._store.intersection_search_space(include_pruned=True)
         return {name: d for name, d in space.items() if not d.single()}
 
     def sample_relative(self, study: Study, trial: Trial, search_space: dict[str, BaseDistribution]) -> dict[str, float]:
         if not search_space or self._n_done(study) < self._n_startup_trials:
             return {}
-        params = self._sample(study, trial, search_space)
+        if self._group:
+            params = {}
+            for group in self._groups.groups:
+                sub_space = {name: d for name, d in group.items() if name in search_space}
+                if sub_space:
+                    params.update(self._sample(study, trial, sub_space))
+        else:
+            params = self._sample(study, trial, search_space)
         if self._constant_liar:
             self._pending[trial.number] = params
         return params
@@ -181,17 +196,33 @@ class TPESampler(BaseSampler):
         names = list(search_space)
         below_rows, above_rows = self._split(study, trial.number)
         dims = Dimensions.of([search_space[n] for n in names])
-        below = self._observations(study, below_rows, names)
-        above = self._observations(study, above_rows, names)
+        columns = [study._store.columns.get(n) for n in names]
+        below, _ = self._observations(study, below_rows, names, columns)
+        above, above_rows = self._observations(study, above_rows, names, columns)
         below_weights = self._weights_of(len(below)) if len(study.directions) == 1 else np.ones(len(below))
         estimator_below = ParzenEstimator(below, dims, below_weights, self._prior_weight, self._magic_clip,
                                           self._endpoints)
         estimator_above = ParzenEstimator(above, dims, self._weights_of(len(above)), self._prior_weight,
-                                          self._magic_clip, self._endpoints)
+                                          self._magic_clip, self._endpoints, self._order(study, columns, above_rows, above))
         candidates = estimator_below.sample(self._rng, self._n_ei_candidates)
         score = estimator_below.log_pdf(candidates) - estimator_above.log_pdf(candidates)
         best = candidates[int(np.argmax(score))]
         return {name: float(best[j]) for j, name in enumerate(names)}
+
+    def _order(self, study: Study, columns: list[int | None], rows: np.ndarray,
+               observations: np.ndarray) -> np.ndarray | None:
+        """Per-dimension value order of the observations of ``rows``, from the sorted
+        history (None: too few rows to bother, sort them)."""
+        if len(rows) < 256:
+            return None
+        store = study._store
+        key = (id(store), tuple(columns))
+        history = self._sorted.get(key)
+        if history is None:
+            history = self._sorted[key] = SortedHistory(columns)
+        states = store.states
+        history.add_finished(store.X, (states == TrialState.COMPLETE) | (states == TrialState.PRUNED))
+        return history.order_of(rows, observations)
 
     def _weights_of(self, m: int) -> np.ndarray:
         w = np.asarray(self._weights(m), dtype=float)[:m]
@@ -199,21 +230,36 @@ class TPESampler(BaseSampler):
             raise ValueError(f"weights({m}) must return {m} finite non-negative numbers, not all zero; got {w!r}.")
         return w
 
-    def _observations(self, study: Study, rows: np.ndarray, names: list[str]) -> np.ndarray:
-        """Internal values [m, D] of the trials in ``rows`` that have every parameter."""
+    def _observations(self, study: Study, rows: np.ndarray, names: list[str],
+                      columns: list[int | None]) -> tuple[np.ndarray, np.ndarray]:
+        """Internal values [m, D] of the trials in ``rows`` that have every parameter, and their rows."""
         store = study._store
-        columns = [store.columns.get(n) for n in names]
         if any(c is None for c in columns) or len(rows) == 0:
-            return np.empty((0, len(names)))
-        X = store.X[np.ix_(rows, columns)]
-        for i, row in enumerate(rows):  # running trials: fill in their relative params
-            pending = self._pending.get(int(row))
-            if pending and np.isnan(X[i]).any():
+            return np.empty((0, len(names))), np.empty(0, dtype=np.int64)
+        X = store.X[rows]
+        if columns != list(range(X.shape[1])):
+            X = X[:, columns]
+        missing = np.isnan(X).any(axis=1)
+        for i in np.flatnonzero(missing):  # running trials: fill in their relative params
+            pending = self._pending.get(int(rows[i]))
+            if pending:
                 X[i] = [pending.get(n, v) if math.isnan(v) else v for n, v in zip(names, X[i])]
-        return np.ascontiguousarray(X[~np.isnan(X).any(axis=1)])
+        keep = ~np.isnan(X).any(axis=1)
+        return np.ascontiguousarray(X[keep]), rows[keep]
 
     def _split(self, study: Study, number: int) -> tuple[np.ndarray, np.ndarray]:
-        """Row numbers of the "below" and "above" trials, each ascending (Optuna's order)."""
+        """Row numbers of the "below" and "above" trials, each ascending (Optuna's order).
+
+        The split is kept while the history stays the same, for the other parameters
+        of the same trial (univariate and group sampling split once per trial).
+        """
+        store = study._store
+        key = (id(store), number, store.n_trials, store.n_finished)
+        if self._last_split[0] != key:
+            self._last_split = (key, self._compute_split(study, number))
+        return self._last_split[1]
+
+    def _compute_split(self, study: Study, number: int) -> tuple[np.ndarray, np.ndarray]:
         store = study._store
         states = store.states
         complete = states == TrialState.COMPLETE
@@ -222,20 +268,21 @@ class TPESampler(BaseSampler):
         violation = self._violations(study, complete | pruned)
         feasible = violation <= 0.0
         below = []
-        for rows, rank in (
-            (np.flatnonzero(complete & feasible), self._rank_complete),
-            (np.flatnonzero(pruned & feasible), self._rank_pruned),
-            (np.flatnonzero((complete | pruned) & ~feasible), lambda s, r: np.argsort(violation[r], kind="stable")),
+        for rows, select in (
+            (np.flatnonzero(complete & feasible), self._select_complete),
+            (np.flatnonzero(pruned & feasible), self._select_pruned),
+            (np.flatnonzero((complete | pruned) & ~feasible), lambda s, r, k: _stable_smallest(violation[r], k)),
         ):
             take = min(n_below, len(rows))
             if take:
-                below.append(rows[rank(study, rows)[:take]])
+                below.append(rows[select(study, rows, take)])
                 n_below -= take
         below_rows = np.sort(np.concatenate(below)) if below else np.empty(0, dtype=np.int64)
         candidates = complete | pruned
         if self._constant_liar:
             candidates = candidates | (states == TrialState.RUNNING)
-            candidates[number] = False
+            if number < len(candidates):
+                candidates[number] = False
         candidates[below_rows] = False
         return below_rows, np.flatnonzero(candidates)
 
@@ -244,25 +291,66 @@ class TPESampler(BaseSampler):
             return int(self._gamma(n))
         if len(study.directions) == 1:
             return default_gamma(n)
-        return min(math.ceil(0.1 * n), 25)
+        return math.ceil(0.1 * n)  # Optuna's multi-objective default: no cap
 
     @staticmethod
-    def _rank_complete(study: Study, rows: np.ndarray) -> np.ndarray:
-        """Order of ``rows`` from best to worst value (ties: lower number first)."""
-        if len(study.directions) > 1:
-            raise NotImplementedError  # replaced by the multi-objective ranking
-        sign = -1.0 if study.directions[0].name == "MAXIMIZE" else 1.0
-        return np.argsort(sign * study._store.Y[rows, 0], kind="stable")
+    def _select_complete(study: Study, rows: np.ndarray, take: int) -> np.ndarray:
+        """Positions in ``rows`` of the ``take`` best complete trials: by value (ties to
+        the earlier trial), or with several objectives by Pareto rank, the last rank
+        that does not fit whole thinned by greedy hypervolume subset selection."""
+        signs = np.array([-1.0 if d.name == "MAXIMIZE" else 1.0 for d in study.directions])
+        losses = study._store.Y[rows] * signs
+        if len(signs) == 1:
+            return _stable_smallest(losses[:, 0], take)
+        return select_by_pareto_rank(np.ascontiguousarray(losses), take)
 
-    def _rank_pruned(self, study: Study, rows: np.ndarray) -> np.ndarray:
+    def _select_pruned(self, study: Study, rows: np.ndarray, take: int) -> np.ndarray:
         """Pruned trials by their last step (later first), then the value there."""
         facts = self._facts
-        return np.lexsort((facts.pruned_value[rows], -facts.pruned_step[rows]))
+        return np.lexsort((facts.pruned_value[rows], -facts.pruned_step[rows]))[:take]
 
     def _violations(self, study: Study, finished: np.ndarray) -> np.ndarray:
         """Total constraint violation of every trial (0 without constraints)."""
         self._facts.update(study, finished)
         return self._facts.violation[: len(finished)]
+
+
+class _GroupDecomposition:
+    """Disjoint groups of parameters that always appear together in finished trials.
+
+    Each finished trial splits every group into the part it has and the part it lacks,
+    and its parameters in no group form a new one (Optuna's group-decomposed search
+    space). A finished trial is taken in once.
+    """
+
+    def __init__(self) -> None:
+        self.groups: list[dict[str, BaseDistribution]] = []
+        self._store = None
+        self._seen = np.zeros(0, dtype=bool)
+
+    def update(self, study: Study) -> list[dict[str, BaseDistribution]]:
+        store = study._store
+        if store is not self._store:
+            self.__init__()
+            self._store = store
+        states = store.states
+        finished = (states == TrialState.COMPLETE) | (states == TrialState.PRUNED)
+        seen = np.zeros(len(states), dtype=bool)
+        seen[: len(self._seen)] = self._seen[: len(states)]
+        for row in np.flatnonzero(finished & ~seen):
+            self._add(store.records[row].distributions)
+        self._seen = seen | finished
+        return self.groups
+
+    def _add(self, distributions: dict[str, BaseDistribution]) -> None:
+        names = set(distributions)
+        split = []
+        for group in self.groups:
+            split.append({n: d for n, d in group.items() if n in names})
+            split.append({n: d for n, d in group.items() if n not in names})
+            names -= set(group)
+        split.append({n: distributions[n] for n in distributions if n in names})
+        self.groups = [g for g in split if g]
 
 
 class _FinishedTrialFacts:
@@ -305,6 +393,59 @@ class _FinishedTrialFacts:
             else:
                 self.pruned_step[row], self.pruned_value[row] = -1.0, 0.0
             self.known[row] = True
+
+
+def select_by_pareto_rank(losses: np.ndarray, take: int) -> np.ndarray:
+    """Positions of ``take`` rows of ``losses`` [n, k]: whole Pareto fronts while they
+    fit, then a greedy hypervolume subset of the next front (Optuna's tie-break)."""
+    if take >= len(losses):
+        return np.arange(len(losses))
+    ranks = hv_kernels.nondomination_ranks(losses, take)
+    counts = np.bincount(ranks)
+    whole = int(np.searchsorted(np.cumsum(counts), take, side="right"))  # fronts 0 .. whole-1 fit
+    chosen = np.flatnonzero(ranks < whole)
+    if len(chosen) < take:
+        tied = np.flatnonzero(ranks == whole)
+        chosen = np.concatenate([chosen, tied[greedy_hypervolume_subset(losses[tied], take - len(chosen))]])
+    return chosen
+
+
+def greedy_hypervolume_subset(losses: np.ndarray, size: int) -> np.ndarray:
+    """``size`` rows of one front chosen greedily by hypervolume contribution (a
+    1 - 1/e approximation, Guerreiro et al. 2016), duplicates last; the reference point
+    is 1.1x the worst loss per objective (0.9x where negative; 1e-12 where zero)."""
+    unique, first = np.unique(losses, axis=0, return_index=True)
+    if len(unique) <= size:
+        rest = np.setdiff1d(np.arange(len(losses)), first)
+        return np.concatenate([first, rest[: size - len(unique)]])
+    worst = unique.max(axis=0)
+    reference = np.maximum(1.1 * worst, 0.9 * worst)
+    reference[reference == 0] = 1e-12
+    # Lazy greedy: a point's contribution only shrinks as the subset grows (submodularity),
+    # so a stale contribution is an upper bound and only the top one needs refreshing.
+    bounds = [(-float(np.prod(reference - row)), i) for i, row in enumerate(unique)]
+    heapq.heapify(bounds)
+    selected: list[int] = []
+    volume = 0.0
+    while len(selected) < size:
+        _, i = heapq.heappop(bounds)
+        gain = hv_kernels.hypervolume(unique[selected + [i]], reference) - volume
+        if not bounds or gain >= -bounds[0][0]:
+            selected.append(i)
+            volume += gain
+        else:
+            heapq.heappush(bounds, (-gain, i))
+    return first[selected]
+
+
+def _stable_smallest(values: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the ``k`` smallest ``values``, ascending, ties by position: the
+    first ``k`` of a stable argsort, in O(n) + O(k log k)."""
+    if k >= len(values):
+        return np.argsort(values, kind="stable")
+    kth = np.partition(values, k - 1)[k - 1]
+    chosen = np.concatenate([np.flatnonzero(values < kth), np.flatnonzero(values == kth)])[:k]
+    return chosen[np.argsort(values[chosen], kind="stable")]
 
 
 def _count(name: str, value: Any, minimum: int) -> int:

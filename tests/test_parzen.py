@@ -1,0 +1,166 @@
+"""Parzen kernels against their NumPy twin, and the properties a density must have."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from fasthpo._kernels import parzen as kernel
+from fasthpo._reference import parzen as twin
+from fasthpo.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from fasthpo.samplers._parzen import Dimensions, ParzenEstimator, SortedHistory
+
+SPACES = {
+    "float": FloatDistribution(-5.0, 5.0),
+    "log": FloatDistribution(1e-5, 1e2, log=True),
+    "step": FloatDistribution(0.0, 1.0, step=0.125),
+    "int": IntDistribution(-3, 12),
+    "int_log": IntDistribution(1, 1000, log=True),
+    "cat": CategoricalDistribution(["a", "b", "c", "d"]),
+    "huge_log": FloatDistribution(1e-300, 1e300, log=True),
+}
+
+
+def random_observations(rng, distributions, m: int, identical: bool = False) -> np.ndarray:
+    """m admissible internal rows (all the same one with ``identical``)."""
+    rows = 1 if identical else m
+    out = np.empty((rows, len(distributions)))
+    for j, distribution in enumerate(distributions):
+        low, high = distribution.sampling_bounds()
+        out[:, j] = [distribution.round_internal(v) for v in low + rng.random(rows) * (high - low)]
+    return np.repeat(out, m, axis=0) if identical else out
+
+
+space_names = st.lists(st.sampled_from(sorted(SPACES)), min_size=1, max_size=5)
+
+
+def estimators(names, m, seed, identical=False, prior_weight=1.0):
+    rng = np.random.default_rng(seed)
+    distributions = [SPACES[n] for n in names]
+    dims = Dimensions.of(distributions)
+    obs = random_observations(rng, distributions, m, identical) if m else np.empty((0, len(names)))
+    weights = rng.uniform(0.1, 1.0, size=m)
+    est = ParzenEstimator(obs, dims, weights, prior_weight, True, False)
+    return rng, dims, est
+
+
+@given(space_names, st.sampled_from([0, 1, 2, 3, 17, 200]), st.integers(0, 2**32 - 1), st.booleans())
+@settings(max_examples=60, deadline=None)
+def test_kernels_match_twin(names, m, seed, identical):
+    rng, dims, est = estimators(names, m, seed, identical=identical and m > 0)
+    log_weights = np.log(np.diff(np.concatenate([[0.0], est.cumulative_weights])))
+    args = (est.mus, est.sigmas, log_weights, dims.kinds, dims.lows, dims.highs, dims.steps, est.cat_eps)
+    np.testing.assert_allclose(kernel.component_log_peaks(*args), twin.component_log_peaks(*args), rtol=1e-12,
+                               atol=1e-12)
+    u_comp, u_dims = rng.random(30), rng.random((30, len(names)))
+    sample_args = (u_comp, u_dims, est.cumulative_weights, est.mus, est.sigmas, dims.kinds, dims.lows, dims.highs,
+                   dims.steps, dims.grid_lows, dims.grid_highs, est.cat_eps)
+    x = kernel.mixture_sample(*sample_args)
+    np.testing.assert_allclose(x, twin.mixture_sample(*sample_args), rtol=1e-12, atol=1e-12)
+    pdf_args = (x, est.mus, est.sigmas, est.log_peaks, dims.kinds, dims.steps, est.cat_eps)
+    np.testing.assert_allclose(kernel.mixture_log_pdf(*pdf_args), twin.mixture_log_pdf(*pdf_args), rtol=1e-9)
+
+
+@given(st.lists(st.floats(-5, 5), min_size=1, max_size=60), st.booleans(), st.booleans())
+def test_bandwidths_match_twin(values, endpoints, magic_clip):
+    columns = np.array([values])
+    order = np.argsort(columns, axis=1, kind="stable")
+    lows, highs = np.array([-5.0]), np.array([5.0])
+    k = kernel.neighbour_bandwidths(columns, order, lows, highs, endpoints, magic_clip)
+    t = twin.neighbour_bandwidths(columns, order, lows, highs, endpoints, magic_clip)
+    np.testing.assert_allclose(k, t, rtol=0, atol=0)
+    floor = 10.0 / min(100.0, len(values) + 2) if magic_clip else 1e-12
+    assert np.all((k >= floor) & (k <= 10.0))
+
+
+def test_bandwidth_rule_by_hand():
+    # observations 1, 2, 6 in [0, 10]: gaps 1 | 1 | 4 | 4; extremes use their inner gap
+    columns = np.array([[6.0, 1.0, 2.0]])
+    order = np.argsort(columns, axis=1)
+    sig = kernel.neighbour_bandwidths(columns, order, np.array([0.0]), np.array([10.0]), False, False)[:, 0]
+    assert sig.tolist() == [4.0, 1.0, 4.0]
+    sig = kernel.neighbour_bandwidths(columns, order, np.array([0.0]), np.array([10.0]), True, False)[:, 0]
+    assert sig.tolist() == [4.0, 1.0, 4.0]  # 1: max(1 - 0, 1); 6: max(4, 10 - 6)
+    sig = kernel.neighbour_bandwidths(columns, order, np.array([0.0]), np.array([10.0]), False, True)[:, 0]
+    assert sig.tolist() == [4.0, 2.0, 4.0]  # clipped below at 10 / min(100, 3 + 2)
+
+
+@pytest.mark.parametrize("name", ["float", "log", "huge_log"])
+@pytest.mark.parametrize("m", [0, 1, 2, 40])
+def test_continuous_density_integrates_to_one(name, m):
+    _, dims, est = estimators([name], m, seed=m)
+    grid = np.linspace(dims.lows[0], dims.highs[0], 200_001)
+    density = np.exp(est.log_pdf(grid[:, None]))
+    assert np.trapezoid(density, grid) == pytest.approx(1.0, rel=1e-6)
+
+
+@pytest.mark.parametrize("name", ["step", "int", "int_log", "cat"])
+@pytest.mark.parametrize("m", [0, 1, 2, 40])
+def test_discrete_masses_sum_to_one(name, m):
+    _, dims, est = estimators([name], m, seed=m)
+    distribution = SPACES[name]
+    if name == "cat":
+        values = np.arange(4.0)
+    else:
+        external = np.arange(distribution.low, distribution.high + distribution.step / 2, distribution.step)
+        values = np.array([distribution.to_internal(float(v)) for v in external])
+    assert np.exp(est.log_pdf(values[:, None])).sum() == pytest.approx(1.0, rel=1e-9)
+
+
+def test_product_density_integrates_to_one_in_two_dimensions():
+    _, dims, est = estimators(["float", "cat"], 25, seed=3)
+    grid = np.linspace(-5, 5, 4001)
+    total = sum(np.trapezoid(np.exp(est.log_pdf(np.column_stack([grid, np.full_like(grid, c)]))), grid)
+                for c in range(4))
+    assert total == pytest.approx(1.0, rel=1e-6)
+
+
+@given(space_names, st.sampled_from([0, 1, 5, 300]), st.integers(0, 2**32 - 1))
+@settings(max_examples=40, deadline=None)
+def test_samples_stay_inside_and_on_the_grid(names, m, seed):
+    rng, dims, est = estimators(names, m, seed)
+    x = est.sample(rng, 200)
+    for j, distribution in enumerate(SPACES[n] for n in names):
+        assert np.all(x[:, j] >= distribution.internal_low - 1e-12)
+        assert np.all(x[:, j] <= distribution.internal_high + 1e-12)
+        rounded = [distribution.round_internal(v) for v in x[:, j]]
+        np.testing.assert_allclose(x[:, j], rounded, rtol=1e-12, atol=1e-12)
+
+
+def test_candidates_exactly_on_the_bounds_have_finite_density():
+    _, dims, est = estimators(["float", "log", "int", "cat"], 10, seed=1)
+    corners = np.array([dims.lows, dims.highs])
+    corners[:, 2] = [-3.0, 12.0]
+    corners[:, 3] = [0.0, 3.0]
+    assert np.all(np.isfinite(est.log_pdf(corners)))
+
+
+def test_sigma_at_its_clip_and_identical_observations():
+    _, dims, est = estimators(["float"], 50, seed=0, identical=True)
+    assert np.allclose(est.sigmas[:-1, 0], 10.0 / 52)  # every gap is 0: the clip floor
+    grid = np.linspace(-5, 5, 100_001)
+    assert np.trapezoid(np.exp(est.log_pdf(grid[:, None])), grid) == pytest.approx(1.0, rel=1e-6)
+
+
+def test_hundred_thousand_components_match_twin():
+    rng = np.random.default_rng(7)
+    dims = Dimensions.of([SPACES["float"]])
+    obs = rng.uniform(-5, 5, size=(100_000, 1))
+    est = ParzenEstimator(obs, dims, np.ones(100_000), 1.0, True, False)
+    x = est.sample(rng, 8)
+    args = (x, est.mus, est.sigmas, est.log_peaks, dims.kinds, dims.steps, est.cat_eps)
+    np.testing.assert_allclose(kernel.mixture_log_pdf(*args), twin.mixture_log_pdf(*args), rtol=1e-9)
+
+
+@given(st.lists(st.floats(-5, 5), min_size=1, max_size=80), st.integers(0, 2**32 - 1))
+def test_sorted_history_gives_the_order_a_sort_gives(values, seed):
+    rng = np.random.default_rng(seed)
+    X = np.array(values)[:, None]
+    history = SortedHistory([0])
+    finished = np.zeros(len(X), dtype=bool)
+    for chunk in np.array_split(rng.permutation(len(X)), 3):  # trials finish out of order
+        finished[chunk] = True
+        history.add_finished(X, finished)
+    rows = np.flatnonzero(rng.random(len(X)) < 0.7)
+    order = history.order_of(rows, X[rows])
+    np.testing.assert_array_equal(X[rows][order[0], 0], np.sort(X[rows, 0]))
