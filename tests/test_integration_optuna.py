@@ -199,23 +199,32 @@ def test_sampler_system_attrs_are_written_to_the_optuna_trial():
     assert indices == [None, 0, 1, 2, 3]  # the first trial is sampled independently
 
 
-@pytest.mark.parametrize("name", ["random", "tpe"])
-def test_adapter_suggests_what_the_fasthpo_sampler_suggests(name):
+@pytest.mark.parametrize(
+    "ours, theirs, directions",
+    [
+        (lambda: fo.RandomSampler(seed=3), lambda: fasthpo.samplers.RandomSampler(seed=3), ["minimize"]),
+        (lambda: fo.TPESampler(seed=3), lambda: fasthpo.samplers.TPESampler(seed=3), ["minimize"]),
+        (lambda: fo.TPESampler(seed=3, multivariate=True, group=True),
+         lambda: fasthpo.samplers.TPESampler(seed=3, multivariate=True, group=True), ["maximize"]),
+        (lambda: fo.TPESampler(seed=3), lambda: fasthpo.samplers.TPESampler(seed=3), ["minimize", "maximize"]),
+    ],
+    ids=["random", "tpe", "tpe-group", "tpe-two-objectives"],
+)
+def test_adapter_suggests_what_the_fasthpo_sampler_suggests(ours, theirs, directions):
     """Same seed, same objective: the Optuna study and the fasthpo study see the same points."""
-    make = {
-        "random": (lambda: fo.RandomSampler(seed=3), lambda: fasthpo.samplers.RandomSampler(seed=3)),
-        "tpe": (lambda: fo.TPESampler(seed=3), lambda: fasthpo.samplers.TPESampler(seed=3)),
-    }[name]
 
     def objective(trial):
         x = trial.suggest_float("x", -5, 5)
         n = trial.suggest_int("n", 1, 64, log=True)
         c = trial.suggest_categorical("c", ["a", "b", None])
-        return (x - 1) ** 2 + abs(math.log2(n) - 3) + (c == "b")
+        if c == "a":
+            x += trial.suggest_float("shift", 0, 1, step=0.25)
+        value = (x - 1) ** 2 + abs(math.log2(n) - 3) + (c == "b")
+        return value if len(directions) == 1 else (value, x)
 
-    optuna_study = optuna.create_study(sampler=make[0]())
+    optuna_study = optuna.create_study(sampler=ours(), directions=directions)
     optuna_study.optimize(objective, n_trials=40)
-    fasthpo_study = fasthpo.create_study(sampler=make[1]())
+    fasthpo_study = fasthpo.create_study(sampler=theirs(), directions=directions)
     fasthpo_study.optimize(objective, n_trials=40)
     assert [t.params for t in optuna_study.trials] == [t.params for t in fasthpo_study.trials]
 
