@@ -195,6 +195,18 @@ def _new_keys(source: dict, mirrored: dict) -> list:
     return [k for k in source if k not in mirrored]
 
 
+def _all_trials(storage: optuna.storages.BaseStorage, study_id: int) -> list[optuna.trial.FrozenTrial]:
+    """The trials of a study in order of number, without copying the list when possible.
+
+    ``InMemoryStorage.get_all_trials`` copies its list of trials, which makes every sampler
+    call O(n); its own list is read instead (it replaces a trial object when the trial
+    changes, and only appends, so indexing and slicing it is safe).
+    """
+    if type(storage) is optuna.storages.InMemoryStorage:
+        return storage._studies[study_id].trials
+    return storage.get_all_trials(study_id, deepcopy=False)
+
+
 def _signature(trial: optuna.trial.FrozenTrial) -> tuple:
     """What can change in an unfinished trial (each only grows, or the state moves on)."""
     return (trial.state, len(trial.params), len(trial.intermediate_values), len(trial.system_attrs))
@@ -224,7 +236,7 @@ class _Mirror:
     def sync(self, optuna_study: optuna.Study) -> None:
         """Take in the Optuna trials that are new or changed since the last call."""
         self.optuna_study = optuna_study
-        trials = self.storage.get_all_trials(self.study_id, deepcopy=False)
+        trials = _all_trials(self.storage, self.study_id)
         self.store.forwarding = False
         try:
             for number, signature in list(self.unfinished.items()):
