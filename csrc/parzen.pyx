@@ -1,7 +1,9 @@
 """Parzen-estimator kernels of TPE: mixtures of product kernels over mixed dimensions.
 
 A mixture has K components over D dimensions. Component k has weight w_k and, in
-dimension j, a kernel centred on ``mus[k, j]`` (internal encoding, DESIGN.md):
+dimension j, a kernel centred on ``mus[j, k]`` with width ``sigmas[j, k]`` (internal
+encoding, DESIGN.md; arrays are dimension-major, [D, K], so that one dimension of all
+components is contiguous):
 
 * CONTINUOUS   normal(mu, sigma) truncated to [lows[j], highs[j]] (linear or log scale:
                the internal encoding is already log);
@@ -12,7 +14,8 @@ dimension j, a kernel centred on ``mus[k, j]`` (internal encoding, DESIGN.md):
                component with mu < 0 (the prior) is uniform.
 
 The normalizing constants of every component go into one number per component,
-``log_peak[k]`` (:func:`component_log_peaks`), computed once per estimator; the density
+``log_peak[k]`` (log w_k plus a row of :func:`kernel_log_peaks`), computed once per
+estimator; the density
 at a candidate is then ``log_peak[k]`` plus one non-positive term per dimension, which
 lets :func:`mixture_log_pdf` stop summing a component once it cannot matter.
 
@@ -21,7 +24,7 @@ Twin: :mod:`fasthpo._reference.parzen`.
 import numpy as np
 
 from libc.math cimport INFINITY, exp, floor, log, log1p
-from normal cimport log_ndtr_diff, truncnorm_ppf
+from normal cimport log_ndtr, log_ndtr_diff, truncnorm_ppf
 
 cdef extern from *:
     """
@@ -36,9 +39,11 @@ CONTINUOUS, DISCRETE, DISCRETE_LOG, CATEGORICAL = 0, 1, 2, 3
 
 
 cdef inline double log_truncation_mass(double a, double b) noexcept nogil:
-    """log(Phi(b) - Phi(a)); exactly 0 to 2e-19 once both tails lie beyond 9 sigma."""
-    if a < -9.0 and b > 9.0:
-        return 0.0
+    """log(Phi(b) - Phi(a)) for a < b, a tail beyond 9 sigma (mass < 1.2e-19) dropped."""
+    if a < -9.0:
+        return 0.0 if b > 9.0 else log_ndtr(b)
+    if b > 9.0:
+        return log_ndtr(-a)
     return log_ndtr_diff(a, b)
 
 
@@ -51,34 +56,30 @@ cdef inline void cell_edges(int kind, double x, double step, double* left, doubl
         right[0] = log(exp(x) + 0.5 * step)
 
 
-def component_log_peaks(const double[:, ::1] mus, const double[:, ::1] sigmas, const double[::1] log_weights,
-                        const int[::1] kinds, const double[::1] lows, const double[::1] highs,
-                        const double[::1] steps, double cat_eps):
-    """log w_k plus, per dimension, the largest value the log kernel can take.
+def kernel_log_peaks(const double[:, ::1] mus, const double[:, ::1] sigmas, const int[::1] kinds,
+                     const double[::1] lows, const double[::1] highs, const double[::1] steps, double cat_eps):
+    """The largest value of each component's log kernel in each dimension, [D, K].
 
     Continuous: -log sigma - log sqrt(2 pi) - log Z (Z the mass inside the bounds);
-    discrete: -log Z; categorical: log(1 + eps) - log(n eps + 1), or -log n for the prior.
+    discrete: -log Z; categorical: log(1 + eps) - log(n eps + 1), or -log n for the
+    prior. A component's log_peak is log w_k plus the sum of its column.
     """
-    cdef Py_ssize_t K = mus.shape[0], D = mus.shape[1], k, j
-    out = np.empty(K)
-    cdef double[::1] peaks = out
-    cdef double total, mu, sigma
+    cdef Py_ssize_t D = mus.shape[0], K = mus.shape[1], k, j
+    out = np.empty((D, K))
+    cdef double[:, ::1] peaks = out
+    cdef double mu, sigma, term
     with nogil:
-        for k in range(K):
-            total = log_weights[k]
-            for j in range(D):
-                mu = mus[k, j]
-                sigma = sigmas[k, j]
+        for j in range(D):
+            for k in range(K):
+                mu = mus[j, k]
+                sigma = sigmas[j, k]
                 if kinds[j] == 3:
-                    if mu < 0.0:
-                        total -= log(steps[j])
-                    else:
-                        total += log1p(cat_eps) - log1p(steps[j] * cat_eps)
+                    term = -log(steps[j]) if mu < 0.0 else log1p(cat_eps) - log1p(steps[j] * cat_eps)
                 else:
-                    total -= log_truncation_mass((lows[j] - mu) / sigma, (highs[j] - mu) / sigma)
+                    term = -log_truncation_mass((lows[j] - mu) / sigma, (highs[j] - mu) / sigma)
                     if kinds[j] == 0:
-                        total -= log(sigma) + LOG_SQRT_2PI
-            peaks[k] = total
+                        term -= log(sigma) + LOG_SQRT_2PI
+                peaks[j, k] = term
     return out
 
 
@@ -86,17 +87,16 @@ def mixture_log_pdf(const double[:, ::1] x, const double[:, ::1] mus, const doub
                     const double[::1] log_peaks, const int[::1] kinds, const double[::1] steps, double cat_eps):
     """log density of the mixture at each row of ``x`` [C, D] (internal encoding).
 
-    log p(x) = logsumexp_k (log_peak[k] + sum_j t_kj(x_j)), every t_kj <= 0. Per
-    component, the continuous dimensions are summed for all candidates at once (a
-    branch-free loop the compiler vectorizes), then categorical ones; the costly
-    discrete cell masses are only computed for candidates the component can still
-    matter to: a partial sum NEGLIGIBLE below the candidate's running maximum changes
-    the result by < 5e-18 relative and is dropped.
+    log p(x) = logsumexp_k (log_peak[k] + sum_j t_kj(x_j)), every t_kj <= 0, so a
+    partial sum NEGLIGIBLE below a candidate's running maximum can be dropped (it
+    changes the result by < 5e-18 relative). Per component, the continuous dimensions
+    are summed for all candidates at once (a loop the compiler vectorizes), and the
+    component is left as soon as it no longer matters to any candidate; then come the
+    categorical dimensions, and the costly discrete cell masses only for candidates
+    the component still matters to.
     """
-    cdef Py_ssize_t C = x.shape[0], K = mus.shape[0], D = mus.shape[1], c, k, j, i
+    cdef Py_ssize_t C = x.shape[0], D = mus.shape[0], K = mus.shape[1], c, k, j, i
     cdef double log_mismatch = log(cat_eps) - log1p(cat_eps)  # t_kj of a choice != mu
-    inverse = 1.0 / np.asarray(sigmas)
-    cdef const double[:, ::1] inv_sigmas = inverse
     x_by_dim = np.ascontiguousarray(np.asarray(x).T)
     cdef const double[:, ::1] xt = x_by_dim
     kinds_arr = np.asarray(kinds)
@@ -110,6 +110,7 @@ def mixture_log_pdf(const double[:, ::1] x, const double[:, ::1] mus, const doub
     value_arr = np.empty(C)
     cdef double[::1] best = best_arr, total = total_arr, value = value_arr
     cdef double v, mu, inv, z
+    cdef bint alive
     with nogil:
         for i in range(discrete.shape[0]):
             j = discrete[i]
@@ -118,16 +119,26 @@ def mixture_log_pdf(const double[:, ::1] x, const double[:, ::1] mus, const doub
         for k in range(K):
             for c in range(C):
                 value[c] = log_peaks[k]
+            alive = True
             for i in range(continuous.shape[0]):
                 j = continuous[i]
-                mu = mus[k, j]
-                inv = inv_sigmas[k, j]
+                mu = mus[j, k]
+                inv = 1.0 / sigmas[j, k]
                 for c in range(C):
                     z = (xt[j, c] - mu) * inv
                     value[c] -= 0.5 * z * z
+                alive = False  # does the component still matter to any candidate?
+                for c in range(C):
+                    if value[c] >= best[c] - NEGLIGIBLE:
+                        alive = True
+                        break
+                if not alive:
+                    break
+            if not alive:
+                continue
             for i in range(categorical.shape[0]):
                 j = categorical[i]
-                mu = mus[k, j]
+                mu = mus[j, k]
                 if mu >= 0.0:
                     for c in range(C):
                         if xt[j, c] != mu:
@@ -138,8 +149,8 @@ def mixture_log_pdf(const double[:, ::1] x, const double[:, ::1] mus, const doub
                     if v < best[c] - NEGLIGIBLE:
                         break
                     j = discrete[i]
-                    v += log_ndtr_diff((cell[0, j, c] - mus[k, j]) * inv_sigmas[k, j],
-                                       (cell[1, j, c] - mus[k, j]) * inv_sigmas[k, j])
+                    v += log_ndtr_diff((cell[0, j, c] - mus[j, k]) / sigmas[j, k],
+                                       (cell[1, j, c] - mus[j, k]) / sigmas[j, k])
                 if v < best[c] - NEGLIGIBLE:
                     continue
                 if v > best[c]:
@@ -193,7 +204,7 @@ def mixture_sample(const double[::1] u_component, const double[:, ::1] u_dims, c
                    const double[::1] grid_lows, const double[::1] grid_highs, double cat_eps):
     """C draws from the mixture, from the caller's uniforms: ``u_component[c]`` picks the
     component, ``u_dims[c, j]`` inverts dimension j's kernel. Rows in internal encoding."""
-    cdef Py_ssize_t C = u_dims.shape[0], D = mus.shape[1], c, k, j
+    cdef Py_ssize_t C = u_dims.shape[0], D = mus.shape[0], c, k, j
     out = np.empty((C, D))
     cdef double[:, ::1] draws = out
     cdef double mu, sigma, x
@@ -201,11 +212,11 @@ def mixture_sample(const double[::1] u_component, const double[:, ::1] u_dims, c
         for c in range(C):
             k = pick_component(cumulative_weights, u_component[c])
             for j in range(D):
-                mu = mus[k, j]
+                mu = mus[j, k]
                 if kinds[j] == 3:
                     draws[c, j] = pick_choice(u_dims[c, j], steps[j], mu, cat_eps)
                     continue
-                sigma = sigmas[k, j]
+                sigma = sigmas[j, k]
                 x = mu + sigma * truncnorm_ppf(u_dims[c, j], (lows[j] - mu) / sigma, (highs[j] - mu) / sigma)
                 if kinds[j] != 0:
                     x = round_to_grid(kinds[j], x, steps[j], grid_lows[j], grid_highs[j])
@@ -222,10 +233,10 @@ def neighbour_bandwidths(const double[:, ::1] values, const long[:, ::1] order, 
     (the bounds act as neighbours of the extremes; without ``consider_endpoints`` the
     extremes use their inner gap when m >= 2), clipped to
     [(high - low) / min(100, m + 2), high - low] with ``magic_clip`` (else [1e-12, ...]).
-    Returns sigmas [m, D].
+    Returns sigmas [D, m].
     """
     cdef Py_ssize_t D = values.shape[0], m = values.shape[1], j, i
-    out = np.empty((m, D))
+    out = np.empty((D, m))
     cdef double[:, ::1] sigmas = out
     cdef double width, floor_sigma, left, right, here, prev, nxt, sigma
     with nogil:
@@ -242,5 +253,112 @@ def neighbour_bandwidths(const double[:, ::1] values, const long[:, ::1] order, 
                     sigma = right if i == 0 else left
                 else:
                     sigma = left if left > right else right
-                sigmas[order[j, i], j] = min(max(sigma, floor_sigma), width)
+                sigmas[j, order[j, i]] = min(max(sigma, floor_sigma), width)
     return out
+
+
+def sorted_insert(long[:, ::1] sorted_rows, double[:, ::1] sorted_values, Py_ssize_t n_sorted,
+                  const double[:, :] X, const long[::1] columns, const long[::1] new_rows):
+    """Insert ``new_rows`` into every column's ascending order, in place.
+
+    ``sorted_values[j, :n_sorted]`` are the values ``X[row, columns[j]]`` ascending (ties
+    in insertion order) and ``sorted_rows[j, :n_sorted]`` their rows; both need room for
+    the new rows. Binary search plus one memory move per row and column.
+    """
+    cdef Py_ssize_t D = columns.shape[0], j, r, i, lo, hi, mid, n
+    cdef long row
+    cdef double v
+    with nogil:
+        for j in range(D):
+            n = n_sorted
+            for r in range(new_rows.shape[0]):
+                row = new_rows[r]
+                v = X[row, columns[j]]
+                lo = 0
+                hi = n
+                while lo < hi:  # first position whose value exceeds v
+                    mid = (lo + hi) // 2
+                    if sorted_values[j, mid] > v:
+                        hi = mid
+                    else:
+                        lo = mid + 1
+                i = n
+                while i > lo:
+                    sorted_rows[j, i] = sorted_rows[j, i - 1]
+                    sorted_values[j, i] = sorted_values[j, i - 1]
+                    i -= 1
+                sorted_rows[j, lo] = row
+                sorted_values[j, lo] = v
+                n += 1
+
+
+def history_components(const long[:, ::1] sorted_rows, const double[:, ::1] sorted_values, Py_ssize_t n_sorted,
+                       const long[::1] member_pos, Py_ssize_t m, const int[::1] kinds, const double[::1] lows,
+                       const double[::1] highs, const double[::1] steps, double cat_eps, bint magic_clip,
+                       bint consider_endpoints, double[:, ::1] cache_sigmas, double[:, ::1] cache_terms):
+    """Centres, bandwidths and summed peak terms of the m components of a subset of the
+    sorted rows, in one sequential pass per dimension (no sort, no gathered copies).
+
+    ``member_pos[row]`` is the component of ``row`` (0 .. m-1) or -1 if the row is not
+    in the subset. Bandwidths follow :func:`neighbour_bandwidths` over the members;
+    numeric peak terms are reused from ``cache_terms[j, row]`` when ``cache_sigmas[j,
+    row]`` equals the new bandwidth, and refreshed otherwise.
+    Returns (mus [D, m], sigmas [D, m], peak_sums [m]).
+    """
+    cdef Py_ssize_t D = sorted_rows.shape[0], j, i, t, pos = -1, prev_pos
+    cdef long row, prev_row = -1
+    mus_arr = np.empty((D, m))
+    sigmas_arr = np.empty((D, m))
+    sums_arr = np.zeros(m)
+    cdef double[:, ::1] mus = mus_arr, sigmas = sigmas_arr
+    cdef double[::1] sums = sums_arr
+    cdef double width, floor_sigma, value, prev_value = 0.0, prev_before = 0.0, sigma, term, categorical_term
+    with nogil:
+        for j in range(D):
+            if kinds[j] == 3:
+                categorical_term = log1p(cat_eps) - log1p(steps[j] * cat_eps)
+                for i in range(n_sorted):
+                    pos = member_pos[sorted_rows[j, i]]
+                    if pos >= 0:
+                        mus[j, pos] = sorted_values[j, i]
+                        sigmas[j, pos] = 1.0
+                        sums[pos] += categorical_term
+                continue
+            width = highs[j] - lows[j]
+            floor_sigma = width / min(100.0, m + 2.0) if magic_clip else 1e-12
+            t = 0  # members seen so far
+            prev_pos = -1
+            for i in range(n_sorted + 1):
+                if i < n_sorted:
+                    row = sorted_rows[j, i]
+                    pos = member_pos[row]
+                    if pos < 0:
+                        continue
+                    value = sorted_values[j, i]
+                else:
+                    value = highs[j]  # the upper bound closes the last member
+                if prev_pos >= 0:  # the previous member's right gap is now known
+                    if not consider_endpoints and m >= 2 and t == 1:
+                        sigma = value - prev_value
+                    elif not consider_endpoints and m >= 2 and i == n_sorted:
+                        sigma = prev_before
+                    else:
+                        sigma = max(prev_before, value - prev_value)
+                    sigma = min(max(sigma, floor_sigma), width)
+                    sigmas[j, prev_pos] = sigma
+                    if cache_sigmas[j, prev_row] != sigma:
+                        term = -log_truncation_mass((lows[j] - prev_value) / sigma, (highs[j] - prev_value) / sigma)
+                        if kinds[j] == 0:
+                            term -= log(sigma) + LOG_SQRT_2PI
+                        cache_sigmas[j, prev_row] = sigma
+                        cache_terms[j, prev_row] = term
+                    sums[prev_pos] += cache_terms[j, prev_row]
+                if i == n_sorted:
+                    break
+                mus[j, pos] = value
+                prev_before = value - (prev_value if prev_pos >= 0 else lows[j])
+                prev_value = value
+                prev_pos = pos
+                prev_row = row
+                t += 1
+    return mus_arr, sigmas_arr, sums_arr

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from fasthpo._kernels import parzen as kernel
 from fasthpo._reference import parzen as twin
 from fasthpo.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
-from fasthpo.samplers._parzen import Dimensions, ParzenEstimator, SortedHistory
+from fasthpo.samplers._parzen import Dimensions, ParzenEstimator, SpaceHistory
 
 SPACES = {
     "float": FloatDistribution(-5.0, 5.0),
@@ -48,10 +48,8 @@ def estimators(names, m, seed, identical=False, prior_weight=1.0):
 @settings(max_examples=60, deadline=None)
 def test_kernels_match_twin(names, m, seed, identical):
     rng, dims, est = estimators(names, m, seed, identical=identical and m > 0)
-    log_weights = np.log(np.diff(np.concatenate([[0.0], est.cumulative_weights])))
-    args = (est.mus, est.sigmas, log_weights, dims.kinds, dims.lows, dims.highs, dims.steps, est.cat_eps)
-    np.testing.assert_allclose(kernel.component_log_peaks(*args), twin.component_log_peaks(*args), rtol=1e-12,
-                               atol=1e-12)
+    args = (est.mus, est.sigmas, dims.kinds, dims.lows, dims.highs, dims.steps, est.cat_eps)
+    np.testing.assert_allclose(kernel.kernel_log_peaks(*args), twin.kernel_log_peaks(*args), rtol=1e-12, atol=1e-12)
     u_comp, u_dims = rng.random(30), rng.random((30, len(names)))
     sample_args = (u_comp, u_dims, est.cumulative_weights, est.mus, est.sigmas, dims.kinds, dims.lows, dims.highs,
                    dims.steps, dims.grid_lows, dims.grid_highs, est.cat_eps)
@@ -77,11 +75,11 @@ def test_bandwidth_rule_by_hand():
     # observations 1, 2, 6 in [0, 10]: gaps 1 | 1 | 4 | 4; extremes use their inner gap
     columns = np.array([[6.0, 1.0, 2.0]])
     order = np.argsort(columns, axis=1)
-    sig = kernel.neighbour_bandwidths(columns, order, np.array([0.0]), np.array([10.0]), False, False)[:, 0]
+    sig = kernel.neighbour_bandwidths(columns, order, np.array([0.0]), np.array([10.0]), False, False)[0]
     assert sig.tolist() == [4.0, 1.0, 4.0]
-    sig = kernel.neighbour_bandwidths(columns, order, np.array([0.0]), np.array([10.0]), True, False)[:, 0]
+    sig = kernel.neighbour_bandwidths(columns, order, np.array([0.0]), np.array([10.0]), True, False)[0]
     assert sig.tolist() == [4.0, 1.0, 4.0]  # 1: max(1 - 0, 1); 6: max(4, 10 - 6)
-    sig = kernel.neighbour_bandwidths(columns, order, np.array([0.0]), np.array([10.0]), False, True)[:, 0]
+    sig = kernel.neighbour_bandwidths(columns, order, np.array([0.0]), np.array([10.0]), False, True)[0]
     assert sig.tolist() == [4.0, 2.0, 4.0]  # clipped below at 10 / min(100, 3 + 2)
 
 
@@ -137,7 +135,7 @@ def test_candidates_exactly_on_the_bounds_have_finite_density():
 
 def test_sigma_at_its_clip_and_identical_observations():
     _, dims, est = estimators(["float"], 50, seed=0, identical=True)
-    assert np.allclose(est.sigmas[:-1, 0], 10.0 / 52)  # every gap is 0: the clip floor
+    assert np.allclose(est.sigmas[0, :-1], 10.0 / 52)  # every gap is 0: the clip floor
     grid = np.linspace(-5, 5, 100_001)
     assert np.trapezoid(np.exp(est.log_pdf(grid[:, None])), grid) == pytest.approx(1.0, rel=1e-6)
 
@@ -152,15 +150,28 @@ def test_hundred_thousand_components_match_twin():
     np.testing.assert_allclose(kernel.mixture_log_pdf(*args), twin.mixture_log_pdf(*args), rtol=1e-9)
 
 
-@given(st.lists(st.floats(-5, 5), min_size=1, max_size=80), st.integers(0, 2**32 - 1))
-def test_sorted_history_gives_the_order_a_sort_gives(values, seed):
+@given(st.integers(1, 300), st.integers(0, 2**32 - 1), st.booleans(), st.booleans())
+@settings(max_examples=40, deadline=None)
+def test_space_history_builds_the_estimator_a_fresh_one_builds(n, seed, endpoints, with_categorical):
+    """Components read from the sorted history (trials finishing out of order, subsets
+    changing between suggestions) equal the ones built from scratch. Continuous values
+    are distinct, so both orders agree; categorical ties do not move bandwidths."""
     rng = np.random.default_rng(seed)
-    X = np.array(values)[:, None]
-    history = SortedHistory([0])
-    finished = np.zeros(len(X), dtype=bool)
-    for chunk in np.array_split(rng.permutation(len(X)), 3):  # trials finish out of order
+    names = ["float", "log", "cat"] if with_categorical else ["float", "log"]
+    distributions = [SPACES[k] for k in names]
+    dims = Dimensions.of(distributions)
+    X = random_observations(rng, distributions, n)
+    history = SpaceHistory(list(range(len(names))))
+    finished = np.zeros(n, dtype=bool)
+    for chunk in np.array_split(rng.permutation(n), 3):
         finished[chunk] = True
         history.add_finished(X, finished)
-    rows = np.flatnonzero(rng.random(len(X)) < 0.7)
-    order = history.order_of(rows, X[rows])
-    np.testing.assert_array_equal(X[rows][order[0], 0], np.sort(X[rows, 0]))
+        rows = np.flatnonzero(finished & (rng.random(n) < 0.8))
+        if len(rows) == 0:
+            continue
+        weights = rng.uniform(0.1, 1.0, size=len(rows))
+        fresh = ParzenEstimator(X[rows], dims, weights, 1.0, True, endpoints)
+        reused = ParzenEstimator(None, dims, weights, 1.0, True, endpoints, history, rows)
+        np.testing.assert_array_equal(reused.mus, fresh.mus)
+        np.testing.assert_array_equal(reused.sigmas, fresh.sigmas)
+        np.testing.assert_allclose(reused.log_peaks, fresh.log_peaks, rtol=1e-13, atol=1e-13)

@@ -10,23 +10,23 @@ import numpy as np
 
 from fasthpo._reference.special import log_ndtr_diff, truncnorm_ppf
 
-__all__ = ["CONTINUOUS", "DISCRETE", "DISCRETE_LOG", "CATEGORICAL", "component_log_peaks",
+__all__ = ["CONTINUOUS", "DISCRETE", "DISCRETE_LOG", "CATEGORICAL", "kernel_log_peaks",
            "mixture_log_pdf", "mixture_sample", "neighbour_bandwidths"]
 
 CONTINUOUS, DISCRETE, DISCRETE_LOG, CATEGORICAL = 0, 1, 2, 3
 LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
 
 
-def component_log_peaks(mus, sigmas, log_weights, kinds, lows, highs, steps, cat_eps):
-    """log w_k plus each dimension's largest log-kernel value (see the kernel)."""
+def kernel_log_peaks(mus, sigmas, kinds, lows, highs, steps, cat_eps):
+    """Each component's largest log-kernel value per dimension [D, K] (see the kernel)."""
+    mus, sigmas = mus.T, sigmas.T  # [K, D] below, for broadcasting against [D] constants
     categorical = kinds == CATEGORICAL
     with np.errstate(divide="ignore", invalid="ignore"):
         log_mass = log_ndtr_diff((lows - mus) / sigmas, (highs - mus) / sigmas)
-    numeric = -log_mass - np.where(kinds == CONTINUOUS, np.log(sigmas) + LOG_SQRT_2PI, 0.0)
-    with np.errstate(divide="ignore"):  # steps is 0 in numeric dimensions
-        observed = np.log1p(cat_eps) - np.log1p(steps * cat_eps)
+        numeric = -log_mass - np.where(kinds == CONTINUOUS, np.log(sigmas) + LOG_SQRT_2PI, 0.0)
+        observed = np.log1p(cat_eps) - np.log1p(steps * cat_eps)  # steps is 0 in numeric dimensions
         choice = np.where(mus < 0.0, -np.log(steps), observed)
-    return log_weights + np.where(categorical, choice, numeric).sum(axis=1)
+    return np.where(categorical, choice, numeric).T
 
 
 def _cell_edges(x, kinds, steps):
@@ -38,7 +38,8 @@ def _cell_edges(x, kinds, steps):
 
 
 def mixture_log_pdf(x, mus, sigmas, log_peaks, kinds, steps, cat_eps):
-    """log density of the mixture at each row of ``x`` [C, D]."""
+    """log density of the mixture at each row of ``x`` [C, D]; mus, sigmas [D, K]."""
+    mus, sigmas = mus.T, sigmas.T
     xc = x[:, None, :]  # [C, 1, D] against components [1, K, D]
     z = (xc - mus[None]) / sigmas[None]
     left, right = _cell_edges(x, kinds, steps)
@@ -69,6 +70,7 @@ def _pick_choices(u, n_choices, observed, eps):
 def mixture_sample(u_component, u_dims, cumulative_weights, mus, sigmas, kinds, lows, highs, steps,
                    grid_lows, grid_highs, cat_eps):
     """C draws from the mixture, from the caller's uniforms (see the kernel)."""
+    mus, sigmas = mus.T, sigmas.T
     k = np.searchsorted(cumulative_weights, u_component * cumulative_weights[-1], side="right")
     k = np.minimum(k, len(cumulative_weights) - 1)
     mu, sigma = mus[k], sigmas[k]
@@ -84,7 +86,7 @@ def mixture_sample(u_component, u_dims, cumulative_weights, mus, sigmas, kinds, 
 
 
 def neighbour_bandwidths(values, order, lows, highs, consider_endpoints, magic_clip):
-    """Sigmas [m, D] by the neighbour-gap rule (see the kernel)."""
+    """Sigmas [D, m] by the neighbour-gap rule (see the kernel)."""
     D, m = values.shape
     sorted_values = np.take_along_axis(values, order, axis=1)
     padded = np.concatenate([lows[:, None], sorted_values, highs[:, None]], axis=1)
@@ -99,4 +101,4 @@ def neighbour_bandwidths(values, order, lows, highs, consider_endpoints, magic_c
     sigmas = np.clip(sigmas, floor_sigma[:, None], width[:, None])
     out = np.empty((D, m))
     np.put_along_axis(out, order, sigmas, axis=1)
-    return out.T.copy()
+    return out

@@ -14,7 +14,7 @@ import numpy as np
 from fasthpo._kernels import parzen as kernels
 from fasthpo.distributions import BaseDistribution, CategoricalDistribution
 
-__all__ = ["Dimensions", "ParzenEstimator", "SortedHistory"]
+__all__ = ["Dimensions", "ParzenEstimator", "SpaceHistory"]
 
 
 @dataclass(frozen=True)
@@ -63,38 +63,47 @@ class ParzenEstimator:
         Non-negative observation weights; the prior adds ``prior_weight``.
     prior_weight, consider_magic_clip, consider_endpoints
         As in :class:`fasthpo.samplers.TPESampler`.
-    order : ndarray [D, m], optional
-        ``order[j]`` sorts the observations by dimension j (computed when omitted).
+    history, rows : SpaceHistory and the trials' row numbers, optional
+        For large sets of finished trials: the components are read from the history
+        (``observations`` is then unused), which keeps the rows sorted and the kernel
+        constants cached across suggestions.
     """
 
-    def __init__(self, observations: np.ndarray, dims: Dimensions, weights: np.ndarray, prior_weight: float,
-                 consider_magic_clip: bool, consider_endpoints: bool, order: np.ndarray | None = None) -> None:
-        m = observations.shape[0]
+    def __init__(self, observations: np.ndarray | None, dims: Dimensions, weights: np.ndarray, prior_weight: float,
+                 consider_magic_clip: bool, consider_endpoints: bool, history: SpaceHistory | None = None,
+                 rows: np.ndarray | None = None) -> None:
+        m = len(weights)
         self.dims = dims
-        sigmas = self._bandwidths(observations, order, consider_magic_clip, consider_endpoints)
-        self.mus = np.ascontiguousarray(np.vstack([observations, dims.priors]))
-        self.sigmas = np.ascontiguousarray(np.vstack([sigmas, dims.highs - dims.lows]))
+        self.cat_eps = prior_weight / (m + 1)  # Optuna's categorical kernel: prior_weight / n_kernels
+        if history is not None:
+            mus, sigmas, sums = history.components(rows, dims, self.cat_eps, consider_magic_clip, consider_endpoints)
+        else:
+            mus = np.ascontiguousarray(observations.T)
+            sigmas = self._bandwidths(mus, consider_magic_clip, consider_endpoints)
+            sums = self._kernel_peaks(mus, sigmas).sum(axis=0)
+        prior_mu, prior_sigma = dims.priors[:, None], (dims.highs - dims.lows)[:, None]
+        self.mus = np.hstack([mus, prior_mu])  # [D, m + 1], dimension-major like the kernels
+        self.sigmas = np.hstack([sigmas, prior_sigma])
         w = np.append(weights, prior_weight) if m else np.ones(1)
         w = w / w.sum()
         self.cumulative_weights = np.cumsum(w)
-        self.cat_eps = prior_weight / (m + 1)  # Optuna's categorical kernel: prior_weight / n_kernels
         with np.errstate(divide="ignore"):
-            log_weights = np.log(w)
-        self.log_peaks = kernels.component_log_peaks(self.mus, self.sigmas, log_weights, dims.kinds, dims.lows,
-                                                     dims.highs, dims.steps, self.cat_eps)
+            self.log_peaks = np.log(w) + np.append(sums, self._kernel_peaks(prior_mu, prior_sigma).sum())
 
-    def _bandwidths(self, observations: np.ndarray, order: np.ndarray | None, magic_clip: bool,
-                    endpoints: bool) -> np.ndarray:
-        columns = np.ascontiguousarray(observations.T)
-        if order is None:
-            order = np.argsort(columns, axis=1, kind="stable")
+    def _kernel_peaks(self, mus: np.ndarray, sigmas: np.ndarray) -> np.ndarray:
+        d = self.dims
+        return kernels.kernel_log_peaks(mus, sigmas, d.kinds, d.lows, d.highs, d.steps, self.cat_eps)
+
+    def _bandwidths(self, columns: np.ndarray, magic_clip: bool, endpoints: bool) -> np.ndarray:
+        order = np.argsort(columns, axis=1, kind="stable")
         sigmas = kernels.neighbour_bandwidths(columns, order, self.dims.lows, self.dims.highs, endpoints, magic_clip)
-        return np.where(self.dims.kinds == kernels.CATEGORICAL, 1.0, sigmas)
+        sigmas[self.dims.kinds == kernels.CATEGORICAL] = 1.0
+        return sigmas
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         """``size`` draws [size, D] in the internal encoding."""
         u_component = rng.random(size)
-        u_dims = rng.random((size, self.mus.shape[1]))
+        u_dims = rng.random((size, self.mus.shape[0]))
         d = self.dims
         return kernels.mixture_sample(u_component, u_dims, self.cumulative_weights, self.mus, self.sigmas, d.kinds,
                                       d.lows, d.highs, d.steps, d.grid_lows, d.grid_highs, self.cat_eps)
@@ -105,59 +114,67 @@ class ParzenEstimator:
                                        self.cat_eps)
 
 
-class SortedHistory:
-    """The finished trials' values of some columns, kept sorted as trials finish.
+class SpaceHistory:
+    """What the estimators over one search space reuse from one suggestion to the next.
 
-    Bandwidths need each dimension's observations in order; sorting the whole history
-    on every suggestion costs O(n log n) per dimension. Here a finished trial is
-    inserted once (O(n) memory moves) and the order of any subset of rows is read off
-    in O(n) (:meth:`order_of`).
+    * Bandwidths need each dimension's observations in order; sorting the whole
+      history on every suggestion costs O(n log n) per dimension. Here every finished
+      trial with all the parameters is inserted once into each column's order
+      (:func:`kernels.sorted_insert`), and a subset's components are read off in one
+      pass per dimension (:func:`kernels.history_components`).
+    * A numeric kernel's normalizing constant depends on its centre and bandwidth only,
+      and most bandwidths sit at the clip floor from one suggestion to the next, so the
+      constants are kept per row and recomputed where the bandwidth moved.
     """
 
     def __init__(self, columns: list[int]) -> None:
-        self.columns = list(columns)
-        self.values = [np.empty(0) for _ in columns]  # ascending, one array per column
-        self.rows = [np.empty(0, dtype=np.int64) for _ in columns]  # the row of each value
-        self.indexed = np.zeros(0, dtype=bool)
+        self.columns = np.array(columns, dtype=np.int64)
+        self.n_sorted = 0
+        self.sorted_rows = np.empty((len(columns), 64), dtype=np.int64)
+        self.sorted_values = np.empty((len(columns), 64))
+        self.indexed = np.zeros(64, dtype=bool)  # rows looked at (finished)
+        self.in_sorted = np.zeros(64, dtype=bool)  # rows sorted (finished, with every parameter)
+        self._cache_sigmas = np.full((len(columns), 64), np.nan)  # [column, row]
+        self._cache_terms = np.zeros((len(columns), 64))
 
     def add_finished(self, X: np.ndarray, finished: np.ndarray) -> None:
-        """Insert the rows of ``X`` that are finished, complete in these columns and new."""
+        """Take in the rows of ``X`` that are finished, complete in these columns and new."""
         n = len(finished)
         if n > len(self.indexed):
-            self.indexed = np.concatenate([self.indexed, np.zeros(max(n, 2 * len(self.indexed)) - len(self.indexed),
-                                                                  dtype=bool)])
+            size = max(n, 2 * len(self.indexed))
+            self.indexed = np.concatenate([self.indexed, np.zeros(size - len(self.indexed), dtype=bool)])
+            self.in_sorted = np.concatenate([self.in_sorted, np.zeros(size - len(self.in_sorted), dtype=bool)])
+            extra = size - self._cache_sigmas.shape[1]
+            self._cache_sigmas = np.hstack([self._cache_sigmas, np.full((len(self.columns), extra), np.nan)])
+            self._cache_terms = np.hstack([self._cache_terms, np.zeros((len(self.columns), extra))])
         new = np.flatnonzero(finished & ~self.indexed[:n])
         if len(new) == 0:
             return
         self.indexed[new] = True
-        block = X[np.ix_(new, self.columns)].T  # [D, r]
-        new = new[~np.isnan(block).any(axis=0)]
-        block = block[:, ~np.isnan(block).any(axis=0)]
-        if len(new) == 0:
-            return
-        for j in range(len(self.columns)):
-            order = np.argsort(block[j], kind="stable")
-            at = np.searchsorted(self.values[j], block[j, order], side="right")
-            self.values[j] = np.insert(self.values[j], at, block[j, order])
-            self.rows[j] = np.insert(self.rows[j], at, new[order])
+        new = new[~np.isnan(X[np.ix_(new, self.columns)]).any(axis=1)]
+        self.in_sorted[new] = True
+        if self.n_sorted + len(new) > self.sorted_rows.shape[1]:
+            size = 2 * (self.n_sorted + len(new))
+            self.sorted_rows = _widened(self.sorted_rows, size, self.n_sorted)
+            self.sorted_values = _widened(self.sorted_values, size, self.n_sorted)
+        kernels.sorted_insert(self.sorted_rows, self.sorted_values, self.n_sorted, X, self.columns, new)
+        self.n_sorted += len(new)
 
-    def order_of(self, rows: np.ndarray, observations: np.ndarray) -> np.ndarray:
-        """``order[j]`` sorting ``observations`` [m, D] of ``rows`` (ascending row numbers)
-        by column j; rows not in the history (running trials) are merged in by value."""
-        position = np.full(len(self.indexed) if len(self.indexed) else 1, -1, dtype=np.int64)
-        inside = rows < len(position)
-        inside[inside] = self.indexed[rows[inside]]
-        position[rows[inside]] = np.flatnonzero(inside)
-        extra = np.flatnonzero(~inside)  # positions (in rows) of trials not indexed
-        order = np.empty((len(self.columns), len(rows)), dtype=np.int64)
-        for j in range(len(self.columns)):
-            members = position[self.rows[j]]
-            keep = members >= 0
-            sorted_positions = members[keep]
-            if len(extra):
-                extra_values = observations[extra, j]
-                by_value = np.argsort(extra_values, kind="stable")
-                at = np.searchsorted(self.values[j][keep], extra_values[by_value], side="right")
-                sorted_positions = np.insert(sorted_positions, at, extra[by_value])
-            order[j] = sorted_positions
-        return order
+    def covers(self, rows: np.ndarray) -> bool:
+        """Whether every one of ``rows`` is a sorted finished trial."""
+        return bool(len(rows)) and rows.max() < len(self.in_sorted) and bool(self.in_sorted[rows].all())
+
+    def components(self, rows: np.ndarray, dims: Dimensions, cat_eps: float, magic_clip: bool,
+                   endpoints: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(mus, sigmas, summed peak terms) of the components of ``rows`` (ascending)."""
+        member_pos = np.full(len(self.indexed), -1, dtype=np.int64)
+        member_pos[rows] = np.arange(len(rows))
+        return kernels.history_components(self.sorted_rows, self.sorted_values, self.n_sorted, member_pos,
+                                          len(rows), dims.kinds, dims.lows, dims.highs, dims.steps, cat_eps,
+                                          magic_clip, endpoints, self._cache_sigmas, self._cache_terms)
+
+
+def _widened(array: np.ndarray, columns: int, used: int) -> np.ndarray:
+    out = np.empty((array.shape[0], columns), dtype=array.dtype)
+    out[:, :used] = array[:, :used]
+    return out

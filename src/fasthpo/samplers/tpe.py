@@ -17,7 +17,7 @@ import numpy as np
 
 from fasthpo.distributions import BaseDistribution
 from fasthpo._kernels import hypervolume as hv_kernels
-from fasthpo.samplers._parzen import Dimensions, ParzenEstimator, SortedHistory
+from fasthpo.samplers._parzen import Dimensions, ParzenEstimator, SpaceHistory
 from fasthpo.samplers.base import BaseSampler, check_seed
 from fasthpo.samplers.random import RandomSampler
 from fasthpo.trial import constraint_values
@@ -137,7 +137,7 @@ class TPESampler(BaseSampler):
         self._random = RandomSampler(seed=seed)
         self._pending: dict[int, dict[str, float]] = {}  # relative params of running trials
         self._facts = _FinishedTrialFacts()
-        self._sorted: dict[tuple, SortedHistory] = {}
+        self._histories: dict[tuple, SpaceHistory] = {}
         self._groups = _GroupDecomposition()
         self._last_split: tuple = (None, None)
 
@@ -198,31 +198,42 @@ class TPESampler(BaseSampler):
         dims = Dimensions.of([search_space[n] for n in names])
         columns = [study._store.columns.get(n) for n in names]
         below, _ = self._observations(study, below_rows, names, columns)
-        above, above_rows = self._observations(study, above_rows, names, columns)
         below_weights = self._weights_of(len(below)) if len(study.directions) == 1 else np.ones(len(below))
         estimator_below = ParzenEstimator(below, dims, below_weights, self._prior_weight, self._magic_clip,
                                           self._endpoints)
-        estimator_above = ParzenEstimator(above, dims, self._weights_of(len(above)), self._prior_weight,
-                                          self._magic_clip, self._endpoints, self._order(study, columns, above_rows, above))
+        estimator_above = self._estimator_above(study, above_rows, names, columns, dims)
         candidates = estimator_below.sample(self._rng, self._n_ei_candidates)
         score = estimator_below.log_pdf(candidates) - estimator_above.log_pdf(candidates)
         best = candidates[int(np.argmax(score))]
         return {name: float(best[j]) for j, name in enumerate(names)}
 
-    def _order(self, study: Study, columns: list[int | None], rows: np.ndarray,
-               observations: np.ndarray) -> np.ndarray | None:
-        """Per-dimension value order of the observations of ``rows``, from the sorted
-        history (None: too few rows to bother, sort them)."""
-        if len(rows) < 256:
-            return None
+    def _estimator_above(self, study: Study, rows: np.ndarray, names: list[str], columns: list[int | None],
+                         dims: Dimensions) -> ParzenEstimator:
+        """g(x): from the space's history when the set is large and all finished (the usual
+        case), else from the gathered observations."""
+        if len(rows) >= 256 and None not in columns:
+            history = self._history(study, columns)
+            inside = rows < len(history.in_sorted)
+            inside[inside] = history.in_sorted[rows[inside]]
+            members = rows[inside]
+            others, _ = self._observations(study, rows[~inside], names, columns)
+            if len(others) == 0 and history.covers(members):
+                return ParzenEstimator(None, dims, self._weights_of(len(members)), self._prior_weight,
+                                       self._magic_clip, self._endpoints, history, members)
+        above, _ = self._observations(study, rows, names, columns)
+        return ParzenEstimator(above, dims, self._weights_of(len(above)), self._prior_weight, self._magic_clip,
+                               self._endpoints)
+
+    def _history(self, study: Study, columns: list[int | None]) -> SpaceHistory:
+        """The :class:`SpaceHistory` of these columns, up to date with the finished trials."""
         store = study._store
         key = (id(store), tuple(columns))
-        history = self._sorted.get(key)
+        history = self._histories.get(key)
         if history is None:
-            history = self._sorted[key] = SortedHistory(columns)
+            history = self._histories[key] = SpaceHistory(columns)
         states = store.states
         history.add_finished(store.X, (states == TrialState.COMPLETE) | (states == TrialState.PRUNED))
-        return history.order_of(rows, observations)
+        return history
 
     def _weights_of(self, m: int) -> np.ndarray:
         w = np.asarray(self._weights(m), dtype=float)[:m]
@@ -239,8 +250,10 @@ class TPESampler(BaseSampler):
         X = store.X[rows]
         if columns != list(range(X.shape[1])):
             X = X[:, columns]
-        missing = np.isnan(X).any(axis=1)
-        for i in np.flatnonzero(missing):  # running trials: fill in their relative params
+        missing = np.flatnonzero(np.isnan(X.sum(axis=1)))
+        if len(missing) == 0:
+            return X, rows
+        for i in missing:  # running trials: fill in their relative params
             pending = self._pending.get(int(rows[i]))
             if pending:
                 X[i] = [pending.get(n, v) if math.isnan(v) else v for n, v in zip(names, X[i])]
