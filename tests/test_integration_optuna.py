@@ -129,6 +129,20 @@ def test_two_processes_writing_one_storage_see_each_others_trials(tmp_path):
     assert mirror_of(sampler_a, study_a).store.n_finished == 24
 
 
+def test_mirror_works_on_an_rdb_storage(tmp_path):
+    url = f"sqlite:///{tmp_path / 'studies.db'}"
+    sampler_a, sampler_b = fo.QMCSampler(seed=0), fo.QMCSampler(seed=0)
+    study_a = optuna.create_study(study_name="rdb", storage=url, sampler=sampler_a)
+    study_b = optuna.load_study(study_name="rdb", storage=url, sampler=sampler_b)
+    for _ in range(4):
+        study_a.optimize(quadratic, n_trials=1)
+        study_b.optimize(quadratic, n_trials=1)
+    assert_mirror_matches(sampler_a, study_a)
+    assert_mirror_matches(sampler_b, study_b)
+    exported = fo.to_optuna(fo.from_optuna(study_a), storage=url, study_name="copy")
+    assert [t.params for t in exported.trials] == [t.params for t in study_a.trials]
+
+
 def test_grid_points_are_shared_between_processes(tmp_path):
     path = tmp_path / "journal.log"
     space = {"x": [0, 1, 2, 3], "c": ["a", "b", "c"]}
