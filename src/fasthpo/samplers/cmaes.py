@@ -108,12 +108,17 @@ class CmaEsSampler(BaseSampler):
         self._separable = use_separable_cma
         self._rng = np.random.default_rng(seed)
         self._run: _Run | None = None
+        self._space: tuple = (None, {})
 
     # ------------------------------------------------------------ interface
     def infer_relative_search_space(self, study: Study, trial: Trial) -> dict[str, BaseDistribution]:
-        space = study._store.intersection_search_space(include_pruned=self._consider_pruned)
-        return {name: d for name, d in sorted(space.items())
-                if not d.single() and not isinstance(d, CategoricalDistribution)}
+        store = study._store
+        key = (id(store), store.n_finished)  # the intersection only changes when trials finish
+        if self._space[0] != key:
+            space = store.intersection_search_space(include_pruned=self._consider_pruned)
+            self._space = (key, {name: d for name, d in sorted(space.items())
+                                 if not d.single() and not isinstance(d, CategoricalDistribution)})
+        return self._space[1]
 
     def sample_relative(self, study: Study, trial: Trial, search_space: dict[str, BaseDistribution]) -> dict[str, float]:
         if not search_space:
