@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from fasthpo._kernels import cmaes as kernels
+from fasthpo._threads import single_threaded_blas
 
 __all__ = ["CMA", "SepCMA"]
 
@@ -110,10 +111,11 @@ class CMA(_Common):
         """B, D with C = B diag(D^2) B^T; recomputed (and C re-formed from them, as the
         cmaes library does) when stale, at most every ``eigen_interval`` generations."""
         if self._B is None or self._eigen_age >= self.eigen_interval:
-            self.C = (self.C + self.C.T) / 2
-            B, D2 = kernels.eigh(self.C)
-            D = np.sqrt(np.where(D2 < 0, EPS, D2))
-            self.C = (B * D**2) @ B.T
+            with single_threaded_blas(self.n):
+                self.C = (self.C + self.C.T) / 2
+                B, D2 = kernels.eigh(self.C)
+                D = np.sqrt(np.where(D2 < 0, EPS, D2))
+                self.C = (B * D**2) @ B.T
             self._B, self._D, self._eigen_age = B, D, 0
         return self._B, self._D
 
@@ -124,6 +126,10 @@ class CMA(_Common):
 
     def tell(self, x: np.ndarray, values: np.ndarray) -> None:
         """Update from ``popsize`` solutions and their values (smaller is better)."""
+        with single_threaded_blas(self.n):
+            self._tell(x, values)
+
+    def _tell(self, x: np.ndarray, values: np.ndarray) -> None:
         order = np.argsort(values, kind="stable")
         self.generation += 1
         self._record_values(np.asarray(values)[order])
