@@ -14,6 +14,7 @@ import scipy.optimize
 from scipy.stats import qmc
 
 from fasthpo._kernels import gp as kernels
+from fasthpo._threads import single_threaded_blas
 from fasthpo.distributions import BaseDistribution, CategoricalDistribution
 from fasthpo.samplers.base import BaseSampler, check_seed
 from fasthpo.samplers.random import RandomSampler
@@ -145,6 +146,10 @@ class GPSampler(BaseSampler):
             return {}
         if len(study.directions) > 1:
             raise ValueError("GPSampler optimizes one objective; this study has several.")
+        with single_threaded_blas(study._store.n_trials):
+            return self._sample(study, trial, search_space)
+
+    def _sample(self, study: Study, trial: Trial, search_space: dict[str, BaseDistribution]) -> dict[str, float]:
         store = study._store
         names = list(search_space)
         columns = [store.columns[n] for n in names]
