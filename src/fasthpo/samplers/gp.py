@@ -41,18 +41,36 @@ def log_prior(ils: np.ndarray, scale: float, noise: float) -> tuple[float, np.nd
 
 
 class _Model:
-    """A fitted GP on standardized data: the factor and weights the acquisition needs."""
+    """A GP on standardized data with fixed hyperparameters: the Cholesky factor and the
+    weights the acquisition needs. ``L`` may be handed in (extended incrementally)."""
 
-    def __init__(self, X, y, is_cat, raw, deterministic):
-        self.X, self.y, self.is_cat = X, y, is_cat
+    def __init__(self, X, y, is_cat, raw, deterministic, L=None):
+        self.X, self.y, self.is_cat, self.raw = X, y, is_cat, raw
         d = X.shape[1]
         self.ils, self.scale = np.exp(raw[:d]), float(np.exp(raw[d]))
         self.noise = MINIMUM_NOISE if deterministic else MINIMUM_NOISE + float(np.exp(raw[d + 1]))
-        _, _, self.L = kernels.log_marginal_likelihood(X, y, self.ils, is_cat, self.scale, self.noise)
+        if L is None:
+            L = self.covariance(X)
+            kernels.cholesky(L)
+        self.L = L
         alpha = y.reshape(-1, 1).copy()
         kernels.solve_lower(self.L, alpha, False)
         kernels.solve_lower(self.L, alpha, True)
         self.alpha = alpha[:, 0].copy()
+
+    def covariance(self, X: np.ndarray) -> np.ndarray:
+        K = kernels.kernel_matrix(X, X, self.ils, self.is_cat, self.scale)
+        K[np.diag_indices_from(K)] += self.noise
+        return K
+
+    def extended(self, X_new: np.ndarray, y: np.ndarray, deterministic: bool) -> _Model:
+        """The same hyperparameters with rows appended: the factor grows in O(n^2) per row."""
+        L, X = self.L, self.X
+        for row in X_new:
+            k = kernels.kernel_matrix(row[None], X, self.ils, self.is_cat, self.scale)[0]
+            L = kernels.cholesky_append(L, k, self.scale + self.noise)
+            X = np.vstack([X, row])
+        return _Model(np.ascontiguousarray(X), y, self.is_cat, self.raw, deterministic, L)
 
     def log_ei(self, Xq: np.ndarray, f_best: float) -> tuple[np.ndarray, np.ndarray]:
         value, _, _, grad = kernels.log_ei_with_gradient(np.ascontiguousarray(Xq), self.X, self.L, self.alpha,
@@ -122,7 +140,7 @@ class GPSampler(BaseSampler):
         self._independent = independent_sampler or RandomSampler(seed=seed)
         self._n_startup_trials = n_startup_trials
         self._deterministic = deterministic_objective
-        self._raw: dict[tuple, np.ndarray] = {}  # warm starts of the hyperparameter fit, per space
+        self._fits: dict[tuple, tuple[np.ndarray, _Model]] = {}  # per space: (rows, model) of the last fit
 
     def infer_relative_search_space(self, study: Study, trial: Trial) -> dict[str, BaseDistribution]:
         space = study._store.intersection_search_space()
@@ -162,18 +180,36 @@ class GPSampler(BaseSampler):
         X = np.ascontiguousarray(space.encode(X[keep]))
         values = store.Y[complete[keep], 0] * (-1.0 if study.directions[0].name == "MAXIMIZE" else 1.0)
         y = (values - values.mean()) / max(values.std(), 1e-10)
-        key = tuple(names)
-        start = self._raw.get(key, np.zeros(len(names) + 2))
-        try:
-            raw = fit(X, y, space.is_cat, start, self._deterministic)
-            model = _Model(X, y, space.is_cat, raw, self._deterministic)
-        except ArithmeticError:
-            raw = fit(X, y, space.is_cat, np.zeros(len(names) + 2), self._deterministic)
-            model = _Model(X, y, space.is_cat, raw, self._deterministic)
-        self._raw[key] = raw
+        model = self._model(tuple(names), complete[keep], X, y, space.is_cat)
         model = self._with_running_trials(study, model, columns, space, trial.number)
         x = self._maximize_log_ei(model, space, float(y.min()))
         return dict(zip(names, space.decode(x)))
+
+    def _model(self, key: tuple, rows: np.ndarray, X: np.ndarray, y: np.ndarray, is_cat: np.ndarray) -> _Model:
+        """The GP for this history. Hyperparameters are refitted (warm-started) on every
+        suggestion up to 200 trials and then whenever the history grew by 10% since the
+        last fit; in between, the last fit's factor is extended by the new rows in
+        O(n^2) each (the values are re-standardized every time)."""
+        last = self._fits.get(key)
+        if last is not None:
+            last_rows, last_model = last
+            grown = len(rows) > len(last_rows) and np.array_equal(rows[: len(last_rows)], last_rows)
+            if len(rows) > 200 and grown and len(rows) < 1.1 * len(last_rows):
+                try:
+                    model = last_model.extended(X[len(last_rows):], y, self._deterministic)
+                    self._fits[key] = (rows, model)
+                    return model
+                except ArithmeticError:
+                    pass
+        start = last[1].raw if last is not None else np.zeros(X.shape[1] + 2)
+        try:
+            raw = fit(X, y, is_cat, start, self._deterministic)
+            model = _Model(X, y, is_cat, raw, self._deterministic)
+        except ArithmeticError:
+            raw = fit(X, y, is_cat, np.zeros(X.shape[1] + 2), self._deterministic)
+            model = _Model(X, y, is_cat, raw, self._deterministic)
+        self._fits[key] = (rows, model)
+        return model
 
     def _with_running_trials(self, study, model: _Model, columns, space, number: int) -> _Model:
         """Condition on running trials at the posterior mean (kriging believer)."""
@@ -191,13 +227,14 @@ class GPSampler(BaseSampler):
         believed = Kq @ model.alpha
         X = np.vstack([model.X, Xr])
         y = np.concatenate([model.y, believed])
-        raw = np.concatenate([np.log(model.ils), [np.log(model.scale), np.log(max(model.noise - MINIMUM_NOISE, 1e-300))]])
-        return _Model(X, y, model.is_cat, raw, self._deterministic)
+        return _Model(X, y, model.is_cat, model.raw, self._deterministic)
 
     def _maximize_log_ei(self, model: _Model, space: _UnitCube, f_best: float) -> np.ndarray:
         d = len(space.is_cat)
         sobol = qmc.Sobol(d, scramble=True, seed=self._rng)
-        candidates = space.from_unit(sobol.random(N_SWEEP))
+        # the sweep costs O(n^2) per point: fewer points, still a power of 2, for long histories
+        n_sweep = max(256, 2 ** int(np.log2(N_SWEEP * min(1.0, 200 / len(model.X)))))
+        candidates = space.from_unit(sobol.random(n_sweep))
         candidates = np.vstack([candidates, model.X])
         scores, _ = model.log_ei(candidates, f_best)
         best_x, best_score = candidates[int(np.argmax(scores))], float(np.max(scores))
