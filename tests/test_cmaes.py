@@ -9,7 +9,7 @@ import fasthpo
 from fasthpo._kernels import cmaes as kernel
 from fasthpo._reference import cmaes as twin
 from fasthpo.samplers import CmaEsSampler, RandomSampler
-from fasthpo.samplers._cma import CMA, CMAwM, SepCMA
+from fasthpo.samplers._cma import CMA, CMAwM, SepCMA, warm_start
 
 cmaes = pytest.importorskip("cmaes")
 
@@ -161,7 +161,7 @@ def test_maximize():
     (dict(sigma0=0.0), ValueError), (dict(popsize=1), ValueError), (dict(restart_strategy="x"), ValueError),
     (dict(x0=[1.0]), TypeError), (dict(n_startup_trials=-1), ValueError),
     (dict(with_margin=True, lr_adapt=True), ValueError), (dict(use_separable_cma=True, with_margin=True), ValueError),
-    (dict(source_trials=[]), ValueError), (dict(independent_sampler=3), TypeError),
+    (dict(source_trials=[], sigma0=0.1), ValueError), (dict(independent_sampler=3), TypeError),
     (dict(use_separable_cma=True, restart_strategy="bipop"), ValueError),
 ])
 def test_bad_arguments(kwargs, error):
@@ -217,3 +217,23 @@ def test_margin_and_learning_rate_adaptation_in_the_sampler(kwargs):
         assert "cma:raw" in study.trials[-1].system_attrs
         rebuilt = CmaEsSampler(seed=0, **kwargs)._rebuild(study, study.sampler._run.search_space).optimizer
         np.testing.assert_allclose(rebuilt.mean, study.sampler._run.optimizer.mean, rtol=1e-12)
+
+
+def test_warm_start_matches_the_cmaes_library_and_helps():
+    rng = np.random.default_rng(0)
+    x = rng.random((200, 3))
+    values = ((x - 0.4) ** 2).sum(axis=1)
+    mean, sigma, cov = cmaes.get_warm_start_mgd(list(zip(x, values)), gamma=0.1, alpha=0.1)
+    ours = warm_start(x, values)
+    np.testing.assert_allclose(ours[0], mean, rtol=1e-12)
+    assert ours[1] == pytest.approx(sigma, rel=1e-12)
+    np.testing.assert_allclose(ours[2], cov, rtol=1e-10)
+
+    source = fasthpo.create_study(sampler=RandomSampler(seed=0))
+    source.optimize(lambda t: sphere(t, 3), n_trials=200)
+    runs = {}
+    for name, sampler in (("warm", CmaEsSampler(seed=1, source_trials=source.trials)), ("cold", CmaEsSampler(seed=1))):
+        study = fasthpo.create_study(sampler=sampler)
+        study.optimize(lambda t: sphere(t, 3), n_trials=40)
+        runs[name] = study.best_value
+    assert runs["warm"] < runs["cold"]

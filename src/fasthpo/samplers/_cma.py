@@ -16,7 +16,7 @@ import numpy as np
 from fasthpo._kernels import cmaes as kernels
 from fasthpo._threads import single_threaded_blas
 
-__all__ = ["CMA", "SepCMA"]
+__all__ = ["CMA", "CMAwM", "SepCMA", "warm_start"]
 
 EPS = 1e-8
 SIGMA_MAX = 1e32
@@ -85,7 +85,7 @@ class CMA(_Common):
     """
 
     def __init__(self, mean: np.ndarray, sigma: float, popsize: int | None = None,
-                 eigen_interval: int | None = None, lr_adapt: bool = False) -> None:
+                 eigen_interval: int | None = None, lr_adapt: bool = False, cov: np.ndarray | None = None) -> None:
         self._init_common(mean, sigma, popsize)
         n, lam, mu = self.n, self.popsize, self.mu
         w_prime = np.array([math.log((lam + 1) / 2) - math.log(i + 1) for i in range(lam)])  # eq. 49
@@ -101,7 +101,7 @@ class CMA(_Common):
         self.c_sigma = (self.mu_eff + 2) / (n + self.mu_eff + 5)  # eq. 55
         self.d_sigma = 1 + 2 * max(0.0, math.sqrt((self.mu_eff - 1) / (n + 1)) - 1) + self.c_sigma
         self.cc = (4 + self.mu_eff / n) / (n + 4 + 2 * self.mu_eff / n)  # eq. 56
-        self.C = np.eye(n)
+        self.C = np.eye(n) if cov is None else np.array(cov, dtype=float)
         self.eigen_interval = eigen_interval or max(1, math.floor(1 / (10 * n * (self.c1 + self.cmu))))
         self._B: np.ndarray | None = None
         self._D: np.ndarray | None = None
@@ -320,3 +320,17 @@ class CMAwM:
         std = np.sqrt(np.diag(cma.C))[idx]
         self.A[idx] = self.A[idx] + side * ((lim_up - lim_low) / ((chi_low + chi_up) * cma.sigma * std) - self.A[idx])
         mean[idx] = mean[idx] + side * ((lim_low * chi_up + lim_up * chi_low) / (chi_low + chi_up) - mean[idx])
+
+
+def warm_start(x: np.ndarray, values: np.ndarray, gamma: float = 0.1, alpha: float = 0.1
+               ) -> tuple[np.ndarray, float, np.ndarray]:
+    """Initial mean, step size and covariance from solutions of a related task
+    (WS-CMA-ES, Nomura et al. 2021, eq. 5-6): the best ``gamma`` share of the solutions
+    gives the mean and, with a prior alpha^2 I, the covariance Sigma = sigma^2 C with
+    det(C) = 1."""
+    k = max(1, math.floor(len(values) * gamma))
+    top = np.asarray(x)[np.argsort(values, kind="stable")[:k]]
+    mean = top.mean(axis=0)
+    Sigma = alpha**2 * np.eye(top.shape[1]) + top.T @ top / k - np.outer(mean, mean)
+    sigma = float(np.linalg.det(Sigma) ** (1.0 / (2 * top.shape[1])))
+    return mean, sigma, Sigma / sigma**2

@@ -11,7 +11,7 @@ import numpy as np
 
 from fasthpo.distributions import BaseDistribution, CategoricalDistribution
 from fasthpo.distributions import FloatDistribution, IntDistribution
-from fasthpo.samplers._cma import CMA, CMAwM, SepCMA
+from fasthpo.samplers._cma import CMA, CMAwM, SepCMA, warm_start
 from fasthpo.samplers.base import BaseSampler, check_seed
 from fasthpo.samplers.random import RandomSampler
 from fasthpo.trial_state import TrialState
@@ -58,6 +58,10 @@ class CmaEsSampler(BaseSampler):
         Population growth factor of the restarts.
     use_separable_cma : bool
         Diagonal covariance, O(n) per solution (for hundreds to thousands of parameters).
+    source_trials : list of FrozenTrial, optional
+        COMPLETE trials of a related study (same parameters, same direction) to start
+        from: warm-starting CMA-ES (Nomura et al. 2021) takes the mean and covariance of
+        the best 10% of them.
     with_margin : bool
         CMA-ES with margin (Hamano et al. 2022) for integer and stepped parameters (on a
         linear scale), so that they keep moving between grid values.
@@ -97,8 +101,10 @@ class CmaEsSampler(BaseSampler):
             raise TypeError(f"independent_sampler must be a fasthpo sampler, got {independent_sampler!r}.")
         if sum([use_separable_cma, with_margin, lr_adapt]) > 1:
             raise ValueError("use_separable_cma, with_margin and lr_adapt are exclusive; choose one.")
-        if source_trials is not None:
-            raise ValueError("source_trials (warm starting) is not supported yet by fasthpo's CmaEsSampler.")
+        if source_trials is not None and (x0 is not None or sigma0 is not None or use_separable_cma or with_margin):
+            raise ValueError("source_trials sets the initial mean, step size and covariance itself; it cannot be "
+                             "combined with x0, sigma0, use_separable_cma or with_margin.")
+        self._source_trials = source_trials
         if use_separable_cma and restart_strategy == "bipop":
             raise ValueError("restart_strategy='bipop' needs the full covariance (use_separable_cma=False).")
         seed = check_seed(seed)
@@ -214,6 +220,9 @@ class CmaEsSampler(BaseSampler):
             if INIT_KEY in attrs and attrs[INIT_KEY].get("names") == names:
                 latest = number
         if latest is None:
+            if self._source_trials:
+                mean, sigma, cov = self._warm_start(study, search_space)
+                return _Run.new(store, search_space, mean, sigma, self._popsize, self._kind, cov=cov)
             return _Run.new(store, search_space, self._initial_mean(search_space), self._sigma0 or 1 / 6,
                             self._popsize, self._kind)
         init = records[latest].system_attrs[INIT_KEY]
@@ -228,6 +237,20 @@ class CmaEsSampler(BaseSampler):
                     self._take(study, run, number, value)
                     run = self._run
         return run
+
+    def _warm_start(self, study: Study, search_space: dict[str, BaseDistribution]):
+        """WS-CMA-ES start from the source trials that have every parameter of the space."""
+        sign = -1.0 if study.directions[0].name == "MAXIMIZE" else 1.0
+        bounds = np.array([d.sampling_bounds() for d in search_space.values()])
+        rows, values = [], []
+        for trial in self._source_trials:
+            if trial.state == TrialState.COMPLETE and all(n in trial.params for n in search_space):
+                internal = [d.to_internal(trial.params[n]) for n, d in search_space.items()]
+                rows.append((np.array(internal) - bounds[:, 0]) / (bounds[:, 1] - bounds[:, 0]))
+                values.append(sign * trial.value)
+        if not rows:
+            raise ValueError("source_trials holds no COMPLETE trial with every parameter of the search space.")
+        return warm_start(np.array(rows), np.array(values))
 
     def _initial_mean(self, search_space: dict[str, BaseDistribution]) -> np.ndarray:
         mean = np.full(len(search_space), 0.5)
@@ -255,24 +278,31 @@ class _Run:
         self.results: list[tuple[np.ndarray, float]] = []
         self.first_asked: int | None = None
         self.initial_mean = optimizer.mean.copy()
+        self.initial_sigma = optimizer.sigma
+        self.initial_cov = None
 
     @classmethod
-    def new(cls, store, search_space, mean, sigma, popsize, kind, restart=0, budget=None) -> _Run:
-        optimizer = _optimizer(kind, search_space, mean, sigma, popsize)
+    def new(cls, store, search_space, mean, sigma, popsize, kind, restart=0, budget=None, cov=None) -> _Run:
+        optimizer = _optimizer(kind, search_space, mean, sigma, popsize, cov)
         budget = budget or {"popsize0": optimizer.popsize, "sigma0": sigma, "small": 0, "large": 0,
                             "type": "large", "n_restarts": 0}
         run = cls(store, search_space, optimizer, restart, budget)
         run.kind = kind
+        run.initial_cov = None if cov is None else np.array(cov)
         return run
 
     @classmethod
     def from_record(cls, store, search_space, init: dict, kind: str) -> _Run:
+        cov = np.array(init["cov"]) if "cov" in init else None
         return cls.new(store, search_space, np.array(init["mean"]), init["sigma"], init["popsize"], kind,
-                       init["restart"], dict(init["budget"]))
+                       init["restart"], dict(init["budget"]), cov)
 
     def init_record(self) -> dict:
-        return {"names": self.names, "restart": self.restart, "mean": self.initial_mean.tolist(),
-                "sigma": self.budget["sigma0"], "popsize": self.optimizer.popsize, "budget": dict(self.budget)}
+        record = {"names": self.names, "restart": self.restart, "mean": self.initial_mean.tolist(),
+                  "sigma": self.initial_sigma, "popsize": self.optimizer.popsize, "budget": dict(self.budget)}
+        if self.initial_cov is not None:  # a warm start
+            record["cov"] = self.initial_cov.tolist()
+        return record
 
     def encode(self, internal: np.ndarray) -> np.ndarray:
         return (internal - self.low) / self.width
@@ -322,7 +352,7 @@ class _Run:
 
 
 def _optimizer(kind: str, search_space: dict[str, BaseDistribution], mean: np.ndarray, sigma: float,
-               popsize: int | None):
+               popsize: int | None, cov: np.ndarray | None = None):
     if kind == "separable":
         return SepCMA(mean, sigma, popsize)
     if kind == "lr_adapt":
@@ -332,7 +362,7 @@ def _optimizer(kind: str, search_space: dict[str, BaseDistribution], mean: np.nd
         if any(step > 0 for _, step, _ in grid):
             low, step, size = (np.array(c) for c in zip(*grid))
             return CMAwM(mean, sigma, low, step, size, popsize)
-    return CMA(mean, sigma, popsize)
+    return CMA(mean, sigma, popsize, cov=cov)
 
 
 def _unit_grid(distribution: BaseDistribution) -> tuple[float, float, int]:
