@@ -172,39 +172,25 @@ def log_ei(double z):
     return log_h(z)
 
 
-def log_ei_with_gradient(const double[:, ::1] Xq, const double[:, ::1] X, const double[:, ::1] L,
-                         const double[::1] alpha, const double[::1] ils, const int[::1] is_cat, double scale,
-                         double f_best):
-    """log EI for minimization, log(sigma h((f_best - mu) / sigma)), at each row of Xq,
-    with the posterior mean and variance, and the gradient of log EI with respect to the
-    numeric coordinates (0 for categorical ones). Returns (log_ei, mean, var, grad)."""
+def posterior_with_gradient(const double[:, ::1] Xq, const double[:, ::1] X, const double[:, ::1] L,
+                            const double[::1] alpha, const double[::1] ils, const int[::1] is_cat, double scale):
+    """Posterior mean and variance at each row of Xq and their gradients with respect to
+    the numeric coordinates (0 for categorical ones): mu = k^T a, var = s - k^T K^-1 k,
+    d mu = (dk)^T a, d var = -2 (dk)^T K^-1 k. Returns (mean, var, dmean, dvar)."""
     cdef Py_ssize_t m = Xq.shape[0], n = X.shape[0], d = X.shape[1], q, i, j
     Kq_arr = kernel_matrix(Xq, X, ils, is_cat, scale)  # [m, n]
-    cdef double[:, ::1] Kq = Kq_arr
     mean_arr = Kq_arr @ np.asarray(alpha)
     V_arr = np.array(Kq_arr.T, order="C", copy=True)  # [n, m], never a view of Kq
     solve_lower(L, V_arr, False)  # L^-1 k
     var_arr = np.maximum(scale - np.einsum("ij,ij->j", V_arr, V_arr), 1e-12 * scale)
     solve_lower(L, V_arr, True)  # W = K^-1 k
     cdef double[:, ::1] W = V_arr
-    cdef double[::1] mean = mean_arr, var = var_arr
-    out_arr = np.empty(m)
-    grad_arr = np.zeros((m, d))
-    cdef double[::1] out = out_arr
-    cdef double[:, ::1] grad = grad_arr
-    dmu_arr = np.empty(d)
-    dvar_arr = np.empty(d)
-    cdef double[::1] dmu = dmu_arr, dvar = dvar_arr
-    cdef double sigma, z, dz, r2, slope, dk
+    dmean_arr = np.zeros((m, d))
+    dvar_arr = np.zeros((m, d))
+    cdef double[:, ::1] dmean = dmean_arr, dvar = dvar_arr
+    cdef double r2, slope, dk
     with nogil:
         for q in range(m):
-            sigma = sqrt(var[q])
-            z = (f_best - mean[q]) / sigma
-            out[q] = log(sigma) + log_h(z)
-            dz = d_log_h(z)  # d log h / dz
-            for j in range(d):
-                dmu[j] = 0.0
-                dvar[j] = 0.0
             for i in range(n):
                 r2 = squared_distance(Xq, q, X, i, ils, is_cat)
                 slope = matern_slope(r2, scale)
@@ -212,12 +198,60 @@ def log_ei_with_gradient(const double[:, ::1] Xq, const double[:, ::1] X, const 
                     if is_cat[j]:
                         continue
                     dk = slope * 2.0 * ils[j] * (Xq[q, j] - X[i, j])  # d k(x, X_i) / d x_j
-                    dmu[j] += dk * alpha[i]
-                    dvar[j] -= 2.0 * dk * W[i, q]
-            for j in range(d):
-                if not is_cat[j]:  # d log EI = dvar / (2 var) + dz (-dmu / sigma - z dvar / (2 var))
-                    grad[q, j] = dvar[j] / (2.0 * var[q]) + dz * (-dmu[j] / sigma - z * dvar[j] / (2.0 * var[q]))
+                    dmean[q, j] += dk * alpha[i]
+                    dvar[q, j] -= 2.0 * dk * W[i, q]
+    return mean_arr, var_arr, dmean_arr, dvar_arr
+
+
+def log_ei_with_gradient(const double[:, ::1] Xq, const double[:, ::1] X, const double[:, ::1] L,
+                         const double[::1] alpha, const double[::1] ils, const int[::1] is_cat, double scale,
+                         double f_best):
+    """log EI for minimization, log(sigma h((f_best - mu) / sigma)), at each row of Xq,
+    with the posterior mean and variance, and the gradient of log EI with respect to the
+    numeric coordinates. Returns (log_ei, mean, var, grad)."""
+    mean_arr, var_arr, dmean_arr, dvar_arr = posterior_with_gradient(Xq, X, L, alpha, ils, is_cat, scale)
+    cdef double[::1] mean = mean_arr, var = var_arr
+    cdef double[:, ::1] dmean = dmean_arr, dvar = dvar_arr
+    cdef Py_ssize_t m = Xq.shape[0], d = X.shape[1], q, j
+    out_arr = np.empty(m)
+    grad_arr = np.empty((m, d))
+    cdef double[::1] out = out_arr
+    cdef double[:, ::1] grad = grad_arr
+    cdef double sigma, z, dz
+    with nogil:
+        for q in range(m):
+            sigma = sqrt(var[q])
+            z = (f_best - mean[q]) / sigma
+            out[q] = log(sigma) + log_h(z)
+            dz = d_log_h(z)  # d log h / dz
+            for j in range(d):  # d log EI = dvar / (2 var) + dz (-dmu / sigma - z dvar / (2 var))
+                grad[q, j] = dvar[q, j] / (2.0 * var[q]) + dz * (-dmean[q, j] / sigma - z * dvar[q, j] / (2.0 * var[q]))
     return out_arr, mean_arr, var_arr, grad_arr
+
+
+def log_probability_below(const double[:, ::1] Xq, const double[:, ::1] X, const double[:, ::1] L,
+                          const double[::1] alpha, const double[::1] ils, const int[::1] is_cat, double scale,
+                          double threshold):
+    """log P(f(x) <= threshold) = log Phi((threshold - mu) / sigma) under the posterior, and
+    its gradient (constraint models: the log probability of feasibility)."""
+    mean_arr, var_arr, dmean_arr, dvar_arr = posterior_with_gradient(Xq, X, L, alpha, ils, is_cat, scale)
+    cdef double[::1] mean = mean_arr, var = var_arr
+    cdef double[:, ::1] dmean = dmean_arr, dvar = dvar_arr
+    cdef Py_ssize_t m = Xq.shape[0], d = X.shape[1], q, j
+    out_arr = np.empty(m)
+    grad_arr = np.empty((m, d))
+    cdef double[::1] out = out_arr
+    cdef double[:, ::1] grad = grad_arr
+    cdef double sigma, u, ratio
+    with nogil:
+        for q in range(m):
+            sigma = sqrt(var[q])
+            u = (threshold - mean[q]) / sigma
+            out[q] = log_ndtr(u)
+            ratio = exp(-0.5 * u * u - LOG_SQRT_2PI - out[q])  # phi(u) / Phi(u)
+            for j in range(d):  # du = -dmu / sigma - u dvar / (2 var)
+                grad[q, j] = ratio * (-dmean[q, j] / sigma - u * dvar[q, j] / (2.0 * var[q]))
+    return out_arr, grad_arr
 
 
 def cholesky_append(const double[:, ::1] L, const double[::1] k_new, double k_self):

@@ -128,7 +128,11 @@ cdef inline double ndtri_exp_guess(double log_p) noexcept nogil:
 
 
 cdef inline double truncnorm_ppf_guess(double q, double a, double b, double log_mass) noexcept nogil:
-    """Acklam's inverse applied to the CDF target in whichever tail keeps it in range."""
+    """Acklam's inverse applied to the CDF target in whichever tail keeps it in range; on
+    a narrow interval (where that target can round to a bound) the nearly uniform
+    density's linear interpolation instead."""
+    if (b - a) * (1.0 + fabs(a) + fabs(b)) < 1e-2:
+        return a + q * (b - a)
     if a > 0.0:  # upper tail: mirror, x(q; a, b) = -x(1 - q; -b, -a)
         return -truncnorm_ppf_guess(1.0 - q, -b, -a, log_mass)
     if b <= 0.0 or q <= 0.5:  # log Phi(x) = log(Phi(a) + q (Phi(b) - Phi(a)))

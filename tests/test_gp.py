@@ -153,8 +153,54 @@ def test_seed_reproduces_and_parallel_asks_spread():
 
 @pytest.mark.parametrize("kwargs, error", [
     (dict(n_startup_trials=-1), ValueError), (dict(independent_sampler="x"), TypeError),
-    (dict(deterministic_objective=1), TypeError), (dict(seed=-3), ValueError),
+    (dict(deterministic_objective=1), TypeError), (dict(seed=-3), ValueError), (dict(constraints_func=3), TypeError),
 ])
 def test_bad_arguments(kwargs, error):
     with pytest.raises(error):
         GPSampler(**kwargs)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_feasibility_probability_matches_twin_and_finite_differences(seed):
+    rng, X, y, ils, is_cat = problem(seed)
+    _, _, L = kernel.log_marginal_likelihood(X, y, ils, is_cat, 1.3, 0.05)
+    alpha = np.linalg.solve(L @ L.T, y)
+    Xq = np.array([[rng.random(), rng.random(), 2.0], [rng.random(), rng.random(), 0.0]])
+    value, grad = kernel.log_probability_below(Xq, X, L, alpha, ils, is_cat, 1.3, -0.7)
+    twin_value, twin_grad = twin.log_probability_below(Xq, X, L, alpha, ils, is_cat, 1.3, -0.7)
+    np.testing.assert_allclose(value, twin_value, rtol=1e-9)
+    np.testing.assert_allclose(grad, twin_grad, rtol=1e-7, atol=1e-9)
+
+    def at(numeric):
+        return kernel.log_probability_below(np.array([[*numeric, 2.0]]), X, L, alpha, ils, is_cat, 1.3, -0.7)[0][0]
+
+    np.testing.assert_allclose(grad[0, :2], central_difference(at, Xq[0, :2], 1e-5), rtol=1e-6, atol=1e-8)
+
+
+def test_constraints_steer_towards_the_feasible_region():
+    def run(constrained):
+        def objective(trial):
+            x = trial.suggest_float("x", -5, 5)
+            y = trial.suggest_float("y", -5, 5)
+            if constrained:
+                trial.set_constraint([1.0 - x - y])  # feasible when x + y >= 1
+            return x * x + y * y
+
+        study = fasthpo.create_study(sampler=GPSampler(seed=0))
+        study.optimize(objective, n_trials=30)
+        return study
+
+    study = run(True)
+    feasible = [t.values[0] for t in study.trials if t.params["x"] + t.params["y"] >= 1]
+    late = [t.params["x"] + t.params["y"] >= 1 for t in study.trials[15:]]
+    assert min(feasible) < 0.6  # the constrained optimum is 0.5 at x = y = 0.5
+    assert np.mean(late) > 0.5
+    free = run(False)
+    assert np.mean([t.params["x"] + t.params["y"] >= 1 for t in free.trials[15:]]) < np.mean(late)
+
+
+def test_constraints_func_is_recorded():
+    sampler = GPSampler(seed=0, n_startup_trials=3, constraints_func=lambda t: [t.params["x"] - 1.0])
+    study = fasthpo.create_study(sampler=sampler)
+    study.optimize(lambda t: t.suggest_float("x", -5, 5) ** 2, n_trials=6)
+    assert all(t.constraints == [pytest.approx(t.params["x"] - 1.0)] for t in study.trials)

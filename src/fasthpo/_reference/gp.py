@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import erfcx, log_ndtr
 
-__all__ = ["cholesky_append", "kernel_matrix", "log_ei", "log_ei_with_gradient", "log_marginal_likelihood"]
+__all__ = ["cholesky_append", "kernel_matrix", "log_ei", "log_ei_with_gradient", "log_marginal_likelihood",
+           "log_probability_below", "posterior_with_gradient"]
 
 SQRT5 = np.sqrt(5.0)
 
@@ -59,22 +60,35 @@ def log_ei(z):
     return float(-0.5 * z * z - 0.5 * np.log(2 * np.pi) + np.log(series.sum()))
 
 
-def log_ei_with_gradient(Xq, X, L, alpha, ils, is_cat, scale, f_best):
+def posterior_with_gradient(Xq, X, L, alpha, ils, is_cat, scale):
+    """(mean, var, dmean, dvar) at the rows of Xq (see the kernel)."""
     Kq = kernel_matrix(Xq, X, ils, is_cat, scale)
     K_inv = np.linalg.inv(L @ L.T)
     mean = Kq @ alpha
     var = np.maximum(scale - np.einsum("qi,ij,qj->q", Kq, K_inv, Kq), 1e-12 * scale)
+    r2, diff = _squared_distances(Xq, X, ils, is_cat)
+    dk = _slope(r2, scale)[:, :, None] * 2 * ils * diff  # [q, i, j]
+    dk[:, :, is_cat.astype(bool)] = 0.0
+    return mean, var, np.einsum("qij,i->qj", dk, alpha), -2 * np.einsum("qij,qi->qj", dk, Kq @ K_inv)
+
+
+def log_ei_with_gradient(Xq, X, L, alpha, ils, is_cat, scale, f_best):
+    mean, var, dmu, dvar = posterior_with_gradient(Xq, X, L, alpha, ils, is_cat, scale)
     sigma = np.sqrt(var)
     z = (f_best - mean) / sigma
     out = np.log(sigma) + np.array([log_ei(v) for v in z])
     dz = np.exp(log_ndtr(z) - (out - np.log(sigma)))
-    r2, diff = _squared_distances(Xq, X, ils, is_cat)
-    dk = _slope(r2, scale)[:, :, None] * 2 * ils * diff  # [q, i, j]
-    dk[:, :, is_cat.astype(bool)] = 0.0
-    dmu = np.einsum("qij,i->qj", dk, alpha)
-    dvar = -2 * np.einsum("qij,qi->qj", dk, Kq @ K_inv)
     grad = dvar / (2 * var[:, None]) + dz[:, None] * (-dmu / sigma[:, None] - z[:, None] * dvar / (2 * var[:, None]))
     return out, mean, var, grad
+
+
+def log_probability_below(Xq, X, L, alpha, ils, is_cat, scale, threshold):
+    mean, var, dmu, dvar = posterior_with_gradient(Xq, X, L, alpha, ils, is_cat, scale)
+    sigma = np.sqrt(var)
+    u = (threshold - mean) / sigma
+    out = log_ndtr(u)
+    ratio = np.exp(-0.5 * u * u - 0.5 * np.log(2 * np.pi) - out)
+    return out, ratio[:, None] * (-dmu / sigma[:, None] - u[:, None] * dvar / (2 * var[:, None]))
 
 
 def cholesky_append(L, k_new, k_self):

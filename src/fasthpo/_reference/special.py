@@ -114,7 +114,8 @@ def _ndtri_exp_guess(log_p: np.ndarray) -> np.ndarray:
 
 
 def _truncnorm_ppf_guess(q, a, b, log_mass):
-    """Acklam's inverse applied to the CDF target in whichever tail keeps it in range."""
+    """Acklam's inverse applied to the CDF target in whichever tail keeps it in range
+    (linear interpolation on narrow intervals, as in the kernel)."""
     mirror = a > 0.0  # upper tail: x(q; a, b) = -x(1 - q; -b, -a)
     q = np.where(mirror, 1.0 - q, q)
     a, b = np.where(mirror, -b, a), np.where(mirror, -a, b)
@@ -122,7 +123,10 @@ def _truncnorm_ppf_guess(q, a, b, log_mass):
         from_lower = _ndtri_exp_guess(_logaddexp(log_ndtr(a), np.log(q) + log_mass))
         from_upper = -_ndtri_exp_guess(_logaddexp(log_ndtr(-b), np.log1p(-q) + log_mass))
     guess = np.where((b <= 0.0) | (q <= 0.5), from_lower, from_upper)
-    return np.where(mirror, -guess, guess)
+    guess = np.where(mirror, -guess, guess)
+    a, b, q = np.where(mirror, -b, a), np.where(mirror, -a, b), np.where(mirror, 1.0 - q, q)  # undo the mirror
+    narrow = (b - a) * (1.0 + np.abs(a) + np.abs(b)) < 1e-2  # nearly uniform: interpolate
+    return np.where(narrow, a + q * (b - a), guess)
 
 
 def truncnorm_ppf(q, a, b):

@@ -6,7 +6,7 @@ local L-BFGS-B searches. Model choices follow Optuna 5's GPSampler."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,6 +18,7 @@ from fasthpo._threads import single_threaded_blas
 from fasthpo.distributions import BaseDistribution, CategoricalDistribution
 from fasthpo.samplers.base import BaseSampler, check_seed
 from fasthpo.samplers.random import RandomSampler
+from fasthpo.trial import constraint_values
 from fasthpo.trial_state import TrialState
 
 if TYPE_CHECKING:
@@ -117,6 +118,11 @@ class GPSampler(BaseSampler):
         Independent suggestions before the GP starts.
     deterministic_objective : bool
         Fix the noise variance at its floor (for noise-free objectives).
+    constraints_func : callable, optional
+        ``constraints_func(frozen_trial)`` gives constraint values, feasible when all are
+        <= 0 (trials can also call ``trial.set_constraint``). Each constraint gets its own
+        GP, and the log probability that a point is feasible is added to its log EI, whose
+        incumbent is the best feasible value.
 
     Examples
     --------
@@ -128,13 +134,17 @@ class GPSampler(BaseSampler):
     """
 
     def __init__(self, *, seed: int | None = None, independent_sampler: BaseSampler | None = None,
-                 n_startup_trials: int = 10, deterministic_objective: bool = False) -> None:
+                 n_startup_trials: int = 10, deterministic_objective: bool = False,
+                 constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None) -> None:
         if isinstance(n_startup_trials, bool) or not isinstance(n_startup_trials, int) or n_startup_trials < 0:
             raise ValueError(f"n_startup_trials must be an int >= 0, got {n_startup_trials!r}.")
         if independent_sampler is not None and not isinstance(independent_sampler, BaseSampler):
             raise TypeError(f"independent_sampler must be a fasthpo sampler, got {independent_sampler!r}.")
         if not isinstance(deterministic_objective, bool):
             raise TypeError(f"deterministic_objective must be a bool, got {deterministic_objective!r}.")
+        if constraints_func is not None and not callable(constraints_func):
+            raise TypeError(f"constraints_func must be callable or None, got {constraints_func!r}.")
+        self._constraints_func = constraints_func
         seed = check_seed(seed)
         self._rng = np.random.default_rng(seed)
         self._independent = independent_sampler or RandomSampler(seed=seed)
@@ -154,6 +164,9 @@ class GPSampler(BaseSampler):
 
     def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None) -> None:
         self._independent.after_trial(study, trial, state, values)
+        if self._constraints_func is not None and state == TrialState.COMPLETE:
+            study._store.set_system_attr(trial.number, "constraints",
+                                         constraint_values(self._constraints_func(trial)))
 
     def reseed_rng(self) -> None:
         self._rng = np.random.default_rng()
@@ -180,10 +193,28 @@ class GPSampler(BaseSampler):
         X = np.ascontiguousarray(space.encode(X[keep]))
         values = store.Y[complete[keep], 0] * (-1.0 if study.directions[0].name == "MAXIMIZE" else 1.0)
         y = (values - values.mean()) / max(values.std(), 1e-10)
-        model = self._model(tuple(names), complete[keep], X, y, space.is_cat)
+        rows = complete[keep]
+        model = self._model(tuple(names), rows, X, y, space.is_cat)
         model = self._with_running_trials(study, model, columns, space, trial.number)
-        x = self._maximize_log_ei(model, space, float(y.min()))
+        acquisition = self._acquisition(study, tuple(names), rows, X, y, model)
+        x = self._maximize(acquisition, space, model.X)
         return dict(zip(names, space.decode(x)))
+
+    def _acquisition(self, study: Study, key: tuple, rows: np.ndarray, X: np.ndarray, y: np.ndarray,
+                     model: _Model) -> _Acquisition:
+        """log EI, plus log P(feasible) from one GP per constraint when every trial has them."""
+        records = study._store.records
+        constraints = [records[r].system_attrs.get("constraints") for r in rows]
+        if any(c is None for c in constraints) or len({len(c) for c in constraints}) != 1:
+            return _Acquisition(model, float(y.min()), [])
+        C = np.array(constraints, dtype=float)
+        feasible = (C <= 0).all(axis=1)
+        models = []
+        for k in range(C.shape[1]):
+            mean, std = C[:, k].mean(), max(C[:, k].std(), 1e-10)
+            models.append((self._model(key + ("constraint", k), rows, X, (C[:, k] - mean) / std, model.is_cat),
+                           -mean / std))
+        return _Acquisition(model, float(y[feasible].min()) if feasible.any() else None, models)
 
     def _model(self, key: tuple, rows: np.ndarray, X: np.ndarray, y: np.ndarray, is_cat: np.ndarray) -> _Model:
         """The GP for this history. Hyperparameters are refitted (warm-started) on every
@@ -229,31 +260,31 @@ class GPSampler(BaseSampler):
         y = np.concatenate([model.y, believed])
         return _Model(X, y, model.is_cat, model.raw, self._deterministic)
 
-    def _maximize_log_ei(self, model: _Model, space: _UnitCube, f_best: float) -> np.ndarray:
+    def _maximize(self, acquisition: _Acquisition, space: _UnitCube, observed: np.ndarray) -> np.ndarray:
+        """Scrambled Sobol sweep, then local searches from the best points of it."""
         d = len(space.is_cat)
         sobol = qmc.Sobol(d, scramble=True, seed=self._rng)
         # the sweep costs O(n^2) per point: fewer points, still a power of 2, for long histories
-        n_sweep = max(256, 2 ** int(np.log2(N_SWEEP * min(1.0, 200 / len(model.X)))))
-        candidates = space.from_unit(sobol.random(n_sweep))
-        candidates = np.vstack([candidates, model.X])
-        scores, _ = model.log_ei(candidates, f_best)
+        n_sweep = max(256, 2 ** int(np.log2(N_SWEEP * min(1.0, 200 / len(observed)))))
+        candidates = np.vstack([space.from_unit(sobol.random(n_sweep)), observed])
+        scores, _ = acquisition(candidates)
         best_x, best_score = candidates[int(np.argmax(scores))], float(np.max(scores))
         numeric = ~space.is_cat.astype(bool)
         for start in candidates[np.argsort(scores)[::-1][:N_LOCAL]]:
-            x, score = self._local_search(model, space, start, numeric, f_best)
+            x, score = self._local_search(acquisition, space, start, numeric)
             if score > best_score:
                 best_x, best_score = x, score
         return best_x
 
     @staticmethod
-    def _local_search(model: _Model, space: _UnitCube, start: np.ndarray, numeric: np.ndarray,
-                      f_best: float) -> tuple[np.ndarray, float]:
+    def _local_search(acquisition: _Acquisition, space: _UnitCube, start: np.ndarray,
+                      numeric: np.ndarray) -> tuple[np.ndarray, float]:
         """L-BFGS-B on the numeric coordinates, then each categorical choice in turn."""
         x = start.copy()
         if numeric.any():
             def negative(z):
                 x[numeric] = z
-                value, grad = model.log_ei(x[None], f_best)
+                value, grad = acquisition(x[None])
                 return -float(value[0]), -grad[0][numeric]
 
             result = scipy.optimize.minimize(negative, x[numeric], jac=True, method="L-BFGS-B",
@@ -263,10 +294,30 @@ class GPSampler(BaseSampler):
         for j in np.flatnonzero(~numeric):
             options = np.repeat(x[None], space.n_choices[j], axis=0)
             options[:, j] = np.arange(space.n_choices[j])
-            scores, _ = model.log_ei(options, f_best)
+            scores, _ = acquisition(options)
             x = options[int(np.argmax(scores))]
-        score, _ = model.log_ei(x[None], f_best)
+        score, _ = acquisition(x[None])
         return x, float(score[0])
+
+
+class _Acquisition:
+    """log EI under the objective's GP (incumbent ``f_best``; left out when no trial is
+    feasible yet) plus, per constraint GP, log P(constraint <= threshold)."""
+
+    def __init__(self, model: _Model, f_best: float | None, constraints: list[tuple[_Model, float]]) -> None:
+        self.model, self.f_best, self.constraints = model, f_best, constraints
+
+    def __call__(self, Xq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        Xq = np.ascontiguousarray(Xq)
+        if self.f_best is None:
+            value, grad = np.zeros(len(Xq)), np.zeros(Xq.shape)
+        else:
+            value, grad = self.model.log_ei(Xq, self.f_best)
+        for model, threshold in self.constraints:
+            v, g = kernels.log_probability_below(Xq, model.X, model.L, model.alpha, model.ils, model.is_cat,
+                                                 model.scale, threshold)
+            value, grad = value + v, grad + g
+        return value, grad
 
 
 class _UnitCube:
