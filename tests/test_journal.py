@@ -181,7 +181,8 @@ def test_truncated_last_line_is_ignored_with_warning_then_cut_by_next_writer(tmp
         f.write(b'{"op":"create_trial","study":0,"tri')  # a writer died here
     with pytest.warns(RuntimeWarning, match="unfinished line 11"):
         loaded = fasthpo.load_study(study_name="s", storage=str(path), sampler=RandomSampler(seed=5))
-    assert loaded.trials == study.trials
+    with pytest.warns(RuntimeWarning, match="unfinished line 11"):  # the first storage sees it too
+        assert loaded.trials == study.trials
     loaded.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
     assert path.read_bytes().startswith(complete) and path.read_bytes().endswith(b"\n")
     with warnings.catch_warnings():
@@ -255,3 +256,24 @@ def test_two_processes_optimize_one_study_and_a_third_sees_everything(tmp_path):
     seen = queue.get(timeout=60)
     reader.join(60)
     assert seen == [(t.number, t.state, t.values, t.params, t.user_attrs) for t in trials]
+
+
+def test_forked_children_of_one_study_object_take_turns(tmp_path):
+    # a forked child shares its parent's open files; its storage must lock on its own
+    study = journal_study(tmp_path / "forked.log")
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(2)
+
+    def work():
+        barrier.wait()
+        study.optimize(lambda t: t.suggest_float("x", -1, 1) ** 2, n_trials=100)
+
+    children = [context.Process(target=work) for _ in range(2)]
+    for child in children:
+        child.start()
+    for child in children:
+        child.join(60)
+    assert [c.exitcode for c in children] == [0, 0]
+    trials = fasthpo.load_study(study_name="s", storage=str(tmp_path / "forked.log")).trials
+    assert [t.number for t in trials] == list(range(200))
+    assert all(t.state == TrialState.COMPLETE for t in trials)

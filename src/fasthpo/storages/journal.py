@@ -36,6 +36,7 @@ import json
 import os
 import threading
 import warnings
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -72,6 +73,19 @@ def _time(value: datetime.datetime | None) -> str | None:
 
 def _parse_time(value: str | None) -> datetime.datetime | None:
     return None if value is None else datetime.datetime.fromisoformat(value)
+
+
+_OPEN_STORAGES: weakref.WeakSet = weakref.WeakSet()
+
+
+def _reopen_after_fork() -> None:
+    # flock belongs to the open file description, which a forked child shares with its
+    # parent: without files of its own the child's lock would not exclude the parent's.
+    for storage in list(_OPEN_STORAGES):
+        storage._open_files()
+
+
+os.register_at_fork(after_in_child=_reopen_after_fork)
 
 
 class _StudyEntry:
@@ -114,23 +128,34 @@ class JournalFileStorage(BaseStorage):
         if not path:
             raise ValueError("path must not be empty.")
         self.path = path
-        self._fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
-        self._lock_fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        self._mutex = threading.RLock()  # threads of this process share the flock
+        self._fd = self._lock_fd = None
+        self._open_files()
+        _OPEN_STORAGES.add(self)
         self._offset = 0  # bytes of the journal replayed so far
         self._line = 0  # lines replayed so far
         self._warned_tail_at = -1
-        self._locked = False  # this process holds the write lock
         self._studies: dict[str, _StudyEntry] = {}
         self._by_id: dict[int, _StudyEntry] = {}
         self._n_created = 0  # study ids handed out so far, deleted ones included
         self._distributions: dict[str, BaseDistribution] = {}
         self.sync()
 
-    def __del__(self) -> None:
-        for fd in (getattr(self, "_fd", None), getattr(self, "_lock_fd", None)):
+    def _open_files(self) -> None:
+        self._close_files()
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
+        self._lock_fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+        self._mutex = threading.RLock()  # threads of this process share the flock
+        self._locked = False  # this thread holds the write lock
+
+    def _close_files(self) -> None:
+        for fd in (self._fd, self._lock_fd):
             if fd is not None:
                 os.close(fd)
+        self._fd = self._lock_fd = None
+
+    def __del__(self) -> None:
+        if hasattr(self, "_fd"):
+            self._close_files()
 
     def __repr__(self) -> str:
         return f"JournalFileStorage({self.path!r})"
@@ -334,10 +359,14 @@ class _JournalStore(TrialStore):
         self._storage.sync()
 
     @contextmanager
-    def _writing(self) -> Iterator[None]:
+    def _writing(self, running: int | None = None) -> Iterator[None]:
+        """Hold the write lock; with ``running``, check that trial is still RUNNING."""
         with self._storage._exclusive():
             if self._deleted:
                 raise ValueError(f"The study was deleted from {self._storage.path!r}.")
+            if running is not None and self.state_of(running) != TrialState.RUNNING:
+                state = TrialState(self.state_of(running)).name
+                raise ValueError(f"Trial {running} is {state} (changed by another process); it cannot be changed.")
             yield
 
     def _write(self, kind: str, number: int, **fields: Any) -> None:
@@ -379,7 +408,7 @@ class _JournalStore(TrialStore):
         if external is None:
             internal = distribution.round_internal(internal)
             external = distribution.to_external(internal)
-        with self._writing():
+        with self._writing(running=number):
             self.check_param(name, distribution)  # another process may have defined `name`
             value = None if isinstance(distribution, CategoricalDistribution) else external
             self._write("set_param", number, name=name, distribution=distribution_to_dict(distribution),
@@ -387,12 +416,12 @@ class _JournalStore(TrialStore):
             super().set_param(number, name, distribution, internal, external)
 
     def report(self, number: int, step: int, value: float) -> None:
-        with self._writing():
+        with self._writing(running=number):
             self._write("report", number, step=step, value=value)
             super().report(number, step, value)
 
     def set_user_attr(self, number: int, key: str, value: Any) -> None:
-        with self._writing():
+        with self._writing(running=number):
             self._write("set_user_attr", number, key=key, value=value)
             super().set_user_attr(number, key, value)
 
