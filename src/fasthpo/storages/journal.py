@@ -37,8 +37,6 @@ import os
 import threading
 import warnings
 import weakref
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -67,6 +65,9 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"{value!r} ({type(value).__name__}) cannot be stored in a journal: it is not JSON-serializable.")
 
 
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=_jsonable)
+
+
 def _time(value: datetime.datetime | None) -> str | None:
     return None if value is None else value.isoformat()
 
@@ -86,6 +87,35 @@ def _reopen_after_fork() -> None:
 
 
 os.register_at_fork(after_in_child=_reopen_after_fork)
+
+
+class _WriteLock:
+    """The exclusive lock of a journal, re-entrant within a thread; entering replays."""
+
+    __slots__ = ("storage", "mutex", "depth")
+
+    def __init__(self, storage: JournalFileStorage) -> None:
+        self.storage = storage
+        self.mutex = threading.RLock()  # threads of this process share one flock
+        self.depth = 0
+
+    def __enter__(self) -> None:
+        self.mutex.acquire()
+        self.depth += 1
+        if self.depth > 1:
+            return  # nested: the lock is held and everything replayed
+        try:
+            fcntl.flock(self.storage._lock_fd, fcntl.LOCK_EX)
+            self.storage._replay(exclusive=True)
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+
+    def __exit__(self, *exc_info: Any) -> None:
+        self.depth -= 1
+        if self.depth == 0:
+            fcntl.flock(self.storage._lock_fd, fcntl.LOCK_UN)
+        self.mutex.release()
 
 
 class _StudyEntry:
@@ -137,15 +167,15 @@ class JournalFileStorage(BaseStorage):
         self._studies: dict[str, _StudyEntry] = {}
         self._by_id: dict[int, _StudyEntry] = {}
         self._n_created = 0  # study ids handed out so far, deleted ones included
-        self._distributions: dict[str, BaseDistribution] = {}
+        self._distributions: list[BaseDistribution] = []  # by id, as defined in the journal
+        self._distribution_ids: dict[BaseDistribution, int] = {}
         self.sync()
 
     def _open_files(self) -> None:
         self._close_files()
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
         self._lock_fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        self._mutex = threading.RLock()  # threads of this process share the flock
-        self._locked = False  # this thread holds the write lock
+        self._exclusive = _WriteLock(self)
 
     def _close_files(self) -> None:
         for fd in (self._fd, self._lock_fd):
@@ -162,7 +192,7 @@ class JournalFileStorage(BaseStorage):
 
     # ------------------------------------------------------------ studies
     def create_study(self, study_name: str, directions: list) -> None:
-        with self._exclusive():
+        with self._exclusive:
             if study_name in self._studies:
                 raise DuplicatedStudyError(f"A study named {study_name!r} already exists in {self.path!r}.")
             op = {"op": "create_study", "study": self._n_created, "name": study_name,
@@ -180,7 +210,7 @@ class JournalFileStorage(BaseStorage):
         return list(self._studies)
 
     def delete_study(self, study_name: str) -> None:
-        with self._exclusive():
+        with self._exclusive:
             op = {"op": "delete_study", "study": self._entry(study_name).study_id}
             self._append(op)
             self._apply(op)
@@ -190,7 +220,7 @@ class JournalFileStorage(BaseStorage):
         return dict(self._entry(study_name).user_attrs)
 
     def set_study_user_attr(self, study_name: str, key: str, value: Any) -> None:
-        with self._exclusive():
+        with self._exclusive:
             op = {"op": "set_study_user_attr", "study": self._entry(study_name).study_id, "key": key, "value": value}
             self._append(op)
             self._apply(op)
@@ -204,34 +234,19 @@ class JournalFileStorage(BaseStorage):
     # ------------------------------------------------------ read and write
     def sync(self) -> None:
         """Replay what other processes appended since the last look."""
-        if self._locked or os.fstat(self._fd).st_size == self._offset:
-            return  # under the write lock everything is replayed already
-        with self._mutex:
+        lock = self._exclusive
+        if lock.depth or os.fstat(self._fd).st_size == self._offset:
+            return  # nothing new, or under the write lock where everything is replayed
+        with lock.mutex:
             fcntl.flock(self._lock_fd, fcntl.LOCK_SH)
             try:
                 self._replay(exclusive=False)
             finally:
                 fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
 
-    @contextmanager
-    def _exclusive(self) -> Iterator[None]:
-        """Hold the write lock, with every line written so far replayed."""
-        with self._mutex:
-            if self._locked:  # nested: the lock is held and everything replayed
-                yield
-                return
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
-            self._locked = True
-            try:
-                self._replay(exclusive=True)
-                yield
-            finally:
-                self._locked = False
-                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-
     def _append(self, op: dict) -> None:
-        """Write one line; the caller holds :meth:`_exclusive` and applies ``op`` after."""
-        data = (json.dumps(op, separators=(",", ":"), default=_jsonable) + "\n").encode()
+        """Write one line; the caller holds :attr:`_exclusive` and applies ``op`` after."""
+        data = (_ENCODER.encode(op) + "\n").encode()
         written = os.write(self._fd, data)
         if written != len(data):
             raise OSError(f"Only {written} of {len(data)} bytes were written to the journal {self.path!r}.")
@@ -288,6 +303,9 @@ class JournalFileStorage(BaseStorage):
         if kind == "create_study":
             self._apply_create_study(op)
             return
+        if kind == "define_distribution":
+            self._apply_define_distribution(op)
+            return
         entry = self._by_id.get(op["study"])
         if entry is None:
             raise ValueError(f"unknown study id {op['study']!r}")
@@ -323,7 +341,7 @@ class JournalFileStorage(BaseStorage):
         if kind == "start_trial":
             store._start(number, _parse_time(op["datetime_start"]))
         elif kind == "set_param":
-            distribution = self._distribution(op["distribution"])
+            distribution = self._distributions[op["distribution"]]
             value = None if isinstance(distribution, CategoricalDistribution) else op["value"]
             TrialStore.set_param(store, number, op["name"], distribution, op["internal"], value)
         elif kind == "report":
@@ -337,13 +355,23 @@ class JournalFileStorage(BaseStorage):
         else:
             raise ValueError(f"unknown operation {kind!r}")
 
-    def _distribution(self, data: dict) -> BaseDistribution:
-        """One object per distinct distribution, so search spaces compare by identity."""
-        key = json.dumps(data, sort_keys=True)
-        distribution = self._distributions.get(key)
-        if distribution is None:
-            distribution = self._distributions[key] = distribution_from_dict(data)
-        return distribution
+    def _apply_define_distribution(self, op: dict) -> None:
+        if op["id"] != len(self._distributions):
+            raise ValueError(f"distribution id {op['id']!r} defined when {len(self._distributions)} exist")
+        distribution = distribution_from_dict(op["distribution"])
+        self._distributions.append(distribution)
+        self._distribution_ids.setdefault(distribution, op["id"])
+
+    def _distribution_id(self, distribution: BaseDistribution) -> int:
+        """The id of ``distribution`` in the journal, defining it on first use (under the lock)."""
+        distribution_id = self._distribution_ids.get(distribution)
+        if distribution_id is None:
+            op = {"op": "define_distribution", "id": len(self._distributions),
+                  "distribution": distribution_to_dict(distribution)}
+            self._append(op)
+            self._apply(op)
+            distribution_id = op["id"]
+        return distribution_id
 
 
 class _JournalStore(TrialStore):
@@ -358,16 +386,13 @@ class _JournalStore(TrialStore):
     def sync(self) -> None:
         self._storage.sync()
 
-    @contextmanager
-    def _writing(self, running: int | None = None) -> Iterator[None]:
-        """Hold the write lock; with ``running``, check that trial is still RUNNING."""
-        with self._storage._exclusive():
-            if self._deleted:
-                raise ValueError(f"The study was deleted from {self._storage.path!r}.")
-            if running is not None and self.state_of(running) != TrialState.RUNNING:
-                state = TrialState(self.state_of(running)).name
-                raise ValueError(f"Trial {running} is {state} (changed by another process); it cannot be changed.")
-            yield
+    def _check_writable(self, running: int | None = None) -> None:
+        """Under the write lock: the study exists, and trial ``running`` (if given) runs."""
+        if self._deleted:
+            raise ValueError(f"The study was deleted from {self._storage.path!r}.")
+        if running is not None and self.state_of(running) != TrialState.RUNNING:
+            state = TrialState(self.state_of(running)).name
+            raise ValueError(f"Trial {running} is {state} (changed by another process); it cannot be changed.")
 
     def _write(self, kind: str, number: int, **fields: Any) -> None:
         self._storage._append({"op": kind, "study": self._study_id, "trial": number, **fields})
@@ -379,7 +404,8 @@ class _JournalStore(TrialStore):
     def create_trial(self, state=TrialState.RUNNING, fixed_params=None, user_attrs=None, datetime_start=None) -> int:
         if state == TrialState.RUNNING:
             datetime_start = datetime_start or datetime.datetime.now()
-        with self._writing():
+        with self._storage._exclusive:
+            self._check_writable()
             number = self.n_trials
             self._write("create_trial", number, state=int(state), fixed_params=fixed_params or {},
                         user_attrs=user_attrs or {}, datetime_start=_time(datetime_start))
@@ -387,10 +413,11 @@ class _JournalStore(TrialStore):
 
     def pop_waiting(self, datetime_start=None) -> int | None:
         self.sync()
-        if not self._oldest_waiting():  # nothing enqueued: skip the write lock
+        if self._oldest_waiting() is None:  # nothing enqueued: skip the write lock
             return None
         datetime_start = datetime_start or datetime.datetime.now()
-        with self._writing():
+        with self._storage._exclusive:
+            self._check_writable()
             number = self._oldest_waiting()  # another process may have started it
             if number is None:
                 return None
@@ -408,25 +435,30 @@ class _JournalStore(TrialStore):
         if external is None:
             internal = distribution.round_internal(internal)
             external = distribution.to_external(internal)
-        with self._writing(running=number):
+        with self._storage._exclusive:
+            self._check_writable(running=number)
             self.check_param(name, distribution)  # another process may have defined `name`
             value = None if isinstance(distribution, CategoricalDistribution) else external
-            self._write("set_param", number, name=name, distribution=distribution_to_dict(distribution),
-                        internal=float(internal), value=value)
+            distribution_id = self._storage._distribution_id(distribution)
+            self._write("set_param", number, name=name, distribution=distribution_id, internal=float(internal),
+                        value=value)
             super().set_param(number, name, distribution, internal, external)
 
     def report(self, number: int, step: int, value: float) -> None:
-        with self._writing(running=number):
+        with self._storage._exclusive:
+            self._check_writable(running=number)
             self._write("report", number, step=step, value=value)
             super().report(number, step, value)
 
     def set_user_attr(self, number: int, key: str, value: Any) -> None:
-        with self._writing(running=number):
+        with self._storage._exclusive:
+            self._check_writable(running=number)
             self._write("set_user_attr", number, key=key, value=value)
             super().set_user_attr(number, key, value)
 
     def set_system_attr(self, number: int, key: str, value: Any) -> None:
-        with self._writing():
+        with self._storage._exclusive:
+            self._check_writable()
             self._write("set_system_attr", number, key=key, value=value)
             super().set_system_attr(number, key, value)
 
@@ -434,7 +466,8 @@ class _JournalStore(TrialStore):
         if state not in _FINISHED:
             raise ValueError(f"state must be one of {[s.name for s in _FINISHED]}, got {state!r}.")
         datetime_complete = datetime_complete or datetime.datetime.now()
-        with self._writing():
+        with self._storage._exclusive:
+            self._check_writable()
             current = self.state_of(number)
             if current in _FINISHED:
                 raise ValueError(
