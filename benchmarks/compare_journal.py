@@ -8,7 +8,8 @@ Prints markdown tables: the median µs per trial (ask + d suggestions + tell, Ra
 over the last ``--window`` trials before 1k and 10k trials, in memory and in a journal
 file (and Optuna's JournalStorage if optuna is installed, capped by ``--optuna-trials``);
 the time a new process needs to load the journal; and the trials per second of one and
-of two processes optimizing one study through the journal.
+of two processes optimizing one study through the journal, with an instant objective and
+with one that sleeps ``--objective-ms`` (a model being trained elsewhere).
 """
 
 from __future__ import annotations
@@ -55,26 +56,32 @@ def load_seconds(path: str) -> float:
     return time.perf_counter() - start
 
 
-def _worker(path: str, seed: int, n_trials: int, d: int, barrier, queue) -> None:
+def _worker(path: str, seed: int, n_trials: int, d: int, objective_seconds: float, barrier, queue) -> None:
     import fasthpo
 
     study = fasthpo.load_study(study_name="bench", storage=path, sampler=fasthpo.samplers.RandomSampler(seed=seed))
-    objective = sphere_suggest(d)
+    sphere = sphere_suggest(d)
+
+    def objective(trial):
+        if objective_seconds:
+            time.sleep(objective_seconds)  # stands for a model being trained (no CPU)
+        return sphere(trial)
+
     barrier.wait()
     start = time.perf_counter()
     study.optimize(objective, n_trials=n_trials)
     queue.put((start, time.perf_counter()))
 
 
-def processes_throughput(directory: str, n_processes: int, n_trials: int, d: int) -> float:
+def processes_throughput(directory: str, n_processes: int, n_trials: int, d: int, objective_seconds: float) -> float:
     """Trials per second of ``n_processes`` workers sharing one new journal study."""
     import fasthpo
 
-    path = os.path.join(directory, f"shared-{n_processes}.log")
+    path = os.path.join(directory, f"shared-{n_processes}-{objective_seconds}.log")
     fasthpo.create_study(study_name="bench", storage=path)
     context = multiprocessing.get_context("spawn")
     barrier, queue = context.Barrier(n_processes), context.Queue()
-    workers = [context.Process(target=_worker, args=(path, seed, n_trials, d, barrier, queue)) for seed in range(n_processes)]
+    workers = [context.Process(target=_worker, args=(path, seed, n_trials, d, objective_seconds, barrier, queue)) for seed in range(n_processes)]
     for w in workers:
         w.start()
     spans = [queue.get() for _ in workers]
@@ -90,6 +97,7 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=10_000)
     parser.add_argument("--optuna-trials", type=int, default=1_000)
     parser.add_argument("--process-trials", type=int, default=3_000, help="trials per process in the throughput test")
+    parser.add_argument("--objective-ms", type=float, default=2.0, help="sleep in the objective, second throughput run")
     parser.add_argument("--window", type=int, default=500)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
@@ -129,12 +137,14 @@ def main() -> None:
         print(f"\nLoading the {args.trials:,}-trial journal ({size / 1e6:.1f} MB) in a fresh storage: "
               f"{load_seconds(path):.2f} s")
 
-        one = processes_throughput(directory, 1, args.process_trials, args.d)
-        two = processes_throughput(directory, 2, args.process_trials, args.d)
+        rows = []
+        for objective_ms, n_trials in ((0.0, args.process_trials), (args.objective_ms, args.process_trials // 5)):
+            one = processes_throughput(directory, 1, n_trials, args.d, objective_ms / 1e3)
+            two = processes_throughput(directory, 2, n_trials, args.d, objective_ms / 1e3)
+            rows += [[f"{objective_ms:g}", 1, n_trials, f"{one:.0f}", "1.00×"],
+                     [f"{objective_ms:g}", 2, 2 * n_trials, f"{two:.0f}", f"{two / one:.2f}×"]]
         print()
-        print(markdown_table(["processes", "trials", "trials/s", "vs one process"],
-                             [[1, args.process_trials, f"{one:.0f}", "1.00×"],
-                              [2, 2 * args.process_trials, f"{two:.0f}", f"{two / one:.2f}×"]]))
+        print(markdown_table(["objective ms", "processes", "trials", "trials/s", "vs one process"], rows))
 
 
 if __name__ == "__main__":

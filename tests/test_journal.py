@@ -119,6 +119,14 @@ def test_two_storages_allocate_unique_numbers_and_see_each_other(tmp_path):
     assert b._store.n_finished == 3 and b._store.X.shape == (3, 1)
 
 
+def test_threads_share_one_journal_study(tmp_path):
+    study = journal_study(tmp_path / "threads.log")
+    study.optimize(lambda t: t.suggest_float("x", -1, 1) ** 2, n_trials=60, n_jobs=2)
+    trials = fasthpo.load_study(study_name="s", storage=str(tmp_path / "threads.log")).trials
+    assert [t.number for t in trials] == list(range(60))
+    assert repr(trials) == repr(study.trials)
+
+
 def test_telling_a_trial_another_process_finished_is_rejected_and_writes_nothing(tmp_path):
     path = tmp_path / "study.log"
     a = journal_study(path)

@@ -31,7 +31,6 @@ are kept.
 from __future__ import annotations
 
 import datetime
-import fcntl
 import json
 import os
 import threading
@@ -40,6 +39,11 @@ import weakref
 from typing import Any
 
 import numpy as np
+
+try:
+    import fcntl
+except ImportError:  # not POSIX (Windows): the journal cannot lock
+    fcntl = None
 
 from fasthpo.distributions import (
     BaseDistribution,
@@ -154,6 +158,8 @@ class JournalFileStorage(BaseStorage):
     def __init__(self, path: str | os.PathLike) -> None:
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"path must be a str or os.PathLike, got {path!r}.")
+        if fcntl is None:
+            raise RuntimeError("JournalFileStorage needs fcntl.flock, which this platform (not POSIX) lacks.")
         path = os.fspath(path)
         if not path:
             raise ValueError("path must not be empty.")
