@@ -6,7 +6,8 @@ Run::
 
 Prints markdown tables: the median µs per trial (ask + d suggestions + tell, RandomSampler)
 over the last ``--window`` trials before 1k and 10k trials, in memory and in a journal
-file (and Optuna's JournalStorage if optuna is installed, capped by ``--optuna-trials``);
+file, in a journal file that fsyncs every line, and Optuna's JournalStorage (which fsyncs
+too; if optuna is installed); the last two are capped by ``--optuna-trials``;
 the time a new process needs to load the journal; and the trials per second of one and
 of two processes optimizing one study through the journal, with an instant objective and
 with one that sleeps ``--objective-ms`` (a model being trained elsewhere).
@@ -24,14 +25,15 @@ import time
 from harness import Library, fasthpo_library, markdown_table, per_trial_times, sphere_suggest
 
 
-def journal_library(directory: str) -> Library:
+def journal_library(directory: str, fsync: bool = False) -> Library:
     import fasthpo
 
     def create(sampler):
         path = os.path.join(directory, f"fasthpo-{time.monotonic_ns()}.log")
-        return fasthpo.create_study(sampler=sampler, storage=path, study_name="bench")
+        storage = fasthpo.storages.JournalFileStorage(path, fsync=fsync)
+        return fasthpo.create_study(sampler=sampler, storage=storage, study_name="bench")
 
-    return Library("fasthpo journal", create, lambda s, t, v: s.tell(t, v))
+    return Library("fasthpo journal" + (" fsync" if fsync else ""), create, lambda s, t, v: s.tell(t, v))
 
 
 def optuna_journal_library(directory: str) -> Library:
@@ -106,7 +108,8 @@ def main() -> None:
     checkpoints = [c for c in (1_000, 10_000) if c <= args.trials]
     objective = sphere_suggest(args.d)
     with tempfile.TemporaryDirectory() as directory:
-        libraries = [(fasthpo_library(), args.trials), (journal_library(directory), args.trials)]
+        libraries = [(fasthpo_library(), args.trials), (journal_library(directory), args.trials),
+                     (journal_library(directory, fsync=True), args.optuna_trials)]
         try:
             libraries.append((optuna_journal_library(directory), args.optuna_trials))
         except ImportError:
@@ -121,18 +124,19 @@ def main() -> None:
             results[library.name] = per_trial_times(library, sampler, objective, n, checkpoints, args.window)
             print(f"{library.name}: {results[library.name]}", file=sys.stderr)
         names = list(results)
-        header = ["trials"] + [f"{n} µs/trial" for n in names] + ["journal − memory µs", "optuna journal / fasthpo journal"]
+        header = ["trials"] + [f"{n} µs/trial" for n in names] + ["journal − memory µs", "optuna journal / fasthpo journal fsync"]
         rows = []
         for c in checkpoints:
             memory, journal = results["fasthpo"][c], results["fasthpo journal"][c]
             optuna_time = results.get("optuna journal", {}).get(c)
+            fsync_time = results["fasthpo journal fsync"].get(c)
             row = [f"{c:,}"] + [f"{results[n][c] * 1e6:.1f}" if c in results[n] else "—" for n in names]
-            row += [f"{(journal - memory) * 1e6:.1f}", f"{optuna_time / journal:.1f}×" if optuna_time else "—"]
+            row += [f"{(journal - memory) * 1e6:.1f}", f"{optuna_time / fsync_time:.1f}×" if optuna_time and fsync_time else "—"]
             rows.append(row)
         print(markdown_table(header, rows))
 
-        logs = [f for f in os.listdir(directory) if f.startswith("fasthpo-") and f.endswith(".log")]
-        path = os.path.join(directory, logs[0])
+        logs = [os.path.join(directory, f) for f in os.listdir(directory) if f.startswith("fasthpo-") and f.endswith(".log")]
+        path = max(logs, key=os.path.getsize)
         size = os.path.getsize(path)
         print(f"\nLoading the {args.trials:,}-trial journal ({size / 1e6:.1f} MB) in a fresh storage: "
               f"{load_seconds(path):.2f} s")

@@ -286,3 +286,12 @@ def test_forked_children_of_one_study_object_take_turns(tmp_path):
     trials = fasthpo.load_study(study_name="s", storage=str(tmp_path / "forked.log")).trials
     assert [t.number for t in trials] == list(range(200))
     assert all(t.state == TrialState.COMPLETE for t in trials)
+
+
+def test_fsync_storage_round_trips_and_checks_its_argument(tmp_path):
+    storage = JournalFileStorage(tmp_path / "durable.log", fsync=True)
+    study = fasthpo.create_study(study_name="s", storage=storage, sampler=RandomSampler(seed=0))
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+    assert repr(fasthpo.load_study(study_name="s", storage=tmp_path / "durable.log").trials) == repr(study.trials)
+    with pytest.raises(TypeError, match="fsync"):
+        JournalFileStorage(tmp_path / "other.log", fsync="yes")
