@@ -70,6 +70,7 @@ def _jsonable(value: Any) -> Any:
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"), default=_jsonable)
+_DECODER = json.JSONDecoder()
 
 
 def _time(value: datetime.datetime | None) -> str | None:
@@ -288,7 +289,7 @@ class JournalFileStorage(BaseStorage):
 
     def _replay_line(self, line: bytes) -> None:
         try:
-            op = json.loads(line)
+            op = _DECODER.decode(line.decode())
             if not isinstance(op, dict):
                 raise ValueError(f"expected a JSON object, got {op!r}")
             self._apply(op)
