@@ -224,12 +224,25 @@ def _worker(path, seed, n_trials, barrier):
     def objective(trial):
         calls.append(trial.number)
         if len(calls) == n_trials // 2:  # both workers are halfway before either goes on
-            barrier.wait()
+            barrier.wait(timeout=60)
         trial.set_user_attr("worker", seed)
         trial.set_user_attr("finished_seen", trial.study._store.n_finished)
         return trial.suggest_float("x", -1, 1) ** 2 + trial.suggest_int("k", 0, 3)
 
     study.optimize(objective, n_trials=n_trials)
+
+
+def _run_all(processes):
+    """Start the processes, wait for them (a minute at most), kill any left, return exit codes."""
+    for p in processes:
+        p.start()
+    for p in processes:
+        p.join(60)
+    for p in processes:
+        if p.is_alive():
+            p.kill()
+            p.join()
+    return [p.exitcode for p in processes]
 
 
 def _reader(path, queue):
@@ -242,11 +255,7 @@ def test_two_processes_optimize_one_study_and_a_third_sees_everything(tmp_path):
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(2)
     workers = [context.Process(target=_worker, args=(path, seed, 60, barrier)) for seed in (1, 2)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(60)
-    assert [w.exitcode for w in workers] == [0, 0]
+    assert _run_all(workers) == [0, 0]
 
     study = fasthpo.load_study(study_name="shared", storage=path)
     trials = study.trials
@@ -262,8 +271,12 @@ def test_two_processes_optimize_one_study_and_a_third_sees_everything(tmp_path):
     queue = context.Queue()
     reader = context.Process(target=_reader, args=(path, queue))
     reader.start()
-    seen = queue.get(timeout=60)
-    reader.join(60)
+    try:
+        seen = queue.get(timeout=60)  # before join: a child exits only once its queue is drained
+    finally:
+        reader.join(10)
+        if reader.is_alive():
+            reader.kill()
     assert seen == [(t.number, t.state, t.values, t.params, t.user_attrs) for t in trials]
 
 
@@ -274,15 +287,10 @@ def test_forked_children_of_one_study_object_take_turns(tmp_path):
     barrier = context.Barrier(2)
 
     def work():
-        barrier.wait()
+        barrier.wait(timeout=60)
         study.optimize(lambda t: t.suggest_float("x", -1, 1) ** 2, n_trials=100)
 
-    children = [context.Process(target=work) for _ in range(2)]
-    for child in children:
-        child.start()
-    for child in children:
-        child.join(60)
-    assert [c.exitcode for c in children] == [0, 0]
+    assert _run_all([context.Process(target=work) for _ in range(2)]) == [0, 0]
     trials = fasthpo.load_study(study_name="s", storage=str(tmp_path / "forked.log")).trials
     assert [t.number for t in trials] == list(range(200))
     assert all(t.state == TrialState.COMPLETE for t in trials)
