@@ -51,7 +51,8 @@ def quadratic(trial):
         ({"sampler": "tpe"}, TypeError, "sampler must be"),
         ({"pruner": object()}, TypeError, "pruner must be"),
         ({"study_name": 3}, TypeError, "study_name must be a str"),
-        ({"storage": "sqlite:///x.db"}, TypeError, "storage must be"),
+        ({"storage": "sqlite:///x.db"}, ValueError, "storage URL .* is not supported"),
+        ({"storage": 3.5}, TypeError, "storage must be"),
     ],
 )
 def test_create_study_rejects_bad_arguments(kwargs, error, match):

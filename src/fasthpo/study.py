@@ -20,7 +20,7 @@ import numpy as np
 
 from fasthpo._progress import ProgressBar
 from fasthpo.distributions import BaseDistribution
-from fasthpo.exceptions import TrialPruned
+from fasthpo.exceptions import DuplicatedStudyError, TrialPruned
 from fasthpo.pruners import BasePruner, MedianPruner
 from fasthpo.samplers.base import BaseSampler
 from fasthpo.storages import BaseStorage, get_storage
@@ -587,15 +587,25 @@ def create_study(
     elif not isinstance(study_name, str):
         raise TypeError(f"study_name must be a str, got {study_name!r}.")
     if load_if_exists and study_name in storage.get_all_study_names():
-        study = Study(study_name, storage, sampler, pruner)
-        if study.directions != parsed:
-            raise ValueError(
-                f"Study {study_name!r} exists with directions {[d.name for d in study.directions]}, "
-                f"not {[d.name for d in parsed]}."
-            )
-        return study
-    storage.create_study(study_name, parsed)
+        return _load_existing(study_name, storage, sampler, pruner, parsed)
+    try:
+        storage.create_study(study_name, parsed)
+    except DuplicatedStudyError:
+        if not load_if_exists:
+            raise
+        # another process created it between our look and our create
+        return _load_existing(study_name, storage, sampler, pruner, parsed)
     return Study(study_name, storage, sampler, pruner)
+
+
+def _load_existing(study_name, storage, sampler, pruner, directions) -> Study:
+    study = Study(study_name, storage, sampler, pruner)
+    if study.directions != directions:
+        raise ValueError(
+            f"Study {study_name!r} exists with directions {[d.name for d in study.directions]}, "
+            f"not {[d.name for d in directions]}."
+        )
+    return study
 
 
 def load_study(
@@ -604,7 +614,18 @@ def load_study(
     sampler: BaseSampler | None = None,
     pruner: BasePruner | None = None,
 ) -> Study:
-    """Load the study ``study_name`` from ``storage``."""
+    """Load the study ``study_name`` from ``storage``.
+
+    Parameters
+    ----------
+    study_name : str
+        The study's name in the storage.
+    storage : storage or str
+        A storage object, or the path of a journal file (``"study.log"`` or
+        ``"journal:///abs/path/study.log"``) that other processes may be writing.
+    sampler, pruner : optional
+        As in :func:`create_study`; samplers and pruners are not stored.
+    """
     if storage is None:
         raise ValueError("load_study needs a storage (an in-memory study lives only in its object).")
     return Study(study_name, get_storage(storage), sampler, pruner)
