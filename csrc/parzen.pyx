@@ -257,7 +257,7 @@ def neighbour_bandwidths(const double[:, ::1] values, const long[:, ::1] order, 
     return out
 
 
-def sorted_insert(long[:, ::1] sorted_rows, double[:, ::1] sorted_values, Py_ssize_t n_sorted,
+def sorted_insert(int[:, ::1] sorted_rows, double[:, ::1] sorted_values, Py_ssize_t n_sorted,
                   const double[:, :] X, const long[::1] columns, const long[::1] new_rows):
     """Insert ``new_rows`` into every column's ascending order, in place.
 
@@ -292,7 +292,7 @@ def sorted_insert(long[:, ::1] sorted_rows, double[:, ::1] sorted_values, Py_ssi
                 n += 1
 
 
-def history_components(const long[:, ::1] sorted_rows, const double[:, ::1] sorted_values, Py_ssize_t n_sorted,
+def history_components(const int[:, ::1] sorted_rows, const double[:, ::1] sorted_values, Py_ssize_t n_sorted,
                        const long[::1] member_pos, Py_ssize_t m, const int[::1] kinds, const double[::1] lows,
                        const double[::1] highs, const double[::1] steps, double cat_eps, bint magic_clip,
                        bint consider_endpoints, double[:, ::1] cache_sigmas, double[:, ::1] cache_terms):
@@ -303,12 +303,13 @@ def history_components(const long[:, ::1] sorted_rows, const double[:, ::1] sort
     in the subset. Bandwidths follow :func:`neighbour_bandwidths` over the members;
     numeric peak terms are reused from ``cache_terms[j, row]`` when ``cache_sigmas[j,
     row]`` equals the new bandwidth, and refreshed otherwise.
-    Returns (mus [D, m], sigmas [D, m], peak_sums [m]).
+    Returns (mus [D, m + 1], sigmas [D, m + 1], peak_sums [m]): the last column is left
+    for the caller's prior component, so that nothing needs copying to add it.
     """
     cdef Py_ssize_t D = sorted_rows.shape[0], j, i, t, pos = -1, prev_pos
     cdef long row, prev_row = -1
-    mus_arr = np.empty((D, m))
-    sigmas_arr = np.empty((D, m))
+    mus_arr = np.empty((D, m + 1))
+    sigmas_arr = np.empty((D, m + 1))
     sums_arr = np.zeros(m)
     cdef double[:, ::1] mus = mus_arr, sigmas = sigmas_arr
     cdef double[::1] sums = sums_arr

@@ -11,7 +11,7 @@ import numpy as np
 import fasthpo
 
 SAMPLERS = {
-    "default": lambda seed: None,
+    "tpe": lambda seed: fasthpo.samplers.TPESampler(seed=seed),
     "random": lambda seed: fasthpo.samplers.RandomSampler(seed=seed),
     "qmc": lambda seed: fasthpo.samplers.QMCSampler(scramble=True, seed=seed),
 }
@@ -73,7 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     run = commands.add_parser("demo", help="tune a ridge regression model and print the best result")
     run.add_argument("--n-trials", type=int, default=300, help="number of trials (default 300)")
-    run.add_argument("--sampler", choices=sorted(SAMPLERS), default="default", help="sampler (default: the study default)")
+    run.add_argument("--sampler", choices=sorted(SAMPLERS), default="tpe", help="sampler (default: tpe)")
     run.add_argument("--seed", type=int, default=0, help="seed of the data and the sampler (default 0)")
     args = parser.parse_args(argv)
     if args.n_trials < 1:

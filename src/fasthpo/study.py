@@ -21,7 +21,7 @@ import numpy as np
 from fasthpo._progress import ProgressBar
 from fasthpo.distributions import BaseDistribution
 from fasthpo.exceptions import TrialPruned
-from fasthpo.pruners import BasePruner, NopPruner
+from fasthpo.pruners import BasePruner, MedianPruner
 from fasthpo.samplers.base import BaseSampler
 from fasthpo.storages import BaseStorage, get_storage
 from fasthpo.trial import FrozenTrial, Trial
@@ -107,7 +107,7 @@ class Study:
         self._storage = storage
         self._directions, self._store = storage.load_study(study_name)
         self.sampler = sampler if sampler is not None else _default_sampler()
-        self.pruner = pruner if pruner is not None else NopPruner()
+        self.pruner = pruner if pruner is not None else MedianPruner()
         if not isinstance(self.sampler, BaseSampler):
             raise TypeError(f"sampler must be a fasthpo sampler, got {self.sampler!r}.")
         if not isinstance(self.pruner, BasePruner):
@@ -563,7 +563,7 @@ def create_study(
     sampler : BaseSampler, optional
         Defaults to :class:`fasthpo.samplers.RandomSampler`.
     pruner : BasePruner, optional
-        Defaults to :class:`fasthpo.pruners.NopPruner`.
+        Defaults to :class:`fasthpo.pruners.MedianPruner`.
     study_name : str, optional
         A name, unique in the storage; generated when omitted.
     direction : {"minimize", "maximize"}, optional

@@ -1,5 +1,12 @@
-"""Pruners: decide from intermediate values whether a trial should stop early."""
+"""Pruners: stop hopeless trials early from their learning curves."""
 
 from fasthpo.pruners.base import BasePruner, NopPruner
+from fasthpo.pruners.hyperband import HyperbandPruner
+from fasthpo.pruners.patient import PatientPruner
+from fasthpo.pruners.percentile import MedianPruner, PercentilePruner
+from fasthpo.pruners.successive_halving import SuccessiveHalvingPruner
+from fasthpo.pruners.threshold import ThresholdPruner
+from fasthpo.pruners.wilcoxon import WilcoxonPruner
 
-__all__ = ["BasePruner", "NopPruner"]
+__all__ = ["BasePruner", "HyperbandPruner", "MedianPruner", "NopPruner", "PatientPruner", "PercentilePruner",
+           "SuccessiveHalvingPruner", "ThresholdPruner", "WilcoxonPruner"]

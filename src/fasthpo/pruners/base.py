@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from fasthpo.study import Study
     from fasthpo.trial import FrozenTrial
 
-__all__ = ["BasePruner", "NopPruner"]
+__all__ = ["BasePruner", "NopPruner", "check_count", "is_maximize"]
 
 
 class BasePruner:
@@ -34,3 +34,16 @@ class NopPruner(BasePruner):
 
     def prune(self, study: Study, trial: FrozenTrial) -> bool:
         return False
+
+
+def check_count(name: str, value: Any, minimum: int) -> int:
+    """``value`` as an int >= ``minimum``, or a TypeError / ValueError naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} must be an int, got {value!r}.")
+    if value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value!r}.")
+    return value
+
+
+def is_maximize(study: Study) -> bool:
+    return study.directions[0].name == "MAXIMIZE"

@@ -75,20 +75,28 @@ class ParzenEstimator:
         m = len(weights)
         self.dims = dims
         self.cat_eps = prior_weight / (m + 1)  # Optuna's categorical kernel: prior_weight / n_kernels
-        if history is not None:
-            mus, sigmas, sums = history.components(rows, dims, self.cat_eps, consider_magic_clip, consider_endpoints)
+        prior_mu, prior_sigma = dims.priors, dims.highs - dims.lows
+        if history is not None:  # [D, m + 1] with the last column free for the prior
+            self.mus, self.sigmas, sums = history.components(rows, dims, self.cat_eps, consider_magic_clip,
+                                                             consider_endpoints)
         else:
-            mus = np.ascontiguousarray(observations.T)
-            sigmas = self._bandwidths(mus, consider_magic_clip, consider_endpoints)
-            sums = self._kernel_peaks(mus, sigmas).sum(axis=0)
-        prior_mu, prior_sigma = dims.priors[:, None], (dims.highs - dims.lows)[:, None]
-        self.mus = np.hstack([mus, prior_mu])  # [D, m + 1], dimension-major like the kernels
-        self.sigmas = np.hstack([sigmas, prior_sigma])
+            self.mus = np.empty((len(dims.kinds), m + 1))
+            self.mus[:, :m] = observations.T
+            self.sigmas = np.empty_like(self.mus)
+            self.sigmas[:, :m] = self._bandwidths(np.ascontiguousarray(self.mus[:, :m]), consider_magic_clip,
+                                                  consider_endpoints)
+            sums = None
+        self.mus[:, m] = prior_mu  # dimension-major like the kernels: [D, m + 1]
+        self.sigmas[:, m] = prior_sigma
+        if sums is None:
+            sums = self._kernel_peaks(self.mus, self.sigmas).sum(axis=0)
+        else:
+            sums = np.append(sums, self._kernel_peaks(prior_mu[:, None], prior_sigma[:, None]).sum())
         w = np.append(weights, prior_weight) if m else np.ones(1)
         w = w / w.sum()
         self.cumulative_weights = np.cumsum(w)
         with np.errstate(divide="ignore"):
-            self.log_peaks = np.log(w) + np.append(sums, self._kernel_peaks(prior_mu, prior_sigma).sum())
+            self.log_peaks = np.log(w) + sums
 
     def _kernel_peaks(self, mus: np.ndarray, sigmas: np.ndarray) -> np.ndarray:
         d = self.dims
@@ -130,7 +138,7 @@ class SpaceHistory:
     def __init__(self, columns: list[int]) -> None:
         self.columns = np.array(columns, dtype=np.int64)
         self.n_sorted = 0
-        self.sorted_rows = np.empty((len(columns), 64), dtype=np.int64)
+        self.sorted_rows = np.empty((len(columns), 64), dtype=np.int32)
         self.sorted_values = np.empty((len(columns), 64))
         self.indexed = np.zeros(64, dtype=bool)  # rows looked at (finished)
         self.in_sorted = np.zeros(64, dtype=bool)  # rows sorted (finished, with every parameter)
@@ -141,7 +149,7 @@ class SpaceHistory:
         """Take in the rows of ``X`` that are finished, complete in these columns and new."""
         n = len(finished)
         if n > len(self.indexed):
-            size = max(n, 2 * len(self.indexed))
+            size = max(n, len(self.indexed) + len(self.indexed) // 4)  # 1.25x growth: little slack
             self.indexed = np.concatenate([self.indexed, np.zeros(size - len(self.indexed), dtype=bool)])
             self.in_sorted = np.concatenate([self.in_sorted, np.zeros(size - len(self.in_sorted), dtype=bool)])
             extra = size - self._cache_sigmas.shape[1]
@@ -154,7 +162,7 @@ class SpaceHistory:
         new = new[~np.isnan(X[np.ix_(new, self.columns)]).any(axis=1)]
         self.in_sorted[new] = True
         if self.n_sorted + len(new) > self.sorted_rows.shape[1]:
-            size = 2 * (self.n_sorted + len(new))
+            size = (self.n_sorted + len(new)) * 5 // 4 + 64
             self.sorted_rows = _widened(self.sorted_rows, size, self.n_sorted)
             self.sorted_values = _widened(self.sorted_values, size, self.n_sorted)
         kernels.sorted_insert(self.sorted_rows, self.sorted_values, self.n_sorted, X, self.columns, new)

@@ -277,6 +277,9 @@ class TPESampler(BaseSampler):
         states = store.states
         complete = states == TrialState.COMPLETE
         pruned = states == TrialState.PRUNED
+        bracket = _pruner_bracket(study, number)
+        if bracket is not None:  # Hyperband: model only the trials of this trial's bracket
+            complete, pruned = complete & bracket, pruned & bracket
         n_below = self._n_below(study, int(np.count_nonzero(complete | pruned)))
         violation = self._violations(study, complete | pruned)
         feasible = violation <= 0.0
@@ -293,7 +296,8 @@ class TPESampler(BaseSampler):
         below_rows = np.sort(np.concatenate(below)) if below else np.empty(0, dtype=np.int64)
         candidates = complete | pruned
         if self._constant_liar:
-            candidates = candidates | (states == TrialState.RUNNING)
+            running = states == TrialState.RUNNING
+            candidates = candidates | (running if bracket is None else running & bracket)
             if number < len(candidates):
                 candidates[number] = False
         candidates[below_rows] = False
@@ -449,6 +453,12 @@ def greedy_hypervolume_subset(losses: np.ndarray, size: int) -> np.ndarray:
         else:
             heapq.heappush(bounds, (-gain, i))
     return first[selected]
+
+
+def _pruner_bracket(study: Study, number: int) -> np.ndarray | None:
+    """The pruner's mask of trials to model for trial ``number`` (Hyperband brackets)."""
+    sampler_rows = getattr(study.pruner, "sampler_rows", None)
+    return None if sampler_rows is None else sampler_rows(study, number)
 
 
 def _stable_smallest(values: np.ndarray, k: int) -> np.ndarray:
