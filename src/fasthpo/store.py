@@ -255,7 +255,7 @@ class TrialStore:
         if space is None:
             self._intersection[include_pruned] = dict(distributions)
             return
-        for name in [n for n, d in space.items() if distributions.get(n) != d]:
+        for name in [n for n, d in space.items() if distributions.get(n) is not d and distributions.get(n) != d]:
             del space[name]
 
     def _grow_rows(self) -> None:

@@ -1,0 +1,131 @@
+"""GP Bayesian optimization: fasthpo's GPSampler against Optuna 5's (which needs torch).
+
+Speed: each library's GPSampler with ``n_startup_trials=N`` (the history is its random
+start-up), then ``--window`` GP suggestions timed one by one::
+
+    python benchmarks/compare_gp.py speed --sizes 100 300 1000 --dims 5 20
+
+Quality: best value after ``--budget`` trials on the functions below, ``--seeds`` seeds,
+paired one-sided Wilcoxon tests of "fasthpo's GP is worse than Optuna's GP" and "worse
+than fasthpo's TPE"::
+
+    python benchmarks/compare_gp.py quality --budget 60 --seeds 10 --jobs 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+
+import numpy as np
+from scipy.stats import wilcoxon
+
+from harness import markdown_table
+from problems import ackley, branin, griewank, levy, mixed, rastrigin, rosenbrock, sphere, styblinski_tang
+
+SUITE = [branin(), sphere(5), rosenbrock(4), styblinski_tang(5), levy(5), ackley(5), rastrigin(3), griewank(10),
+         sphere(20), mixed()]
+
+
+def sampler_for(lib: str, seed: int, n_startup: int | None = None):
+    if lib == "optuna":
+        import optuna
+
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        kwargs = {} if n_startup is None else {"n_startup_trials": n_startup}
+        return optuna.samplers.GPSampler(seed=seed, **kwargs)
+    import fasthpo
+
+    kwargs = {} if n_startup is None else {"n_startup_trials": n_startup}
+    if lib == "fasthpo-tpe":
+        return fasthpo.samplers.TPESampler(seed=seed, **kwargs)
+    return fasthpo.samplers.GPSampler(seed=seed, **kwargs)
+
+
+def create(lib: str, sampler):
+    if lib == "optuna":
+        import optuna
+
+        return optuna.create_study(sampler=sampler)
+    import fasthpo
+
+    return fasthpo.create_study(sampler=sampler)
+
+
+def time_asks(lib: str, d: int, size: int, window: int, seed: int) -> tuple[float, float]:
+    objective = sphere(d).objective
+    study = create(lib, sampler_for(lib, seed, n_startup=size))
+    study.optimize(objective, n_trials=size)
+    samples = []
+    for _ in range(window):
+        start = time.perf_counter()
+        trial = study.ask()
+        value = objective(trial)
+        samples.append(time.perf_counter() - start)
+        study.tell(trial, value)
+    return statistics.median(samples), statistics.mean(samples)
+
+
+def best_after(lib: str, index: int, seed: int, budget: int) -> float:
+    study = create(lib, sampler_for(lib, seed))
+    study.optimize(SUITE[index].objective, n_trials=budget)
+    return float(study.best_value)
+
+
+def speed(args) -> None:
+    rows = []
+    for d in args.dims:
+        for size in args.sizes:
+            ours = time_asks("fasthpo", d, size, args.window, args.seed)
+            theirs = time_asks("optuna", d, size, max(2, args.window // 2), args.seed)
+            print(f"d={d} n={size}: fasthpo {ours} s, optuna {theirs} s", file=sys.stderr, flush=True)
+            rows.append([d, f"{size:,}", f"{ours[0] * 1e3:.0f} / {ours[1] * 1e3:.0f}",
+                         f"{theirs[0] * 1e3:.0f} / {theirs[1] * 1e3:.0f}", f"{theirs[0] / ours[0]:.1f}×",
+                         f"{theirs[1] / ours[1]:.1f}×"])
+    print("\nms per GP suggestion (median / mean; the first suggestion after the start-up fits the\n"
+          "hyperparameters from scratch), sphere, history = random start-up trials\n")
+    print(markdown_table(["d", "trials", "fasthpo ms", "optuna ms", "optuna / fasthpo (median)",
+                          "(mean)"], rows))
+
+
+def one_sided_p(ours, theirs) -> float:
+    diff = np.array(ours) - np.array(theirs)
+    return 1.0 if np.all(diff == 0) else float(wilcoxon(diff, alternative="greater").pvalue)
+
+
+def quality(args) -> None:
+    libs = ("fasthpo", "optuna", "fasthpo-tpe")
+    jobs = [(lib, i, s) for i in range(len(SUITE)) for s in range(args.seeds) for lib in libs]
+    with ProcessPoolExecutor(args.jobs) as pool:
+        results = list(pool.map(best_after, *zip(*jobs), [args.budget] * len(jobs)))
+    best = dict(zip(jobs, results))
+    rows = []
+    for i, problem in enumerate(SUITE):
+        per = {lib: [best[(lib, i, s)] for s in range(args.seeds)] for lib in libs}
+        rows.append([problem.name] + [f"{statistics.median(per[lib]):.4g}" for lib in libs]
+                    + [f"{one_sided_p(per['fasthpo'], per['optuna']):.2f}",
+                       f"{one_sided_p(per['fasthpo'], per['fasthpo-tpe']):.2f}"])
+    print(f"\n{args.seeds} seeds, {args.budget} trials each; medians of the best value (lower is better)\n")
+    print(markdown_table(["problem", "fasthpo GP", "optuna GP", "fasthpo TPE", "p(GP worse than optuna GP)",
+                          "p(GP worse than TPE)"], rows))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("mode", choices=["speed", "quality"])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300, 1000])
+    parser.add_argument("--dims", type=int, nargs="+", default=[5, 20])
+    parser.add_argument("--window", type=int, default=5)
+    parser.add_argument("--budget", type=int, default=60)
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args()
+    speed(args) if args.mode == "speed" else quality(args)
+
+
+if __name__ == "__main__":
+    main()

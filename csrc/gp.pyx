@@ -1,0 +1,236 @@
+"""Gaussian-process kernels: Matérn-5/2 ARD covariance, log marginal likelihood with its
+gradient, posterior, and log expected improvement with its gradient.
+
+Distances: a numeric dimension j adds ils_j (x_j - x'_j)^2 to r^2, a categorical one
+ils_j [x_j != x'_j] (ils = inverse squared lengthscale). k(r) = s (1 + sqrt5 r + 5/3 r^2)
+exp(-sqrt5 r) (Rasmussen & Williams 2006, eq. 4.17) with signal variance s. Linear
+algebra through LAPACK/BLAS (scipy.linalg.cython_lapack, cython_blas).
+Twin: :mod:`fasthpo._reference.gp`.
+"""
+import numpy as np
+
+from libc.math cimport INFINITY, M_PI, exp, fabs, log, log1p, sqrt
+from scipy.linalg.cython_blas cimport dtrsm
+from scipy.linalg.cython_lapack cimport dpotrf, dpotri
+from scipy.special.cython_special cimport erfcx
+from normal cimport log_ndtr
+
+cdef extern from *:
+    """
+    #define FASTHPO_SQRT5 2.23606797749978969641
+    #define FASTHPO_LOG_SQRT_2PI 0.91893853320467274178
+    """
+    const double SQRT5 "FASTHPO_SQRT5"
+    const double LOG_SQRT_2PI "FASTHPO_LOG_SQRT_2PI"
+
+
+cdef inline double squared_distance(const double[:, ::1] a, Py_ssize_t i, const double[:, ::1] b, Py_ssize_t k,
+                                    const double[::1] ils, const int[::1] is_cat) noexcept nogil:
+    cdef double r2 = 0.0, diff
+    cdef Py_ssize_t j
+    for j in range(a.shape[1]):
+        diff = a[i, j] - b[k, j]
+        if is_cat[j]:
+            r2 += ils[j] if diff != 0.0 else 0.0
+        else:
+            r2 += ils[j] * diff * diff
+    return r2
+
+
+cdef inline double matern(double r2, double scale) noexcept nogil:
+    cdef double r = sqrt(r2)
+    return scale * (1.0 + SQRT5 * r + 5.0 / 3.0 * r2) * exp(-SQRT5 * r)
+
+
+cdef inline double matern_slope(double r2, double scale) noexcept nogil:
+    """dk / d(r^2) = -5/6 s (1 + sqrt5 r) exp(-sqrt5 r), finite at r = 0."""
+    cdef double r = sqrt(r2)
+    return -5.0 / 6.0 * scale * (1.0 + SQRT5 * r) * exp(-SQRT5 * r)
+
+
+def kernel_matrix(const double[:, ::1] a, const double[:, ::1] b, const double[::1] ils, const int[::1] is_cat,
+                  double scale):
+    """K[i, k] = k(a_i, b_k), [n_a, n_b]."""
+    cdef Py_ssize_t n = a.shape[0], m = b.shape[0], i, k
+    out = np.empty((n, m))
+    cdef double[:, ::1] K = out
+    with nogil:
+        for i in range(n):
+            for k in range(m):
+                K[i, k] = matern(squared_distance(a, i, b, k, ils, is_cat), scale)
+    return out
+
+
+def cholesky(double[:, ::1] K):
+    """Lower Cholesky factor of the symmetric positive-definite K, in place (LAPACK
+    dpotrf on the row-major array read as the column-major upper factor). Raises
+    ArithmeticError if K is not positive definite."""
+    cdef int n = K.shape[0], info = 0, i, j
+    cdef char uplo = b"U"
+    with nogil:
+        dpotrf(&uplo, &n, &K[0, 0], &n, &info)  # column-major U = row-major L
+        for i in range(n):
+            for j in range(i + 1, n):
+                K[i, j] = 0.0
+    if info != 0:
+        raise ArithmeticError(f"the covariance matrix is not positive definite (dpotrf info={info}).")
+
+
+def solve_lower(const double[:, ::1] L, double[:, ::1] B, bint transpose):
+    """B <- L^-1 B (or L^-T B with ``transpose``), in place; B is [n, m] row-major."""
+    cdef int n = L.shape[0], m = B.shape[1]
+    cdef double one = 1.0
+    cdef char side = b"R", uplo = b"U", diag = b"N"
+    cdef char trans = b"T" if transpose else b"N"
+    if m == 0:
+        return
+    with nogil:
+        # row-major B = L^-1 B  <=>  column-major B^T = B^T L^-T; row-major L is column-major U = L^T
+        dtrsm(&side, &uplo, &trans, &diag, &m, &n, &one, &L[0, 0], &n, &B[0, 0], &m)
+
+
+def log_marginal_likelihood(const double[:, ::1] X, const double[::1] y, const double[::1] ils,
+                            const int[::1] is_cat, double scale, double noise):
+    """log N(y; 0, K + noise I) without the -n/2 log 2 pi constant, and its gradient with
+    respect to (ils_1 .. ils_d, scale, noise): 1/2 tr((a a^T - K^-1) dK/dtheta) with
+    a = K^-1 y (Rasmussen & Williams 2006, eq. 5.9). Returns (value, gradient, L)."""
+    cdef Py_ssize_t n = X.shape[0], d = X.shape[1], i, k, j
+    K_arr = kernel_matrix(X, X, ils, is_cat, scale)
+    cdef double[:, ::1] K = K_arr
+    for i in range(n):
+        K[i, i] += noise
+    cholesky(K_arr)
+    alpha_arr = np.array(y, dtype=float).reshape(n, 1)
+    solve_lower(K_arr, alpha_arr, False)
+    value = -0.5 * float(alpha_arr[:, 0] @ alpha_arr[:, 0]) - float(np.log(np.diagonal(K_arr)).sum())
+    solve_lower(K_arr, alpha_arr, True)  # alpha = K^-1 y
+    inverse = np.array(K_arr, order="C")  # K^-1 from L: dpotri on the factor
+    cdef double[:, ::1] Kinv = inverse
+    cdef int nn = n, info = 0
+    cdef char uplo = b"U"
+    with nogil:
+        dpotri(&uplo, &nn, &Kinv[0, 0], &nn, &info)
+    if info != 0:
+        raise ArithmeticError(f"dpotri failed (info={info}).")
+    for i in range(n):  # dpotri filled one triangle (row-major lower)
+        for k in range(i + 1, n):
+            Kinv[i, k] = Kinv[k, i]
+    cdef const double[::1] alpha = alpha_arr[:, 0].copy()
+    grad_arr = np.zeros(d + 2)
+    cdef double[::1] grad = grad_arr
+    cdef double w, r2, slope, diff, weight
+    with nogil:
+        for i in range(n):
+            for k in range(i, n):
+                w = alpha[i] * alpha[k] - Kinv[i, k]
+                weight = w if k == i else 2.0 * w  # off-diagonal pairs count twice
+                r2 = squared_distance(X, i, X, k, ils, is_cat)
+                grad[d] += 0.5 * weight * matern(r2, 1.0)
+                if k == i:
+                    grad[d + 1] += 0.5 * w
+                    continue
+                slope = matern_slope(r2, scale)
+                for j in range(d):
+                    diff = X[i, j] - X[k, j]
+                    if is_cat[j]:
+                        grad[j] += 0.5 * weight * slope * (1.0 if diff != 0.0 else 0.0)
+                    else:
+                        grad[j] += 0.5 * weight * slope * diff * diff
+    return value, grad_arr, K_arr
+
+
+cdef inline double log_h(double z) noexcept nogil:
+    """log(phi(z) + z Phi(z)), the log of EI / sigma, accurate for every z (Ament et al.
+    2023, "Unexpected Improvements to Expected Improvement", eq. 9): directly for z > -1,
+    through the scaled complementary error function below, and by its asymptotic
+    series 1/z^2 - 3/z^4 + 15/z^6 ... for z < -40."""
+    cdef double q, term, total, inv2
+    cdef int k
+    if z > -1.0:
+        return log(exp(-0.5 * z * z - LOG_SQRT_2PI) + z * exp(log_ndtr(z)))
+    if z > -40.0:
+        # h = phi(z) (1 - |z| Phi(z)/phi(z)), Phi/phi = sqrt(pi/2) erfcx(-z/sqrt2)
+        q = -z * sqrt(M_PI / 2.0) * erfcx(-z / sqrt(2.0))
+        return -0.5 * z * z - LOG_SQRT_2PI + log1p(-q)
+    inv2 = 1.0 / (z * z)
+    term = inv2
+    total = inv2
+    for k in range(2, 12):
+        term *= -(2 * k - 1) * inv2
+        total += term
+    return -0.5 * z * z - LOG_SQRT_2PI + log(total)
+
+
+cdef inline double d_log_h(double z) noexcept nogil:
+    """d log h / dz = Phi(z) / h(z), stable for very negative z."""
+    cdef double log_phi_cdf = log_ndtr(z)
+    return exp(log_phi_cdf - log_h(z))
+
+
+def log_ei(double z):
+    """log(phi(z) + z Phi(z)) at a scalar (exposed for tests)."""
+    return log_h(z)
+
+
+def log_ei_with_gradient(const double[:, ::1] Xq, const double[:, ::1] X, const double[:, ::1] L,
+                         const double[::1] alpha, const double[::1] ils, const int[::1] is_cat, double scale,
+                         double f_best):
+    """log EI for minimization, log(sigma h((f_best - mu) / sigma)), at each row of Xq,
+    with the posterior mean and variance, and the gradient of log EI with respect to the
+    numeric coordinates (0 for categorical ones). Returns (log_ei, mean, var, grad)."""
+    cdef Py_ssize_t m = Xq.shape[0], n = X.shape[0], d = X.shape[1], q, i, j
+    Kq_arr = kernel_matrix(Xq, X, ils, is_cat, scale)  # [m, n]
+    cdef double[:, ::1] Kq = Kq_arr
+    mean_arr = Kq_arr @ np.asarray(alpha)
+    V_arr = np.array(Kq_arr.T, order="C", copy=True)  # [n, m], never a view of Kq
+    solve_lower(L, V_arr, False)  # L^-1 k
+    var_arr = np.maximum(scale - np.einsum("ij,ij->j", V_arr, V_arr), 1e-12 * scale)
+    solve_lower(L, V_arr, True)  # W = K^-1 k
+    cdef double[:, ::1] W = V_arr
+    cdef double[::1] mean = mean_arr, var = var_arr
+    out_arr = np.empty(m)
+    grad_arr = np.zeros((m, d))
+    cdef double[::1] out = out_arr
+    cdef double[:, ::1] grad = grad_arr
+    dmu_arr = np.empty(d)
+    dvar_arr = np.empty(d)
+    cdef double[::1] dmu = dmu_arr, dvar = dvar_arr
+    cdef double sigma, z, dz, r2, slope, dk
+    with nogil:
+        for q in range(m):
+            sigma = sqrt(var[q])
+            z = (f_best - mean[q]) / sigma
+            out[q] = log(sigma) + log_h(z)
+            dz = d_log_h(z)  # d log h / dz
+            for j in range(d):
+                dmu[j] = 0.0
+                dvar[j] = 0.0
+            for i in range(n):
+                r2 = squared_distance(Xq, q, X, i, ils, is_cat)
+                slope = matern_slope(r2, scale)
+                for j in range(d):
+                    if is_cat[j]:
+                        continue
+                    dk = slope * 2.0 * ils[j] * (Xq[q, j] - X[i, j])  # d k(x, X_i) / d x_j
+                    dmu[j] += dk * alpha[i]
+                    dvar[j] -= 2.0 * dk * W[i, q]
+            for j in range(d):
+                if not is_cat[j]:  # d log EI = dvar / (2 var) + dz (-dmu / sigma - z dvar / (2 var))
+                    grad[q, j] = dvar[j] / (2.0 * var[q]) + dz * (-dmu[j] / sigma - z * dvar[j] / (2.0 * var[q]))
+    return out_arr, mean_arr, var_arr, grad_arr
+
+
+def cholesky_append(const double[:, ::1] L, const double[::1] k_new, double k_self):
+    """The Cholesky factor of [[K, k], [k^T, k_self]] from the factor L of K, in O(n^2):
+    l = L^-1 k, d = sqrt(k_self - l^T l)."""
+    cdef Py_ssize_t n = L.shape[0]
+    out = np.zeros((n + 1, n + 1))
+    out[:n, :n] = L
+    column = np.array(k_new, dtype=float).reshape(n, 1).copy()
+    solve_lower(L, column, False)
+    out[n, :n] = column[:, 0]
+    rest = k_self - float(column[:, 0] @ column[:, 0])
+    if not rest > 0:
+        raise ArithmeticError("the extended covariance matrix is not positive definite.")
+    out[n, n] = sqrt(rest)
+    return out

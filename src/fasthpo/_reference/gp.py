@@ -1,0 +1,86 @@
+"""Pure-NumPy twin of the GP kernels (csrc/gp.pyx)."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.special import erfcx, log_ndtr
+
+__all__ = ["cholesky_append", "kernel_matrix", "log_ei", "log_ei_with_gradient", "log_marginal_likelihood"]
+
+SQRT5 = np.sqrt(5.0)
+
+
+def _squared_distances(a, b, ils, is_cat):
+    diff = a[:, None, :] - b[None, :, :]
+    per_dim = np.where(is_cat.astype(bool), (diff != 0) * 1.0, diff * diff)
+    return (per_dim * ils).sum(axis=2), diff
+
+
+def _matern(r2, scale):
+    r = np.sqrt(r2)
+    return scale * (1 + SQRT5 * r + 5 / 3 * r2) * np.exp(-SQRT5 * r)
+
+
+def _slope(r2, scale):
+    r = np.sqrt(r2)
+    return -5 / 6 * scale * (1 + SQRT5 * r) * np.exp(-SQRT5 * r)
+
+
+def kernel_matrix(a, b, ils, is_cat, scale):
+    return _matern(_squared_distances(a, b, ils, is_cat)[0], scale)
+
+
+def log_marginal_likelihood(X, y, ils, is_cat, scale, noise):
+    """(value without the 2 pi constant, gradient in (ils, scale, noise), L)."""
+    n = len(X)
+    r2, diff = _squared_distances(X, X, ils, is_cat)
+    K = _matern(r2, scale) + noise * np.eye(n)
+    L = np.linalg.cholesky(K)
+    alpha = np.linalg.solve(K, y)
+    value = -0.5 * y @ alpha - np.log(np.diag(L)).sum()
+    W = np.outer(alpha, alpha) - np.linalg.inv(K)
+    per_dim = np.where(is_cat.astype(bool), (diff != 0) * 1.0, diff * diff)
+    d_ils = 0.5 * np.einsum("ik,ikj->j", W * _slope(r2, scale), per_dim)
+    d_scale = 0.5 * np.sum(W * _matern(r2, 1.0))
+    d_noise = 0.5 * np.trace(W)
+    return value, np.concatenate([d_ils, [d_scale, d_noise]]), L
+
+
+def log_ei(z):
+    """log(phi(z) + z Phi(z)) by the kernel's three regimes."""
+    z = float(z)
+    if z > -1:
+        return float(np.log(np.exp(-0.5 * z * z) / np.sqrt(2 * np.pi) + z * np.exp(log_ndtr(z))))
+    if z > -40:
+        q = -z * np.sqrt(np.pi / 2) * erfcx(-z / np.sqrt(2))
+        return float(-0.5 * z * z - 0.5 * np.log(2 * np.pi) + np.log1p(-q))
+    k = np.arange(1, 12)
+    series = np.cumprod(-(2 * k - 1) / z**2) / -1.0  # 1/z^2, -3/z^4, 15/z^6, ...
+    return float(-0.5 * z * z - 0.5 * np.log(2 * np.pi) + np.log(series.sum()))
+
+
+def log_ei_with_gradient(Xq, X, L, alpha, ils, is_cat, scale, f_best):
+    Kq = kernel_matrix(Xq, X, ils, is_cat, scale)
+    K_inv = np.linalg.inv(L @ L.T)
+    mean = Kq @ alpha
+    var = np.maximum(scale - np.einsum("qi,ij,qj->q", Kq, K_inv, Kq), 1e-12 * scale)
+    sigma = np.sqrt(var)
+    z = (f_best - mean) / sigma
+    out = np.log(sigma) + np.array([log_ei(v) for v in z])
+    dz = np.exp(log_ndtr(z) - (out - np.log(sigma)))
+    r2, diff = _squared_distances(Xq, X, ils, is_cat)
+    dk = _slope(r2, scale)[:, :, None] * 2 * ils * diff  # [q, i, j]
+    dk[:, :, is_cat.astype(bool)] = 0.0
+    dmu = np.einsum("qij,i->qj", dk, alpha)
+    dvar = -2 * np.einsum("qij,qi->qj", dk, Kq @ K_inv)
+    grad = dvar / (2 * var[:, None]) + dz[:, None] * (-dmu / sigma[:, None] - z[:, None] * dvar / (2 * var[:, None]))
+    return out, mean, var, grad
+
+
+def cholesky_append(L, k_new, k_self):
+    n = len(L)
+    out = np.zeros((n + 1, n + 1))
+    out[:n, :n] = L
+    out[n, :n] = np.linalg.solve(L, k_new)
+    out[n, n] = np.sqrt(k_self - out[n, :n] @ out[n, :n])
+    return out

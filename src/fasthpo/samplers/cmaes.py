@@ -1,0 +1,294 @@
+"""CMA-ES sampler: the covariance matrix adaptation evolution strategy over the numeric
+parameters shared by all trials, with IPOP/BIPOP restarts."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from fasthpo.distributions import BaseDistribution, CategoricalDistribution
+from fasthpo.samplers._cma import CMA, SepCMA
+from fasthpo.samplers.base import BaseSampler, check_seed
+from fasthpo.samplers.random import RandomSampler
+from fasthpo.trial_state import TrialState
+
+if TYPE_CHECKING:
+    from fasthpo.study import Study
+    from fasthpo.trial import FrozenTrial, Trial
+
+__all__ = ["CmaEsSampler"]
+
+RESTART_KEY, GENERATION_KEY, INIT_KEY = "cma:restart", "cma:generation", "cma:init"
+
+
+class CmaEsSampler(BaseSampler):
+    """CMA-ES over the numeric parameters every finished trial has (categorical ones go
+    to ``independent_sampler``), in the unit cube (log parameters on their log scale).
+
+    The optimizer lives in the sampler: each trial records its restart and generation as
+    system attributes, a generation is told as soon as ``popsize`` of its results are
+    in (results of parallel workers from older generations of the same restart are told
+    with the next one, not thrown away), and a new process rebuilds the state by
+    replaying the trials of the current restart.
+
+    Parameters
+    ----------
+    x0 : dict, optional
+        Initial mean by parameter name (user values); the centre by default.
+    sigma0 : float, optional
+        Initial step size in the unit cube; 1/6 by default.
+    n_startup_trials : int
+        Independent suggestions before CMA-ES starts.
+    independent_sampler : BaseSampler, optional
+        For parameters outside the joint space (RandomSampler by default).
+    seed : int, optional
+    consider_pruned_trials : bool
+        Tell pruned trials with their last intermediate value.
+    restart_strategy : {None, "ipop", "bipop"}
+        Restart when the optimizer stops making progress: with a population
+        ``inc_popsize`` times larger each time (IPOP, Auger & Hansen 2005), or
+        alternating large and small populations by evaluation budget (BIPOP, Hansen 2009).
+    popsize : int, optional
+        lambda; 4 + floor(3 ln n) by default.
+    inc_popsize : int
+        Population growth factor of the restarts.
+    use_separable_cma : bool
+        Diagonal covariance, O(n) per solution (for hundreds to thousands of parameters).
+
+    Examples
+    --------
+    >>> import fasthpo
+    >>> sampler = fasthpo.samplers.CmaEsSampler(seed=0)
+    >>> study = fasthpo.create_study(sampler=sampler)
+    >>> study.optimize(lambda t: (t.suggest_float("x", -5, 5) - 1) ** 2 + t.suggest_float("y", -5, 5) ** 2,
+    ...                n_trials=150)
+    >>> study.best_value < 0.01
+    True
+    """
+
+    def __init__(self, x0: dict[str, Any] | None = None, sigma0: float | None = None, n_startup_trials: int = 1,
+                 independent_sampler: BaseSampler | None = None, warn_independent_sampling: bool = True,
+                 seed: int | None = None, *, consider_pruned_trials: bool = False,
+                 restart_strategy: str | None = None, popsize: int | None = None, inc_popsize: int = 2,
+                 use_separable_cma: bool = False, with_margin: bool = False, lr_adapt: bool = False,
+                 source_trials: list | None = None) -> None:
+        if x0 is not None and not isinstance(x0, dict):
+            raise TypeError(f"x0 must be a dict of parameter values or None, got {x0!r}.")
+        if sigma0 is not None and (isinstance(sigma0, bool) or not isinstance(sigma0, (int, float))
+                                   or not 0 < sigma0 < math.inf):
+            raise ValueError(f"sigma0 must be a finite number > 0, got {sigma0!r}.")
+        for name, value, minimum in (("n_startup_trials", n_startup_trials, 0), ("inc_popsize", inc_popsize, 1)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+                raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}.")
+        if popsize is not None and (isinstance(popsize, bool) or not isinstance(popsize, int) or popsize < 2):
+            raise ValueError(f"popsize must be an int >= 2 or None, got {popsize!r}.")
+        if restart_strategy not in (None, "ipop", "bipop"):
+            raise ValueError(f"restart_strategy must be None, 'ipop' or 'bipop', got {restart_strategy!r}.")
+        if independent_sampler is not None and not isinstance(independent_sampler, BaseSampler):
+            raise TypeError(f"independent_sampler must be a fasthpo sampler, got {independent_sampler!r}.")
+        for name, flag in (("with_margin", with_margin), ("lr_adapt", lr_adapt)):
+            if flag:
+                raise ValueError(f"{name}=True is not supported yet by fasthpo's CmaEsSampler.")
+        if source_trials is not None:
+            raise ValueError("source_trials (warm starting) is not supported yet by fasthpo's CmaEsSampler.")
+        if use_separable_cma and restart_strategy == "bipop":
+            raise ValueError("restart_strategy='bipop' needs the full covariance (use_separable_cma=False).")
+        seed = check_seed(seed)
+        self._x0 = x0
+        self._sigma0 = sigma0
+        self._n_startup_trials = n_startup_trials
+        self._independent = independent_sampler or RandomSampler(seed=seed)
+        self._consider_pruned = consider_pruned_trials
+        self._restart_strategy = restart_strategy
+        self._popsize = popsize
+        self._inc_popsize = inc_popsize
+        self._separable = use_separable_cma
+        self._rng = np.random.default_rng(seed)
+        self._run: _Run | None = None
+        self._space: tuple = (None, {})
+
+    # ------------------------------------------------------------ interface
+    def infer_relative_search_space(self, study: Study, trial: Trial) -> dict[str, BaseDistribution]:
+        store = study._store
+        key = (id(store), store.n_finished)  # the intersection only changes when trials finish
+        if self._space[0] != key:
+            space = store.intersection_search_space(include_pruned=self._consider_pruned)
+            self._space = (key, {name: d for name, d in sorted(space.items())
+                                 if not d.single() and not isinstance(d, CategoricalDistribution)})
+        return self._space[1]
+
+    def sample_relative(self, study: Study, trial: Trial, search_space: dict[str, BaseDistribution]) -> dict[str, float]:
+        if not search_space:
+            return {}
+        if len(study.directions) > 1:
+            raise ValueError("CmaEsSampler optimizes one objective; this study has several.")
+        n_complete = int(np.count_nonzero(study._store.states == TrialState.COMPLETE))
+        if n_complete < self._n_startup_trials:
+            return {}
+        run = self._current_run(study, search_space)
+        x = run.ask(self._rng)
+        store = study._store
+        store.set_system_attr(trial.number, RESTART_KEY, run.restart)
+        store.set_system_attr(trial.number, GENERATION_KEY, run.optimizer.generation)
+        if run.first_asked is None:
+            run.first_asked = trial.number
+            store.set_system_attr(trial.number, INIT_KEY, run.init_record())
+        return dict(zip(run.names, run.low + x * run.width))
+
+    def sample_independent(self, study: Study, trial: Trial, name: str, distribution: BaseDistribution) -> float:
+        return self._independent.sample_independent(study, trial, name, distribution)
+
+    def before_trial(self, study: Study, trial: Trial) -> None:
+        self._independent.before_trial(study, trial)
+
+    def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None) -> None:
+        self._independent.after_trial(study, trial, state, values)
+        run = self._run
+        if run is None or run.store is not study._store or trial.system_attrs.get(RESTART_KEY) != run.restart:
+            return
+        value = self._value_of(study, trial.number, state)
+        if value is not None:
+            self._take(study, run, trial.number, value)
+
+    def reseed_rng(self) -> None:
+        self._rng = np.random.default_rng()
+        self._independent.reseed_rng()
+
+    # ---------------------------------------------------------------- state
+    def _value_of(self, study: Study, number: int, state: int) -> float | None:
+        """The loss CMA-ES is told for a finished trial (None: not told)."""
+        store = study._store
+        if state == TrialState.COMPLETE:
+            value = float(store.Y[number, 0])
+        elif state == TrialState.PRUNED and self._consider_pruned:
+            reported = store.records[number].intermediate_values
+            if not reported:
+                return None
+            value = reported[max(reported)]
+        else:
+            return None
+        if math.isnan(value):
+            return None
+        return -value if study.directions[0].name == "MAXIMIZE" else value
+
+    def _take(self, study: Study, run: _Run, number: int, value: float) -> None:
+        """Add a result; tell a generation when ``popsize`` are in; restart when stuck."""
+        run.results.append((run.encode(study._store.X[number, run.columns]), value))
+        if len(run.results) < run.optimizer.popsize:
+            return
+        told, run.results = run.results[: run.optimizer.popsize], run.results[run.optimizer.popsize:]
+        run.optimizer.tell(np.array([x for x, _ in told]), np.array([v for _, v in told]))
+        if self._restart_strategy is not None and run.optimizer.should_stop():
+            self._run = run.restarted(self._restart_strategy, self._inc_popsize, self._rng)
+
+    def _current_run(self, study: Study, search_space: dict[str, BaseDistribution]) -> _Run:
+        names = list(search_space)
+        run = self._run
+        if run is None or run.store is not study._store or run.names != names:
+            run = self._run = self._rebuild(study, search_space)
+        return run
+
+    def _rebuild(self, study: Study, search_space: dict[str, BaseDistribution]) -> _Run:
+        """A fresh optimizer, or the current restart replayed from the trials' records."""
+        store = study._store
+        names = list(search_space)
+        records = store.records
+        latest = None
+        for number in range(store.n_trials):  # once per process: find the newest restart
+            attrs = records[number].system_attrs
+            if INIT_KEY in attrs and attrs[INIT_KEY].get("names") == names:
+                latest = number
+        if latest is None:
+            return _Run.new(store, search_space, self._initial_mean(search_space), self._sigma0 or 1 / 6,
+                            self._popsize, self._separable)
+        init = records[latest].system_attrs[INIT_KEY]
+        run = _Run.from_record(store, search_space, init, self._separable)
+        run.first_asked = latest
+        for number in range(latest, store.n_trials):
+            attrs = records[number].system_attrs
+            if attrs.get(RESTART_KEY) == run.restart:
+                value = self._value_of(study, number, store.state_of(number))
+                if value is not None:
+                    self._run = run
+                    self._take(study, run, number, value)
+                    run = self._run
+        return run
+
+    def _initial_mean(self, search_space: dict[str, BaseDistribution]) -> np.ndarray:
+        mean = np.full(len(search_space), 0.5)
+        for j, (name, distribution) in enumerate(search_space.items()):
+            if self._x0 is not None and name in self._x0:
+                low, high = distribution.sampling_bounds()
+                mean[j] = (distribution.to_internal(self._x0[name]) - low) / (high - low)
+        return mean
+
+
+class _Run:
+    """One CMA-ES run (a restart) over a search space mapped to the unit cube."""
+
+    def __init__(self, store, search_space: dict[str, BaseDistribution], optimizer, restart: int,
+                 budget: dict[str, Any]) -> None:
+        self.store = store
+        self.names = list(search_space)
+        self.columns = [store.columns[n] for n in self.names]
+        bounds = np.array([d.sampling_bounds() for d in search_space.values()])
+        self.low, self.width = bounds[:, 0], bounds[:, 1] - bounds[:, 0]
+        self.search_space = search_space
+        self.optimizer = optimizer
+        self.restart = restart
+        self.budget = budget  # restart bookkeeping: popsize0, sigma0, evaluations per population type
+        self.results: list[tuple[np.ndarray, float]] = []
+        self.first_asked: int | None = None
+        self.initial_mean = optimizer.mean.copy()
+
+    @classmethod
+    def new(cls, store, search_space, mean, sigma, popsize, separable, restart=0, budget=None) -> _Run:
+        optimizer = (SepCMA if separable else CMA)(mean, sigma, popsize)
+        budget = budget or {"popsize0": optimizer.popsize, "sigma0": sigma, "small": 0, "large": 0,
+                            "type": "large", "n_restarts": 0}
+        return cls(store, search_space, optimizer, restart, budget)
+
+    @classmethod
+    def from_record(cls, store, search_space, init: dict, separable: bool) -> _Run:
+        return cls.new(store, search_space, np.array(init["mean"]), init["sigma"], init["popsize"], separable,
+                       init["restart"], dict(init["budget"]))
+
+    def init_record(self) -> dict:
+        return {"names": self.names, "restart": self.restart, "mean": self.initial_mean.tolist(),
+                "sigma": self.budget["sigma0"], "popsize": self.optimizer.popsize, "budget": dict(self.budget)}
+
+    def encode(self, internal: np.ndarray) -> np.ndarray:
+        return (internal - self.low) / self.width
+
+    def ask(self, rng: np.random.Generator) -> np.ndarray:
+        """One solution in the unit cube: resampled up to 100 times, then clipped."""
+        n = len(self.names)
+        for _ in range(100):
+            x = self.optimizer.sample(rng.standard_normal((1, n)))[0]
+            if np.all((x >= 0) & (x <= 1)):
+                return x
+        return np.clip(x, 0.0, 1.0)
+
+    def restarted(self, strategy: str, inc_popsize: int, rng: np.random.Generator) -> _Run:
+        """The next run: IPOP grows the population; BIPOP alternates a large population
+        with small ones of random size while their evaluations lag behind (Hansen 2009)."""
+        budget = dict(self.budget)
+        budget["n_restarts"] += 1
+        popsize0, k = budget["popsize0"], budget["n_restarts"]
+        if strategy == "ipop":
+            popsize = popsize0 * inc_popsize**k
+        else:
+            budget[budget["type"]] += self.optimizer.popsize * self.optimizer.generation
+            if budget["small"] < budget["large"]:
+                budget["type"] = "small"
+                popsize = max(2, math.floor(popsize0 * (inc_popsize**k) ** (rng.uniform() ** 2)))
+            else:
+                budget["type"] = "large"
+                popsize = popsize0 * inc_popsize**k
+        mean = rng.uniform(size=len(self.names))
+        separable = isinstance(self.optimizer, SepCMA)
+        return _Run.new(self.store, self.search_space, mean, budget["sigma0"], popsize, separable, self.restart + 1,
+                        budget)

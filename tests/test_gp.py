@@ -1,0 +1,160 @@
+"""GP kernels against their twin, finite differences and mpmath; the GPSampler's behaviour."""
+
+import mpmath
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import fasthpo
+from fasthpo._kernels import gp as kernel
+from fasthpo._reference import gp as twin
+from fasthpo.samplers import GPSampler, RandomSampler
+
+mpmath.mp.dps = 50
+
+
+def problem(seed, n=15, d=3, duplicates=False):
+    rng = np.random.default_rng(seed)
+    X = rng.random((n, d))
+    X[:, -1] = rng.integers(0, 3, n)  # the last dimension is categorical
+    if duplicates:
+        X[n // 2:] = X[: n - n // 2]
+    is_cat = np.zeros(d, dtype=np.intc)
+    is_cat[-1] = 1
+    return rng, X, rng.normal(size=n), rng.uniform(0.2, 5.0, size=d), is_cat
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(2, 25), st.integers(2, 5), st.booleans())
+@settings(max_examples=40, deadline=None)
+def test_kernels_match_twin(seed, n, d, duplicates):
+    rng, X, y, ils, is_cat = problem(seed, n, d, duplicates)
+    np.testing.assert_allclose(kernel.kernel_matrix(X, X, ils, is_cat, 1.3), twin.kernel_matrix(X, X, ils, is_cat, 1.3),
+                               rtol=1e-12, atol=1e-14)
+    vk, gk, Lk = kernel.log_marginal_likelihood(X, y, ils, is_cat, 1.3, 1e-2)
+    vt, gt, Lt = twin.log_marginal_likelihood(X, y, ils, is_cat, 1.3, 1e-2)
+    assert vk == pytest.approx(vt, rel=1e-9, abs=1e-9)
+    np.testing.assert_allclose(gk, gt, rtol=1e-7, atol=1e-7)
+    np.testing.assert_allclose(Lk, Lt, rtol=1e-9, atol=1e-12)
+    alpha = np.linalg.solve(Lt @ Lt.T, y)
+    Xq = np.ascontiguousarray(np.vstack([rng.random((4, d)), X[:2]]))
+    Xq[:, -1] = np.round(Xq[:, -1] * 2)
+    for a, b in zip(kernel.log_ei_with_gradient(Xq, X, Lk, alpha, ils, is_cat, 1.3, float(y.min())),
+                    twin.log_ei_with_gradient(Xq, X, Lt, alpha, ils, is_cat, 1.3, float(y.min()))):
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-8)
+
+
+def central_difference(f, x, h):
+    """4th-order central difference of f at x along each coordinate."""
+    out = np.empty(len(x))
+    for j in range(len(x)):
+        e = np.zeros(len(x))
+        e[j] = h
+        out[j] = (-f(x + 2 * e) + 8 * f(x + e) - 8 * f(x - e) + f(x - 2 * e)) / (12 * h)
+    return out
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_likelihood_gradient_matches_finite_differences(seed):
+    _, X, y, ils, is_cat = problem(seed)
+    params = np.concatenate([ils, [1.3, 0.05]])
+
+    def value(p):
+        return kernel.log_marginal_likelihood(X, y, p[:3], is_cat, p[3], p[4])[0]
+
+    analytic = kernel.log_marginal_likelihood(X, y, ils, is_cat, 1.3, 0.05)[1]
+    np.testing.assert_allclose(analytic, central_difference(value, params, 1e-4), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_log_ei_gradient_matches_finite_differences(seed):
+    rng, X, y, ils, is_cat = problem(seed)
+    _, _, L = kernel.log_marginal_likelihood(X, y, ils, is_cat, 1.3, 0.05)
+    alpha = np.linalg.solve(L @ L.T, y)
+    point = np.array([rng.random(), rng.random(), 1.0])
+
+    def value(numeric):
+        return kernel.log_ei_with_gradient(np.array([[*numeric, 1.0]]), X, L, alpha, ils, is_cat, 1.3,
+                                           float(y.min()))[0][0]
+
+    analytic = kernel.log_ei_with_gradient(point[None], X, L, alpha, ils, is_cat, 1.3, float(y.min()))[3][0, :2]
+    np.testing.assert_allclose(analytic, central_difference(value, point[:2], 1e-5), rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("z", [10.0, 3.0, 0.0, -0.5, -1.0, -3.0, -10.0, -39.99, -40.01, -100.0, -333.3, -1000.0])
+def test_log_ei_against_50_digits(z):
+    exact = float(mpmath.log(mpmath.npdf(z) + z * mpmath.ncdf(z)))
+    assert kernel.log_ei(z) == pytest.approx(exact, rel=1e-12)
+    assert twin.log_ei(z) == pytest.approx(exact, rel=1e-12)
+
+
+@given(st.floats(min_value=-1000.0, max_value=10.0))
+def test_log_ei_is_smooth_and_increasing(z):
+    assert kernel.log_ei(z) < kernel.log_ei(z + 1e-3)
+
+
+def test_duplicated_points_stay_positive_definite_with_the_noise_floor():
+    _, X, y, ils, is_cat = problem(0, n=20, duplicates=True)
+    value, _, L = kernel.log_marginal_likelihood(X, y, ils, is_cat, 1.0, 1e-6)
+    assert np.isfinite(value) and np.all(np.diag(L) > 0)
+    with pytest.raises(ArithmeticError):
+        kernel.log_marginal_likelihood(X, y, ils, is_cat, 1.0, 0.0)  # no noise: singular
+
+
+def test_cholesky_append_equals_refactoring():
+    _, X, _, ils, is_cat = problem(1, n=10)
+    K = kernel.kernel_matrix(X, X, ils, is_cat, 1.0) + 1e-3 * np.eye(10)
+    L = K[:9, :9].copy()
+    kernel.cholesky(L)
+    full = K.copy()
+    kernel.cholesky(full)
+    np.testing.assert_allclose(kernel.cholesky_append(L, K[9, :9], K[9, 9]), full, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(twin.cholesky_append(L, K[9, :9], K[9, 9]), full, rtol=1e-12, atol=1e-14)
+
+
+def quadratic(trial):
+    return (trial.suggest_float("x", -5, 5) - 1) ** 2 + (trial.suggest_float("y", -5, 5) + 2) ** 2
+
+
+def test_concentrates_near_the_optimum_within_30_trials():
+    gp = fasthpo.create_study(sampler=GPSampler(seed=0))
+    gp.optimize(quadratic, n_trials=30)
+    random = fasthpo.create_study(sampler=RandomSampler(seed=0))
+    random.optimize(quadratic, n_trials=30)
+    assert gp.best_value < 0.05 < random.best_value
+    late = [np.hypot(t.params["x"] - 1, t.params["y"] + 2) for t in gp.trials[20:]]
+    assert np.median(late) < 0.5
+
+
+def test_mixed_space_and_maximize():
+    def objective(trial):
+        lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)
+        n = trial.suggest_int("n", 1, 8)
+        c = trial.suggest_categorical("c", ["a", "b", "c"])
+        return -((np.log10(lr) + 3) ** 2 + (n - 3) ** 2 + (c != "b"))
+
+    study = fasthpo.create_study(direction="maximize", sampler=GPSampler(seed=1))
+    study.optimize(objective, n_trials=35)
+    assert study.best_value > -0.5 and study.best_params["c"] == "b"
+
+
+def test_seed_reproduces_and_parallel_asks_spread():
+    def run():
+        study = fasthpo.create_study(sampler=GPSampler(seed=2))
+        study.optimize(quadratic, n_trials=14)
+        return study
+
+    a, b = run(), run()
+    assert [t.params for t in a.trials] == [t.params for t in b.trials]
+    asked = [a.ask() for _ in range(3)]
+    points = [(t.suggest_float("x", -5, 5), t.suggest_float("y", -5, 5)) for t in asked]
+    assert len(set(points)) == 3
+
+
+@pytest.mark.parametrize("kwargs, error", [
+    (dict(n_startup_trials=-1), ValueError), (dict(independent_sampler="x"), TypeError),
+    (dict(deterministic_objective=1), TypeError), (dict(seed=-3), ValueError),
+])
+def test_bad_arguments(kwargs, error):
+    with pytest.raises(error):
+        GPSampler(**kwargs)
