@@ -9,7 +9,7 @@ import fasthpo
 from fasthpo._kernels import cmaes as kernel
 from fasthpo._reference import cmaes as twin
 from fasthpo.samplers import CmaEsSampler, RandomSampler
-from fasthpo.samplers._cma import CMA, SepCMA
+from fasthpo.samplers._cma import CMA, CMAwM, SepCMA, warm_start
 
 cmaes = pytest.importorskip("cmaes")
 
@@ -159,8 +159,9 @@ def test_maximize():
 
 @pytest.mark.parametrize("kwargs, error", [
     (dict(sigma0=0.0), ValueError), (dict(popsize=1), ValueError), (dict(restart_strategy="x"), ValueError),
-    (dict(x0=[1.0]), TypeError), (dict(n_startup_trials=-1), ValueError), (dict(with_margin=True), ValueError),
-    (dict(lr_adapt=True), ValueError), (dict(source_trials=[]), ValueError), (dict(independent_sampler=3), TypeError),
+    (dict(x0=[1.0]), TypeError), (dict(n_startup_trials=-1), ValueError),
+    (dict(with_margin=True, lr_adapt=True), ValueError), (dict(use_separable_cma=True, with_margin=True), ValueError),
+    (dict(source_trials=[], sigma0=0.1), ValueError), (dict(independent_sampler=3), TypeError),
     (dict(use_separable_cma=True, restart_strategy="bipop"), ValueError),
 ])
 def test_bad_arguments(kwargs, error):
@@ -172,3 +173,67 @@ def test_several_objectives_are_rejected():
     study = fasthpo.create_study(directions=["minimize", "minimize"], sampler=CmaEsSampler(seed=0))
     with pytest.raises(ValueError, match="one objective"), pytest.warns(UserWarning, match="failed"):
         study.optimize(lambda t: (t.suggest_float("x", 0, 1), t.suggest_float("y", 0, 1)), n_trials=3)
+
+
+@pytest.mark.parametrize("n", [2, 6, 15])
+def test_learning_rate_adaptation_matches_the_cmaes_library(n):
+    ours, theirs = CMA(np.full(n, 0.5), 0.2, lr_adapt=True), cmaes.CMA(mean=np.full(n, 0.5), sigma=0.2, seed=n,
+                                                                         lr_adapt=True)
+    run_both(ours, theirs, n, 50, n)
+    assert ours.eta_mean == pytest.approx(theirs._eta_mean, rel=1e-10)
+
+
+def test_margin_matches_the_cmaes_library():
+    n = 5
+    bounds = np.array([[0, 1], [0, 1], [0.05, 0.95], [0.1, 0.9], [0, 1.0]])
+    steps = np.array([0, 0, 0.1, 0.2, 0])
+    sizes = np.array([0, 0, 10, 5, 0])
+    theirs = cmaes.CMAwM(mean=np.full(n, 0.5), sigma=0.2, bounds=bounds, steps=steps, seed=3)
+    ours = CMAwM(np.full(n, 0.5), 0.2, bounds[:, 0], steps, sizes)
+    for _ in range(50):
+        pairs = [theirs.ask() for _ in range(theirs.population_size)]
+        encoded, raw = np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs])
+        np.testing.assert_allclose(ours.encode(raw), encoded)
+        values = [float(np.sum((e - 0.37) ** 2)) for e in encoded]
+        theirs.tell(list(zip(raw, values)))
+        ours.tell(raw, np.array(values))
+        np.testing.assert_allclose(ours.mean, theirs._cma._mean, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(ours.A, theirs._A, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(ours.C, theirs._cma._C, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kwargs", [dict(with_margin=True), dict(lr_adapt=True)])
+def test_margin_and_learning_rate_adaptation_in_the_sampler(kwargs):
+    def objective(trial):
+        x = trial.suggest_float("x", -5, 5)
+        k = trial.suggest_int("k", -10, 10)
+        s = trial.suggest_float("s", 0, 1, step=0.25)
+        return (x - 1) ** 2 + (k - 3) ** 2 + (s - 0.5) ** 2
+
+    study = fasthpo.create_study(sampler=CmaEsSampler(seed=0, **kwargs))
+    study.optimize(objective, n_trials=300)
+    assert study.best_value < 0.05
+    if "with_margin" in kwargs:
+        assert "cma:raw" in study.trials[-1].system_attrs
+        rebuilt = CmaEsSampler(seed=0, **kwargs)._rebuild(study, study.sampler._run.search_space).optimizer
+        np.testing.assert_allclose(rebuilt.mean, study.sampler._run.optimizer.mean, rtol=1e-12)
+
+
+def test_warm_start_matches_the_cmaes_library_and_helps():
+    rng = np.random.default_rng(0)
+    x = rng.random((200, 3))
+    values = ((x - 0.4) ** 2).sum(axis=1)
+    mean, sigma, cov = cmaes.get_warm_start_mgd(list(zip(x, values)), gamma=0.1, alpha=0.1)
+    ours = warm_start(x, values)
+    np.testing.assert_allclose(ours[0], mean, rtol=1e-12)
+    assert ours[1] == pytest.approx(sigma, rel=1e-12)
+    np.testing.assert_allclose(ours[2], cov, rtol=1e-10)
+
+    source = fasthpo.create_study(sampler=RandomSampler(seed=0))
+    source.optimize(lambda t: sphere(t, 3), n_trials=200)
+    runs = {}
+    for name, sampler in (("warm", CmaEsSampler(seed=1, source_trials=source.trials)), ("cold", CmaEsSampler(seed=1))):
+        study = fasthpo.create_study(sampler=sampler)
+        study.optimize(lambda t: sphere(t, 3), n_trials=40)
+        runs[name] = study.best_value
+    assert runs["warm"] < runs["cold"]

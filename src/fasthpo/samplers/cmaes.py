@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fasthpo.distributions import BaseDistribution, CategoricalDistribution
-from fasthpo.samplers._cma import CMA, SepCMA
+from fasthpo.distributions import FloatDistribution, IntDistribution
+from fasthpo.samplers._cma import CMA, CMAwM, SepCMA, warm_start
 from fasthpo.samplers.base import BaseSampler, check_seed
 from fasthpo.samplers.random import RandomSampler
 from fasthpo.trial_state import TrialState
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = ["CmaEsSampler"]
 
-RESTART_KEY, GENERATION_KEY, INIT_KEY = "cma:restart", "cma:generation", "cma:init"
+RESTART_KEY, GENERATION_KEY, INIT_KEY, RAW_KEY = "cma:restart", "cma:generation", "cma:init", "cma:raw"
 
 
 class CmaEsSampler(BaseSampler):
@@ -57,6 +58,15 @@ class CmaEsSampler(BaseSampler):
         Population growth factor of the restarts.
     use_separable_cma : bool
         Diagonal covariance, O(n) per solution (for hundreds to thousands of parameters).
+    source_trials : list of FrozenTrial, optional
+        COMPLETE trials of a related study (same parameters, same direction) to start
+        from: warm-starting CMA-ES (Nomura et al. 2021) takes the mean and covariance of
+        the best 10% of them.
+    with_margin : bool
+        CMA-ES with margin (Hamano et al. 2022) for integer and stepped parameters (on a
+        linear scale), so that they keep moving between grid values.
+    lr_adapt : bool
+        Learning-rate adaptation (Nomura et al. 2023), for multimodal or noisy problems.
 
     Examples
     --------
@@ -89,11 +99,12 @@ class CmaEsSampler(BaseSampler):
             raise ValueError(f"restart_strategy must be None, 'ipop' or 'bipop', got {restart_strategy!r}.")
         if independent_sampler is not None and not isinstance(independent_sampler, BaseSampler):
             raise TypeError(f"independent_sampler must be a fasthpo sampler, got {independent_sampler!r}.")
-        for name, flag in (("with_margin", with_margin), ("lr_adapt", lr_adapt)):
-            if flag:
-                raise ValueError(f"{name}=True is not supported yet by fasthpo's CmaEsSampler.")
-        if source_trials is not None:
-            raise ValueError("source_trials (warm starting) is not supported yet by fasthpo's CmaEsSampler.")
+        if sum([use_separable_cma, with_margin, lr_adapt]) > 1:
+            raise ValueError("use_separable_cma, with_margin and lr_adapt are exclusive; choose one.")
+        if source_trials is not None and (x0 is not None or sigma0 is not None or use_separable_cma or with_margin):
+            raise ValueError("source_trials sets the initial mean, step size and covariance itself; it cannot be "
+                             "combined with x0, sigma0, use_separable_cma or with_margin.")
+        self._source_trials = source_trials
         if use_separable_cma and restart_strategy == "bipop":
             raise ValueError("restart_strategy='bipop' needs the full covariance (use_separable_cma=False).")
         seed = check_seed(seed)
@@ -105,7 +116,8 @@ class CmaEsSampler(BaseSampler):
         self._restart_strategy = restart_strategy
         self._popsize = popsize
         self._inc_popsize = inc_popsize
-        self._separable = use_separable_cma
+        self._kind = "separable" if use_separable_cma else "margin" if with_margin else (
+            "lr_adapt" if lr_adapt else "full")
         self._rng = np.random.default_rng(seed)
         self._run: _Run | None = None
         self._space: tuple = (None, {})
@@ -129,8 +141,10 @@ class CmaEsSampler(BaseSampler):
         if n_complete < self._n_startup_trials:
             return {}
         run = self._current_run(study, search_space)
-        x = run.ask(self._rng)
+        x, raw = run.ask(self._rng)
         store = study._store
+        if run.discrete.any():  # margin: tell the raw coordinates, not the rounded ones
+            store.set_system_attr(trial.number, RAW_KEY, raw[run.discrete].tolist())
         store.set_system_attr(trial.number, RESTART_KEY, run.restart)
         store.set_system_attr(trial.number, GENERATION_KEY, run.optimizer.generation)
         if run.first_asked is None:
@@ -176,7 +190,11 @@ class CmaEsSampler(BaseSampler):
 
     def _take(self, study: Study, run: _Run, number: int, value: float) -> None:
         """Add a result; tell a generation when ``popsize`` are in; restart when stuck."""
-        run.results.append((run.encode(study._store.X[number, run.columns]), value))
+        x = run.encode(study._store.X[number, run.columns])
+        raw = study._store.records[number].system_attrs.get(RAW_KEY)
+        if raw is not None:
+            x[run.discrete] = raw
+        run.results.append((x, value))
         if len(run.results) < run.optimizer.popsize:
             return
         told, run.results = run.results[: run.optimizer.popsize], run.results[run.optimizer.popsize:]
@@ -202,10 +220,13 @@ class CmaEsSampler(BaseSampler):
             if INIT_KEY in attrs and attrs[INIT_KEY].get("names") == names:
                 latest = number
         if latest is None:
+            if self._source_trials:
+                mean, sigma, cov = self._warm_start(study, search_space)
+                return _Run.new(store, search_space, mean, sigma, self._popsize, self._kind, cov=cov)
             return _Run.new(store, search_space, self._initial_mean(search_space), self._sigma0 or 1 / 6,
-                            self._popsize, self._separable)
+                            self._popsize, self._kind)
         init = records[latest].system_attrs[INIT_KEY]
-        run = _Run.from_record(store, search_space, init, self._separable)
+        run = _Run.from_record(store, search_space, init, self._kind)
         run.first_asked = latest
         for number in range(latest, store.n_trials):
             attrs = records[number].system_attrs
@@ -216,6 +237,20 @@ class CmaEsSampler(BaseSampler):
                     self._take(study, run, number, value)
                     run = self._run
         return run
+
+    def _warm_start(self, study: Study, search_space: dict[str, BaseDistribution]):
+        """WS-CMA-ES start from the source trials that have every parameter of the space."""
+        sign = -1.0 if study.directions[0].name == "MAXIMIZE" else 1.0
+        bounds = np.array([d.sampling_bounds() for d in search_space.values()])
+        rows, values = [], []
+        for trial in self._source_trials:
+            if trial.state == TrialState.COMPLETE and all(n in trial.params for n in search_space):
+                internal = [d.to_internal(trial.params[n]) for n, d in search_space.items()]
+                rows.append((np.array(internal) - bounds[:, 0]) / (bounds[:, 1] - bounds[:, 0]))
+                values.append(sign * trial.value)
+        if not rows:
+            raise ValueError("source_trials holds no COMPLETE trial with every parameter of the search space.")
+        return warm_start(np.array(rows), np.array(values))
 
     def _initial_mean(self, search_space: dict[str, BaseDistribution]) -> np.ndarray:
         mean = np.full(len(search_space), 0.5)
@@ -243,34 +278,57 @@ class _Run:
         self.results: list[tuple[np.ndarray, float]] = []
         self.first_asked: int | None = None
         self.initial_mean = optimizer.mean.copy()
+        self.initial_sigma = optimizer.sigma
+        self.initial_cov = None
 
     @classmethod
-    def new(cls, store, search_space, mean, sigma, popsize, separable, restart=0, budget=None) -> _Run:
-        optimizer = (SepCMA if separable else CMA)(mean, sigma, popsize)
+    def new(cls, store, search_space, mean, sigma, popsize, kind, restart=0, budget=None, cov=None) -> _Run:
+        optimizer = _optimizer(kind, search_space, mean, sigma, popsize, cov)
         budget = budget or {"popsize0": optimizer.popsize, "sigma0": sigma, "small": 0, "large": 0,
                             "type": "large", "n_restarts": 0}
-        return cls(store, search_space, optimizer, restart, budget)
+        run = cls(store, search_space, optimizer, restart, budget)
+        run.kind = kind
+        run.initial_cov = None if cov is None else np.array(cov)
+        return run
 
     @classmethod
-    def from_record(cls, store, search_space, init: dict, separable: bool) -> _Run:
-        return cls.new(store, search_space, np.array(init["mean"]), init["sigma"], init["popsize"], separable,
-                       init["restart"], dict(init["budget"]))
+    def from_record(cls, store, search_space, init: dict, kind: str) -> _Run:
+        cov = np.array(init["cov"]) if "cov" in init else None
+        return cls.new(store, search_space, np.array(init["mean"]), init["sigma"], init["popsize"], kind,
+                       init["restart"], dict(init["budget"]), cov)
 
     def init_record(self) -> dict:
-        return {"names": self.names, "restart": self.restart, "mean": self.initial_mean.tolist(),
-                "sigma": self.budget["sigma0"], "popsize": self.optimizer.popsize, "budget": dict(self.budget)}
+        record = {"names": self.names, "restart": self.restart, "mean": self.initial_mean.tolist(),
+                  "sigma": self.initial_sigma, "popsize": self.optimizer.popsize, "budget": dict(self.budget)}
+        if self.initial_cov is not None:  # a warm start
+            record["cov"] = self.initial_cov.tolist()
+        return record
 
     def encode(self, internal: np.ndarray) -> np.ndarray:
         return (internal - self.low) / self.width
 
-    def ask(self, rng: np.random.Generator) -> np.ndarray:
-        """One solution in the unit cube: resampled up to 100 times, then clipped."""
-        n = len(self.names)
+    @property
+    def discrete(self) -> np.ndarray:
+        """Mask of the coordinates CMA-ES with margin rounds (none for the other variants)."""
+        if not isinstance(self.optimizer, CMAwM):
+            return np.zeros(len(self.names), dtype=bool)
+        mask = np.zeros(len(self.names), dtype=bool)
+        mask[self.optimizer.discrete] = True
+        return mask
+
+    def ask(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """One solution in the unit cube and its raw form: resampled up to 100 times
+        until the continuous coordinates are inside, then clipped (discrete ones are
+        rounded to their grid by the margin variant)."""
+        n, continuous = len(self.names), ~self.discrete
         for _ in range(100):
-            x = self.optimizer.sample(rng.standard_normal((1, n)))[0]
-            if np.all((x >= 0) & (x <= 1)):
-                return x
-        return np.clip(x, 0.0, 1.0)
+            raw = self.optimizer.sample(rng.standard_normal((1, n)))[0]
+            if np.all((raw[continuous] >= 0) & (raw[continuous] <= 1)):
+                break
+        else:
+            raw = np.where(continuous, np.clip(raw, 0.0, 1.0), raw)
+        x = self.optimizer.encode(raw[None])[0] if isinstance(self.optimizer, CMAwM) else raw
+        return x, raw
 
     def restarted(self, strategy: str, inc_popsize: int, rng: np.random.Generator) -> _Run:
         """The next run: IPOP grows the population; BIPOP alternates a large population
@@ -289,6 +347,30 @@ class _Run:
                 budget["type"] = "large"
                 popsize = popsize0 * inc_popsize**k
         mean = rng.uniform(size=len(self.names))
-        separable = isinstance(self.optimizer, SepCMA)
-        return _Run.new(self.store, self.search_space, mean, budget["sigma0"], popsize, separable, self.restart + 1,
+        return _Run.new(self.store, self.search_space, mean, budget["sigma0"], popsize, self.kind, self.restart + 1,
                         budget)
+
+
+def _optimizer(kind: str, search_space: dict[str, BaseDistribution], mean: np.ndarray, sigma: float,
+               popsize: int | None, cov: np.ndarray | None = None):
+    if kind == "separable":
+        return SepCMA(mean, sigma, popsize)
+    if kind == "lr_adapt":
+        return CMA(mean, sigma, popsize, lr_adapt=True)
+    if kind == "margin":
+        grid = [_unit_grid(d) for d in search_space.values()]
+        if any(step > 0 for _, step, _ in grid):
+            low, step, size = (np.array(c) for c in zip(*grid))
+            return CMAwM(mean, sigma, low, step, size, popsize)
+    return CMA(mean, sigma, popsize, cov=cov)
+
+
+def _unit_grid(distribution: BaseDistribution) -> tuple[float, float, int]:
+    """(first grid value, step, number of values) in the unit cube of the sampling
+    bounds; step 0 for continuous and log-scale parameters (margin needs an even grid)."""
+    step = getattr(distribution, "step", None)
+    if step is None or distribution.log or not isinstance(distribution, (IntDistribution, FloatDistribution)):
+        return 0.0, 0.0, 0
+    low, high = distribution.sampling_bounds()
+    width = high - low
+    return 0.5 * step / width, step / width, int(round((distribution.high - distribution.low) / step)) + 1
