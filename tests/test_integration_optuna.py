@@ -162,6 +162,21 @@ def test_cma_es_state_travels_between_processes_through_the_storage(tmp_path):
     assert None not in generations and max(generations) >= 2  # generations advance across both processes
 
 
+def test_cma_es_warm_starts_from_the_trials_of_an_optuna_study():
+    def corner(trial):  # optimum at (4, -4), far from the centre where a cold start begins
+        return (trial.suggest_float("x", -5, 5) - 4) ** 2 + (trial.suggest_float("y", -5, 5) + 4) ** 2
+
+    source = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    source.optimize(corner, n_trials=40)
+    distances = {}
+    for name, source_trials in (("warm", source.trials), ("cold", None)):
+        study = optuna.create_study(sampler=fo.CmaEsSampler(seed=0, source_trials=source_trials))
+        study.optimize(corner, n_trials=12)
+        first = np.array([[t.params["x"], t.params["y"]] for t in study.trials[1:12]])
+        distances[name] = np.median(np.hypot(first[:, 0] - 4, first[:, 1] + 4))
+    assert distances["warm"] < 2.5 < distances["cold"]
+
+
 def test_grid_points_are_shared_between_processes(tmp_path):
     path = tmp_path / "journal.log"
     space = {"x": [0, 1, 2, 3], "c": ["a", "b", "c"]}
@@ -353,7 +368,7 @@ def test_qmc_adapter_warns_on_a_parameter_outside_the_joint_space():
         (lambda: fo.GPSampler(constraints_func=lambda t: [0.0]), ValueError),
         (lambda: fo.GPSampler(n_startup_trials=-1), ValueError),
         (lambda: fo.CmaEsSampler(sigma0=-1.0), ValueError),
-        (lambda: fo.CmaEsSampler(source_trials=[]), ValueError),
+        (lambda: fo.CmaEsSampler(source_trials=[], x0={"x": 0.0}), ValueError),
         (lambda: fo.CmaEsSampler(independent_sampler=optuna.samplers.RandomSampler()), TypeError),
     ],
 )

@@ -734,10 +734,12 @@ class CmaEsSampler(_FasthpoSamplerAdapter):
         Population growth of the restarts; Optuna's ``-1`` means 2.
     use_separable_cma : bool
         Diagonal covariance (for hundreds to thousands of parameters).
-    with_margin, lr_adapt : bool
-        Must be False: not in fasthpo's CMA-ES yet.
-    source_trials : None
-        Must be ``None``: warm starting is not in fasthpo's CMA-ES yet.
+    with_margin : bool
+        Margin for integer and stepped parameters (Hamano et al. 2022).
+    lr_adapt : bool
+        Learning-rate adaptation (Nomura et al. 2023).
+    source_trials : list of optuna.trial.FrozenTrial, optional
+        COMPLETE trials of a related study to warm-start from (WS-CMA-ES).
 
     Examples
     --------
