@@ -2,6 +2,7 @@
 
 import math
 import pickle
+import warnings
 
 import numpy as np
 import optuna
@@ -26,10 +27,14 @@ BASIC = {
     "random": lambda: fo.RandomSampler(seed=0),
     "qmc": lambda: fo.QMCSampler(seed=0, warn_independent_sampling=False),
     "tpe": lambda: fo.TPESampler(seed=0, n_startup_trials=2),
+    "gp": lambda: fo.GPSampler(seed=0, n_startup_trials=8, warn_independent_sampling=False),
+    "cmaes": lambda: fo.CmaEsSampler(seed=0, warn_independent_sampling=False),
 }
 RELATIVE = {
     "qmc": BASIC["qmc"],
     "tpe": lambda: fo.TPESampler(seed=0, n_startup_trials=0),  # joint sampling from the first trial on
+    "gp": lambda: fo.GPSampler(seed=0, n_startup_trials=0, warn_independent_sampling=False),
+    "cmaes": lambda: fo.CmaEsSampler(seed=0, n_startup_trials=0, warn_independent_sampling=False),
 }
 MULTI_OBJECTIVE = {
     "random": BASIC["random"],
@@ -143,6 +148,35 @@ def test_mirror_works_on_an_rdb_storage(tmp_path):
     assert [t.params for t in exported.trials] == [t.params for t in study_a.trials]
 
 
+def test_cma_es_state_travels_between_processes_through_the_storage(tmp_path):
+    path = tmp_path / "journal.log"
+    sampler_a, sampler_b = fo.CmaEsSampler(seed=1, popsize=4), fo.CmaEsSampler(seed=2, popsize=4)
+    study_a = optuna.create_study(study_name="cma", storage=journal_storage(path), sampler=sampler_a)
+    study_b = optuna.load_study(study_name="cma", storage=journal_storage(path), sampler=sampler_b)
+    for _ in range(10):
+        study_a.optimize(quadratic, n_trials=1)
+        study_b.optimize(quadratic, n_trials=1)
+    assert_mirror_matches(sampler_a, study_a)
+    assert_mirror_matches(sampler_b, study_b)
+    generations = [t.system_attrs.get(f"{fo.SYSTEM_ATTR_PREFIX}cma:generation") for t in study_a.trials[1:]]
+    assert None not in generations and max(generations) >= 2  # generations advance across both processes
+
+
+def test_cma_es_warm_starts_from_the_trials_of_an_optuna_study():
+    def corner(trial):  # optimum at (4, -4), far from the centre where a cold start begins
+        return (trial.suggest_float("x", -5, 5) - 4) ** 2 + (trial.suggest_float("y", -5, 5) + 4) ** 2
+
+    source = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    source.optimize(corner, n_trials=40)
+    distances = {}
+    for name, source_trials in (("warm", source.trials), ("cold", None)):
+        study = optuna.create_study(sampler=fo.CmaEsSampler(seed=0, source_trials=source_trials))
+        study.optimize(corner, n_trials=12)
+        first = np.array([[t.params["x"], t.params["y"]] for t in study.trials[1:12]])
+        distances[name] = np.median(np.hypot(first[:, 0] - 4, first[:, 1] + 4))
+    assert distances["warm"] < 2.5 < distances["cold"]
+
+
 def test_grid_points_are_shared_between_processes(tmp_path):
     path = tmp_path / "journal.log"
     space = {"x": [0, 1, 2, 3], "c": ["a", "b", "c"]}
@@ -221,8 +255,12 @@ def test_sampler_system_attrs_are_written_to_the_optuna_trial():
         (lambda: fo.TPESampler(seed=3, multivariate=True, group=True),
          lambda: fasthpo.samplers.TPESampler(seed=3, multivariate=True, group=True), ["maximize"]),
         (lambda: fo.TPESampler(seed=3), lambda: fasthpo.samplers.TPESampler(seed=3), ["minimize", "maximize"]),
+        (lambda: fo.GPSampler(seed=3, n_startup_trials=4), lambda: fasthpo.samplers.GPSampler(seed=3, n_startup_trials=4),
+         ["minimize"]),
+        (lambda: fo.CmaEsSampler(seed=3, popsize=6), lambda: fasthpo.samplers.CmaEsSampler(seed=3, popsize=6),
+         ["maximize"]),
     ],
-    ids=["random", "tpe", "tpe-group", "tpe-two-objectives"],
+    ids=["random", "tpe", "tpe-group", "tpe-two-objectives", "gp", "cmaes"],
 )
 def test_adapter_suggests_what_the_fasthpo_sampler_suggests(ours, theirs, directions):
     """Same seed, same objective: the Optuna study and the fasthpo study see the same points."""
@@ -236,10 +274,13 @@ def test_adapter_suggests_what_the_fasthpo_sampler_suggests(ours, theirs, direct
         value = (x - 1) ** 2 + abs(math.log2(n) - 3) + (c == "b")
         return value if len(directions) == 1 else (value, x)
 
+    n_trials = 7 if isinstance(ours(), fo.GPSampler) else 40  # a GP fit costs ~0.5 s here
     optuna_study = optuna.create_study(sampler=ours(), directions=directions)
-    optuna_study.optimize(objective, n_trials=40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # categorical parameters outside CMA-ES
+        optuna_study.optimize(objective, n_trials=n_trials)
     fasthpo_study = fasthpo.create_study(sampler=theirs(), directions=directions)
-    fasthpo_study.optimize(objective, n_trials=40)
+    fasthpo_study.optimize(objective, n_trials=n_trials)
     assert [t.params for t in optuna_study.trials] == [t.params for t in fasthpo_study.trials]
 
 
@@ -324,6 +365,11 @@ def test_qmc_adapter_warns_on_a_parameter_outside_the_joint_space():
         (lambda: fo.QMCSampler(qmc_type="lattice"), ValueError),
         (lambda: fo.QMCSampler(independent_sampler=optuna.samplers.RandomSampler()), TypeError),
         (lambda: fo.GridSampler({}), ValueError),
+        (lambda: fo.GPSampler(constraints_func=lambda t: [0.0]), ValueError),
+        (lambda: fo.GPSampler(n_startup_trials=-1), ValueError),
+        (lambda: fo.CmaEsSampler(sigma0=-1.0), ValueError),
+        (lambda: fo.CmaEsSampler(source_trials=[], x0={"x": 0.0}), ValueError),
+        (lambda: fo.CmaEsSampler(independent_sampler=optuna.samplers.RandomSampler()), TypeError),
     ],
 )
 def test_bad_constructor_arguments_are_rejected(make, error):

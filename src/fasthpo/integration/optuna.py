@@ -2,8 +2,8 @@
 
 Needs the ``optuna`` extra (``pip install "fasthpo[optuna]"``).
 
-**Drop-in samplers.** :class:`TPESampler`, :class:`RandomSampler`, :class:`QMCSampler`
-and :class:`GridSampler` are ``optuna.samplers.BaseSampler`` subclasses that take the
+**Drop-in samplers.** :class:`TPESampler`, :class:`GPSampler`, :class:`CmaEsSampler`,
+:class:`RandomSampler`, :class:`QMCSampler` and :class:`GridSampler` are ``optuna.samplers.BaseSampler`` subclasses that take the
 constructor arguments of the Optuna sampler of the same name and sample with fasthpo::
 
     study = optuna.create_study(sampler=fasthpo.integration.optuna.TPESampler(seed=0))
@@ -65,7 +65,16 @@ from fasthpo.study import Study, StudyDirection, create_study
 from fasthpo.trial import Trial
 from fasthpo.trial_state import TrialState
 
-__all__ = ["GridSampler", "QMCSampler", "RandomSampler", "TPESampler", "from_optuna", "to_optuna"]
+__all__ = [
+    "CmaEsSampler",
+    "GPSampler",
+    "GridSampler",
+    "QMCSampler",
+    "RandomSampler",
+    "TPESampler",
+    "from_optuna",
+    "to_optuna",
+]
 
 #: Prefix of the Optuna system attributes that carry a fasthpo sampler's bookkeeping.
 SYSTEM_ATTR_PREFIX = "fasthpo:"
@@ -639,6 +648,145 @@ class TPESampler(_FasthpoSamplerAdapter):
         if self._constraints_func is not None:  # stored where Optuna keeps constraints, then mirrored
             optuna.samplers._base._process_constraints_after_trial(self._constraints_func, study, trial, state)
         super().after_trial(study, trial, state, values)
+
+
+class GPSampler(_FasthpoSamplerAdapter):
+    """:class:`fasthpo.samplers.GPSampler` as an Optuna sampler (Optuna's arguments).
+
+    fasthpo's GP optimizes one objective and has no constraints yet.
+
+    Parameters
+    ----------
+    seed : int, optional
+        The same seed gives the same suggestions.
+    independent_sampler : sampler, optional
+        For parameters outside the joint space: a sampler of this module or of
+        :mod:`fasthpo.samplers` (default ``RandomSampler(seed)``).
+    n_startup_trials : int
+        Independent suggestions before the GP starts.
+    deterministic_objective : bool
+        Fix the noise variance at its floor (for noise-free objectives).
+    constraints_func : None
+        Must be ``None``: constrained GP is not in fasthpo yet.
+    warn_independent_sampling : bool
+        Warn when a parameter falls outside the joint search space.
+
+    Examples
+    --------
+    >>> import optuna
+    >>> from fasthpo.integration.optuna import GPSampler
+    >>> optuna.logging.set_verbosity(optuna.logging.WARNING)
+    >>> study = optuna.create_study(sampler=GPSampler(seed=0))
+    >>> study.optimize(lambda t: (t.suggest_float("x", -5, 5) - 1) ** 2, n_trials=20)
+    >>> study.best_value < 0.01
+    True
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int | None = None,
+        independent_sampler: Any = None,
+        n_startup_trials: int = 10,
+        deterministic_objective: bool = False,
+        constraints_func: Callable[[optuna.trial.FrozenTrial], Sequence[float]] | None = None,
+        warn_independent_sampling: bool = True,
+    ) -> None:
+        if constraints_func is not None:
+            raise ValueError(f"constraints_func must be None (fasthpo's GPSampler has no constraints yet), got {constraints_func!r}.")
+        sampler = _fasthpo_samplers.GPSampler(
+            seed=seed,
+            independent_sampler=_fasthpo_sampler_of(independent_sampler, "independent_sampler"),
+            n_startup_trials=n_startup_trials,
+            deterministic_objective=deterministic_objective,
+        )
+        super().__init__(sampler, warn_independent_sampling=warn_independent_sampling)
+
+
+class CmaEsSampler(_FasthpoSamplerAdapter):
+    """:class:`fasthpo.samplers.CmaEsSampler` as an Optuna sampler (Optuna's arguments).
+
+    Categorical parameters go to ``independent_sampler``. The optimizer's restart and
+    generation are stored on each Optuna trial (``"fasthpo:"`` system attributes), so a
+    new process picks the current restart up from the storage.
+
+    Parameters
+    ----------
+    x0 : dict, optional
+        Initial mean by parameter name (user values); the centre by default.
+    sigma0 : float, optional
+        Initial step size in the unit cube; 1/6 by default.
+    n_startup_trials : int
+        Independent suggestions before CMA-ES starts.
+    independent_sampler : sampler, optional
+        A sampler of this module or of :mod:`fasthpo.samplers` (default ``RandomSampler(seed)``).
+    warn_independent_sampling : bool
+        Warn when a parameter (a categorical one, say) is sampled outside CMA-ES.
+    seed : int, optional
+        The same seed gives the same suggestions.
+    consider_pruned_trials : bool
+        Tell pruned trials with their last intermediate value.
+    restart_strategy : {None, "ipop", "bipop"}
+        Restarts with growing (IPOP) or alternating (BIPOP) populations.
+    popsize : int, optional
+        Population size; 4 + floor(3 ln n) by default.
+    inc_popsize : int
+        Population growth of the restarts; Optuna's ``-1`` means 2.
+    use_separable_cma : bool
+        Diagonal covariance (for hundreds to thousands of parameters).
+    with_margin : bool
+        Margin for integer and stepped parameters (Hamano et al. 2022).
+    lr_adapt : bool
+        Learning-rate adaptation (Nomura et al. 2023).
+    source_trials : list of optuna.trial.FrozenTrial, optional
+        COMPLETE trials of a related study to warm-start from (WS-CMA-ES).
+
+    Examples
+    --------
+    >>> import optuna
+    >>> from fasthpo.integration.optuna import CmaEsSampler
+    >>> optuna.logging.set_verbosity(optuna.logging.WARNING)
+    >>> study = optuna.create_study(sampler=CmaEsSampler(seed=0))
+    >>> study.optimize(lambda t: (t.suggest_float("x", -5, 5) - 1) ** 2 + t.suggest_float("y", -5, 5) ** 2,
+    ...                n_trials=150)
+    >>> study.best_value < 0.01
+    True
+    """
+
+    def __init__(
+        self,
+        *,
+        x0: dict[str, Any] | None = None,
+        sigma0: float | None = None,
+        n_startup_trials: int = 1,
+        independent_sampler: Any = None,
+        warn_independent_sampling: bool = True,
+        seed: int | None = None,
+        consider_pruned_trials: bool = False,
+        restart_strategy: str | None = None,
+        popsize: int | None = None,
+        inc_popsize: int = -1,
+        use_separable_cma: bool = False,
+        with_margin: bool = False,
+        lr_adapt: bool = False,
+        source_trials: list | None = None,
+    ) -> None:
+        sampler = _fasthpo_samplers.CmaEsSampler(
+            x0=x0,
+            sigma0=sigma0,
+            n_startup_trials=n_startup_trials,
+            independent_sampler=_fasthpo_sampler_of(independent_sampler, "independent_sampler"),
+            seed=seed,
+            consider_pruned_trials=consider_pruned_trials,
+            restart_strategy=restart_strategy,
+            popsize=popsize,
+            inc_popsize=2 if inc_popsize == -1 else inc_popsize,
+            use_separable_cma=use_separable_cma,
+            with_margin=with_margin,
+            lr_adapt=lr_adapt,
+            source_trials=source_trials,
+        )
+        super().__init__(sampler, warn_independent_sampling=warn_independent_sampling)
 
 
 # -------------------------------------------------------------- study conversion
