@@ -314,6 +314,19 @@ def test_tpe_adapter_ranks_infeasible_trials_by_their_constraints():
     assert np.median(late) > 0.8  # the unconstrained optimum, x = 0, is infeasible
 
 
+def test_gp_adapter_uses_constraints():
+    def objective(trial):
+        x = trial.suggest_float("x", -5, 5)
+        return x**2
+
+    sampler = fo.GPSampler(seed=0, n_startup_trials=5, constraints_func=lambda t: [1.0 - t.params["x"]])
+    study = optuna.create_study(sampler=sampler)
+    study.optimize(objective, n_trials=20)
+    feasible = [t.value for t in study.trials if t.params["x"] >= 1.0]
+    assert feasible and min(feasible) < 1.1  # the constrained optimum is 1 at x = 1
+    assert np.mean([t.params["x"] >= 1.0 for t in study.trials[10:]]) >= 0.5
+
+
 def test_optuna_set_constraint_reaches_the_mirror():
     sampler = fo.TPESampler(seed=0)
     study = optuna.create_study(sampler=sampler)
@@ -365,7 +378,7 @@ def test_qmc_adapter_warns_on_a_parameter_outside_the_joint_space():
         (lambda: fo.QMCSampler(qmc_type="lattice"), ValueError),
         (lambda: fo.QMCSampler(independent_sampler=optuna.samplers.RandomSampler()), TypeError),
         (lambda: fo.GridSampler({}), ValueError),
-        (lambda: fo.GPSampler(constraints_func=lambda t: [0.0]), ValueError),
+        (lambda: fo.GPSampler(constraints_func=3), TypeError),
         (lambda: fo.GPSampler(n_startup_trials=-1), ValueError),
         (lambda: fo.CmaEsSampler(sigma0=-1.0), ValueError),
         (lambda: fo.CmaEsSampler(source_trials=[], x0={"x": 0.0}), ValueError),

@@ -336,9 +336,13 @@ class _FasthpoSamplerAdapter(optuna.samplers.BaseSampler):
         parameters were sampled jointly (a conditional or dynamic search space).
     """
 
-    def __init__(self, sampler: _FasthpoBaseSampler, warn_independent_sampling: bool = False) -> None:
+    def __init__(self, sampler: _FasthpoBaseSampler, warn_independent_sampling: bool = False,
+                 constraints_func: Callable[[optuna.trial.FrozenTrial], Sequence[float]] | None = None) -> None:
         if not isinstance(warn_independent_sampling, bool):
             raise TypeError(f"warn_independent_sampling must be a bool, got {warn_independent_sampling!r}.")
+        if constraints_func is not None and not callable(constraints_func):
+            raise TypeError(f"constraints_func must be callable or None, got {constraints_func!r}.")
+        self._constraints_func = constraints_func
         self._sampler = sampler
         self._pristine = copy.deepcopy(sampler)
         self._warn_independent_sampling = warn_independent_sampling
@@ -415,6 +419,8 @@ class _FasthpoSamplerAdapter(optuna.samplers.BaseSampler):
         state: optuna.trial.TrialState,
         values: Sequence[float] | None,
     ) -> None:
+        if self._constraints_func is not None:  # stored where Optuna keeps constraints, then mirrored
+            optuna.samplers._base._process_constraints_after_trial(self._constraints_func, study, trial, state)
         with self._lock:
             mirror = self._synced_mirror(study)
             number = mirror.finish(trial, state, values)
@@ -620,8 +626,6 @@ class TPESampler(_FasthpoSamplerAdapter):
     ) -> None:
         if consider_prior is not None and consider_prior is not True:
             raise ValueError(f"consider_prior must be True or None (fasthpo's TPE keeps the prior), got {consider_prior!r}.")
-        if constraints_func is not None and not callable(constraints_func):
-            raise TypeError(f"constraints_func must be callable or None, got {constraints_func!r}.")
         sampler = _fasthpo_samplers.TPESampler(
             n_startup_trials=n_startup_trials,
             n_ei_candidates=n_ei_candidates,
@@ -635,25 +639,14 @@ class TPESampler(_FasthpoSamplerAdapter):
             constant_liar=constant_liar,
             seed=seed,
         )
-        super().__init__(sampler, warn_independent_sampling=bool(warn_independent_sampling))
-        self._constraints_func = constraints_func
-
-    def after_trial(
-        self,
-        study: optuna.Study,
-        trial: optuna.trial.FrozenTrial,
-        state: optuna.trial.TrialState,
-        values: Sequence[float] | None,
-    ) -> None:
-        if self._constraints_func is not None:  # stored where Optuna keeps constraints, then mirrored
-            optuna.samplers._base._process_constraints_after_trial(self._constraints_func, study, trial, state)
-        super().after_trial(study, trial, state, values)
+        super().__init__(sampler, warn_independent_sampling=bool(warn_independent_sampling),
+                         constraints_func=constraints_func)
 
 
 class GPSampler(_FasthpoSamplerAdapter):
     """:class:`fasthpo.samplers.GPSampler` as an Optuna sampler (Optuna's arguments).
 
-    fasthpo's GP optimizes one objective and has no constraints yet.
+    fasthpo's GP optimizes one objective.
 
     Parameters
     ----------
@@ -666,8 +659,9 @@ class GPSampler(_FasthpoSamplerAdapter):
         Independent suggestions before the GP starts.
     deterministic_objective : bool
         Fix the noise variance at its floor (for noise-free objectives).
-    constraints_func : None
-        Must be ``None``: constrained GP is not in fasthpo yet.
+    constraints_func : callable, optional
+        ``constraints_func(frozen_trial)`` gives constraint values (feasible when all
+        are <= 0), stored where Optuna keeps them; ``trial.set_constraint`` works too.
     warn_independent_sampling : bool
         Warn when a parameter falls outside the joint search space.
 
@@ -692,15 +686,14 @@ class GPSampler(_FasthpoSamplerAdapter):
         constraints_func: Callable[[optuna.trial.FrozenTrial], Sequence[float]] | None = None,
         warn_independent_sampling: bool = True,
     ) -> None:
-        if constraints_func is not None:
-            raise ValueError(f"constraints_func must be None (fasthpo's GPSampler has no constraints yet), got {constraints_func!r}.")
         sampler = _fasthpo_samplers.GPSampler(
             seed=seed,
             independent_sampler=_fasthpo_sampler_of(independent_sampler, "independent_sampler"),
             n_startup_trials=n_startup_trials,
             deterministic_objective=deterministic_objective,
         )
-        super().__init__(sampler, warn_independent_sampling=warn_independent_sampling)
+        super().__init__(sampler, warn_independent_sampling=warn_independent_sampling,
+                         constraints_func=constraints_func)
 
 
 class CmaEsSampler(_FasthpoSamplerAdapter):
