@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from fasthpo.study import Study
     from fasthpo.trial import FrozenTrial, Trial
 
-__all__ = ["BaseSampler", "UniformSource"]
+__all__ = ["BaseSampler", "JointSampler", "UniformSource"]
 
 
 class BaseSampler:
@@ -58,6 +58,27 @@ class BaseSampler:
 
     def reseed_rng(self) -> None:
         """Draw a fresh seed (each worker of ``optimize(n_jobs>1)`` keeps its own sequence)."""
+
+
+class JointSampler(BaseSampler):
+    """A sampler that proposes its joint search space itself and hands every parameter
+    outside it to ``self._independent`` (set by the subclass), hooks and seed included."""
+
+    _independent: BaseSampler
+
+    def sample_independent(self, study: Study, trial: Trial, name: str, distribution: BaseDistribution) -> float:
+        return self._independent.sample_independent(study, trial, name, distribution)
+
+    def before_trial(self, study: Study, trial: Trial) -> None:
+        self._independent.before_trial(study, trial)
+
+    def after_trial(
+        self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None
+    ) -> None:
+        self._independent.after_trial(study, trial, state, values)
+
+    def reseed_rng(self) -> None:
+        self._independent.reseed_rng()
 
 
 class UniformSource:

@@ -12,7 +12,7 @@ import numpy as np
 from fasthpo.distributions import BaseDistribution, CategoricalDistribution
 from fasthpo.distributions import FloatDistribution, IntDistribution
 from fasthpo.samplers._cma import CMA, CMAwM, SepCMA, warm_start
-from fasthpo.samplers.base import BaseSampler, check_seed
+from fasthpo.samplers.base import BaseSampler, JointSampler, check_seed
 from fasthpo.samplers.random import RandomSampler
 from fasthpo.trial_state import TrialState
 
@@ -25,7 +25,7 @@ __all__ = ["CmaEsSampler"]
 RESTART_KEY, GENERATION_KEY, INIT_KEY, RAW_KEY = "cma:restart", "cma:generation", "cma:init", "cma:raw"
 
 
-class CmaEsSampler(BaseSampler):
+class CmaEsSampler(JointSampler):
     """CMA-ES over the numeric parameters every finished trial has (categorical ones go
     to ``independent_sampler``), in the unit cube (log parameters on their log scale).
 
@@ -152,14 +152,8 @@ class CmaEsSampler(BaseSampler):
             store.set_system_attr(trial.number, INIT_KEY, run.init_record())
         return dict(zip(run.names, run.low + x * run.width))
 
-    def sample_independent(self, study: Study, trial: Trial, name: str, distribution: BaseDistribution) -> float:
-        return self._independent.sample_independent(study, trial, name, distribution)
-
-    def before_trial(self, study: Study, trial: Trial) -> None:
-        self._independent.before_trial(study, trial)
-
     def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None) -> None:
-        self._independent.after_trial(study, trial, state, values)
+        super().after_trial(study, trial, state, values)
         run = self._run
         if run is None or run.store is not study._store or trial.system_attrs.get(RESTART_KEY) != run.restart:
             return
@@ -169,7 +163,7 @@ class CmaEsSampler(BaseSampler):
 
     def reseed_rng(self) -> None:
         self._rng = np.random.default_rng()
-        self._independent.reseed_rng()
+        super().reseed_rng()
 
     # ---------------------------------------------------------------- state
     def _value_of(self, study: Study, number: int, state: int) -> float | None:

@@ -5,7 +5,6 @@ local L-BFGS-B searches. Model choices follow Optuna 5's GPSampler."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -16,7 +15,7 @@ from scipy.stats import qmc
 from fasthpo._kernels import gp as kernels
 from fasthpo._threads import single_threaded_blas
 from fasthpo.distributions import BaseDistribution, CategoricalDistribution
-from fasthpo.samplers.base import BaseSampler, check_seed
+from fasthpo.samplers.base import BaseSampler, JointSampler, check_seed
 from fasthpo.samplers.random import RandomSampler
 from fasthpo.trial import constraint_values
 from fasthpo.trial_state import TrialState
@@ -101,7 +100,7 @@ def fit(X: np.ndarray, y: np.ndarray, is_cat: np.ndarray, start: np.ndarray, det
     return result.x
 
 
-class GPSampler(BaseSampler):
+class GPSampler(JointSampler):
     """Bayesian optimization with a Gaussian process and log expected improvement.
 
     Numeric parameters are scaled to [0, 1] (log parameters on their log scale, grid
@@ -156,21 +155,15 @@ class GPSampler(BaseSampler):
         space = study._store.intersection_search_space()
         return {name: d for name, d in sorted(space.items()) if not d.single()}
 
-    def sample_independent(self, study: Study, trial: Trial, name: str, distribution: BaseDistribution) -> float:
-        return self._independent.sample_independent(study, trial, name, distribution)
-
-    def before_trial(self, study: Study, trial: Trial) -> None:
-        self._independent.before_trial(study, trial)
-
     def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None) -> None:
-        self._independent.after_trial(study, trial, state, values)
+        super().after_trial(study, trial, state, values)
         if self._constraints_func is not None and state == TrialState.COMPLETE:
             study._store.set_system_attr(trial.number, "constraints",
                                          constraint_values(self._constraints_func(trial)))
 
     def reseed_rng(self) -> None:
         self._rng = np.random.default_rng()
-        self._independent.reseed_rng()
+        super().reseed_rng()
 
     def sample_relative(self, study: Study, trial: Trial, search_space: dict[str, BaseDistribution]) -> dict[str, float]:
         if not search_space:

@@ -6,13 +6,13 @@ import numpy as np
 from scipy.stats import qmc
 
 from fasthpo.distributions import BaseDistribution
-from fasthpo.samplers.base import BaseSampler, check_seed
+from fasthpo.samplers.base import BaseSampler, JointSampler, check_seed
 from fasthpo.samplers.random import RandomSampler
 
 __all__ = ["QMCSampler"]
 
 
-class QMCSampler(BaseSampler):
+class QMCSampler(JointSampler):
     """Cover the search space evenly with a Sobol or Halton sequence.
 
     The joint search space is fixed by the first complete trial (which, like any
@@ -81,8 +81,3 @@ class QMCSampler(BaseSampler):
             out[name] = low + (high - low) * ui
         return out
 
-    def sample_independent(self, study, trial, name: str, distribution: BaseDistribution) -> float:
-        return self._independent.sample_independent(study, trial, name, distribution)
-
-    def reseed_rng(self) -> None:
-        self._independent.reseed_rng()
