@@ -6,6 +6,8 @@ the full budget are paired by seed and compared with a one-sided Wilcoxon signed
 test of "fasthpo is worse" (small p: fasthpo worse; large p: no evidence of that)::
 
     python benchmarks/compare_tpe_quality.py --seeds 10 --budget 1000 --jobs 2
+
+``--problems branin-2d sphere-5d --first-seed 10`` reruns a subset on fresh seeds.
 """
 
 from __future__ import annotations
@@ -49,27 +51,32 @@ def one_sided_p(ours: list[float], theirs: list[float]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=0)
     parser.add_argument("--budget", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--problems", nargs="+", choices=[p.name for p in QUALITY_SUITE],
+                        default=[p.name for p in QUALITY_SUITE])
     args = parser.parse_args()
-    jobs = [(lib, p, s) for p in range(len(QUALITY_SUITE)) for s in range(args.seeds) for lib in ("fasthpo", "optuna")]
+    selected = [p for p, problem in enumerate(QUALITY_SUITE) if problem.name in args.problems]
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    jobs = [(lib, p, s) for p in selected for s in seeds for lib in ("fasthpo", "optuna")]
     with ProcessPoolExecutor(args.jobs) as pool:
         results = list(pool.map(best_so_far, *zip(*jobs), [args.budget] * len(jobs)))
     best = {job: r for job, r in zip(jobs, results)}
     checkpoints = [c for c in CHECKPOINTS if c <= args.budget]
     rows = []
-    for p, problem in enumerate(QUALITY_SUITE):
-        row = [problem.name]
+    for p in selected:
+        row = [QUALITY_SUITE[p].name]
         for i, c in enumerate(checkpoints):
-            ours = [best[("fasthpo", p, s)][i] for s in range(args.seeds)]
-            theirs = [best[("optuna", p, s)][i] for s in range(args.seeds)]
+            ours = [best[("fasthpo", p, s)][i] for s in seeds]
+            theirs = [best[("optuna", p, s)][i] for s in seeds]
             p_value = one_sided_p(ours, theirs)
             row += [f"{statistics.median(ours):.4g}", f"{statistics.median(theirs):.4g}", f"{p_value:.2f}"]
         rows.append(row)
     header = ["problem"]
     for c in checkpoints:
         header += [f"fasthpo median best @{c}", f"optuna median best @{c}", f"p(fasthpo worse) @{c}"]
-    print(f"{args.seeds} seeds, budget {args.budget}, default TPESampler settings in both\n")
+    print(f"seeds {seeds.start}-{seeds.stop - 1}, budget {args.budget}, default TPESampler settings in both\n")
     print(markdown_table(header, rows))
 
 

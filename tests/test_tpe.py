@@ -232,3 +232,46 @@ def test_pareto_selection_takes_whole_fronts_then_hypervolume():
     # (0.5, 0.5) alone 0.36; then (0.2, 0.9) adds 0.06 > 0.05; then (1, 0) adds 0.05 > 0.02.
     assert sorted(chosen.tolist()) == [1, 2, 4]
     assert greedy_hypervolume_subset(np.array([[1.0, 1.0], [1.0, 1.0], [0.0, 2.0]]), 3).tolist() == [2, 0, 1]
+
+
+@pytest.mark.parametrize("n_observations", [0, 1, 2, 7, 24])
+def test_estimator_matches_optunas_parzen_estimator(n_observations):
+    """Same observations, same candidates: our log-densities are Optuna 5's to 1e-9.
+
+    The observations have no ties in a numeric parameter: of two observations with the
+    same value, one gets the gap on the left as its bandwidth and the other the gap on
+    the right, and Optuna's (unstable) argsort leaves unspecified which is which.
+    """
+    optuna = pytest.importorskip("optuna")
+    from optuna.samplers._tpe.parzen_estimator import _ParzenEstimator, _ParzenEstimatorParameters
+    from optuna.samplers._tpe.sampler import default_weights as optuna_weights
+    from fasthpo.samplers._parzen import Dimensions, ParzenEstimator
+
+    choices = ["relu", "tanh", "gelu"]
+    ours = {"a": fasthpo.FloatDistribution(-5, 10), "b": fasthpo.FloatDistribution(1e-4, 1, log=True),
+            "c": fasthpo.IntDistribution(0, 10**4), "d": fasthpo.IntDistribution(10**3, 10**7, log=True),
+            "e": fasthpo.FloatDistribution(0, 100, step=0.125), "f": fasthpo.CategoricalDistribution(choices)}
+    od = optuna.distributions
+    theirs = {"a": od.FloatDistribution(-5, 10), "b": od.FloatDistribution(1e-4, 1, log=True),
+              "c": od.IntDistribution(0, 10**4), "d": od.IntDistribution(10**3, 10**7, log=True),
+              "e": od.FloatDistribution(0, 100, step=0.125), "f": od.CategoricalDistribution(choices)}
+    random = fasthpo.samplers.RandomSampler(seed=n_observations)
+    study = fasthpo.create_study(sampler=random)
+
+    def draw(n):
+        """n random points: internal [n, 6] for us, Optuna's representation by name."""
+        values = [{name: d.to_external(random.sample_independent(study, None, name, d)) for name, d in ours.items()}
+                  for _ in range(n)]
+        internal = np.array([[d.to_internal(v[name]) for name, d in ours.items()] for v in values]).reshape(n, 6)
+        external = {name: np.array([v[name] for v in values], dtype=float) for name in ours if name != "f"}
+        external["f"] = internal[:, 5]  # Optuna's categorical representation: the index
+        return internal, external
+
+    observed, observed_external = draw(n_observations)
+    assert all(len(np.unique(observed[:, j])) == n_observations for j in range(5))
+    candidates, candidates_external = draw(200)
+    parameters = _ParzenEstimatorParameters(1.0, True, False, optuna_weights, True)
+    expected = _ParzenEstimator(observed_external, theirs, parameters).log_pdf(candidates_external)
+    estimator = ParzenEstimator(observed, Dimensions.of(list(ours.values())), default_weights(n_observations),
+                                1.0, True, False)
+    np.testing.assert_allclose(estimator.log_pdf(candidates), expected, rtol=1e-9, atol=1e-9)

@@ -126,7 +126,8 @@ def _truncnorm_ppf_guess(q, a, b, log_mass):
     guess = np.where(mirror, -guess, guess)
     a, b, q = np.where(mirror, -b, a), np.where(mirror, -a, b), np.where(mirror, 1.0 - q, q)  # undo the mirror
     narrow = (b - a) * (1.0 + np.abs(a) + np.abs(b)) < 1e-2  # nearly uniform: interpolate
-    return np.where(narrow, a + q * (b - a), guess)
+    with np.errstate(invalid="ignore"):  # infinite bounds are never narrow
+        return np.where(narrow, a + q * (b - a), guess)
 
 
 def truncnorm_ppf(q, a, b):
