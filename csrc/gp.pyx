@@ -173,16 +173,20 @@ def log_ei(double z):
 
 
 def posterior_with_gradient(const double[:, ::1] Xq, const double[:, ::1] X, const double[:, ::1] L,
-                            const double[::1] alpha, const double[::1] ils, const int[::1] is_cat, double scale):
+                            const double[::1] alpha, const double[::1] ils, const int[::1] is_cat, double scale,
+                            bint gradient=True):
     """Posterior mean and variance at each row of Xq and their gradients with respect to
     the numeric coordinates (0 for categorical ones): mu = k^T a, var = s - k^T K^-1 k,
-    d mu = (dk)^T a, d var = -2 (dk)^T K^-1 k. Returns (mean, var, dmean, dvar)."""
+    d mu = (dk)^T a, d var = -2 (dk)^T K^-1 k. Returns (mean, var, dmean, dvar); the
+    gradients are None without ``gradient`` (half the work: one triangular solve)."""
     cdef Py_ssize_t m = Xq.shape[0], n = X.shape[0], d = X.shape[1], q, i, j
     Kq_arr = kernel_matrix(Xq, X, ils, is_cat, scale)  # [m, n]
     mean_arr = Kq_arr @ np.asarray(alpha)
     V_arr = np.array(Kq_arr.T, order="C", copy=True)  # [n, m], never a view of Kq
     solve_lower(L, V_arr, False)  # L^-1 k
     var_arr = np.maximum(scale - np.einsum("ij,ij->j", V_arr, V_arr), 1e-12 * scale)
+    if not gradient:
+        return mean_arr, var_arr, None, None
     solve_lower(L, V_arr, True)  # W = K^-1 k
     cdef double[:, ::1] W = V_arr
     dmean_arr = np.zeros((m, d))
@@ -205,19 +209,25 @@ def posterior_with_gradient(const double[:, ::1] Xq, const double[:, ::1] X, con
 
 def log_ei_with_gradient(const double[:, ::1] Xq, const double[:, ::1] X, const double[:, ::1] L,
                          const double[::1] alpha, const double[::1] ils, const int[::1] is_cat, double scale,
-                         double f_best):
+                         double f_best, bint gradient=True):
     """log EI for minimization, log(sigma h((f_best - mu) / sigma)), at each row of Xq,
     with the posterior mean and variance, and the gradient of log EI with respect to the
-    numeric coordinates. Returns (log_ei, mean, var, grad)."""
-    mean_arr, var_arr, dmean_arr, dvar_arr = posterior_with_gradient(Xq, X, L, alpha, ils, is_cat, scale)
+    numeric coordinates (None without ``gradient``). Returns (log_ei, mean, var, grad)."""
+    mean_arr, var_arr, dmean_arr, dvar_arr = posterior_with_gradient(Xq, X, L, alpha, ils, is_cat, scale, gradient)
     cdef double[::1] mean = mean_arr, var = var_arr
-    cdef double[:, ::1] dmean = dmean_arr, dvar = dvar_arr
     cdef Py_ssize_t m = Xq.shape[0], d = X.shape[1], q, j
     out_arr = np.empty(m)
-    grad_arr = np.empty((m, d))
     cdef double[::1] out = out_arr
-    cdef double[:, ::1] grad = grad_arr
     cdef double sigma, z, dz
+    if not gradient:
+        with nogil:
+            for q in range(m):
+                sigma = sqrt(var[q])
+                out[q] = log(sigma) + log_h((f_best - mean[q]) / sigma)
+        return out_arr, mean_arr, var_arr, None
+    cdef double[:, ::1] dmean = dmean_arr, dvar = dvar_arr
+    grad_arr = np.empty((m, d))
+    cdef double[:, ::1] grad = grad_arr
     with nogil:
         for q in range(m):
             sigma = sqrt(var[q])
@@ -231,18 +241,24 @@ def log_ei_with_gradient(const double[:, ::1] Xq, const double[:, ::1] X, const 
 
 def log_probability_below(const double[:, ::1] Xq, const double[:, ::1] X, const double[:, ::1] L,
                           const double[::1] alpha, const double[::1] ils, const int[::1] is_cat, double scale,
-                          double threshold):
+                          double threshold, bint gradient=True):
     """log P(f(x) <= threshold) = log Phi((threshold - mu) / sigma) under the posterior, and
-    its gradient (constraint models: the log probability of feasibility)."""
-    mean_arr, var_arr, dmean_arr, dvar_arr = posterior_with_gradient(Xq, X, L, alpha, ils, is_cat, scale)
+    its gradient (None without ``gradient``; constraint models: the log probability of
+    feasibility)."""
+    mean_arr, var_arr, dmean_arr, dvar_arr = posterior_with_gradient(Xq, X, L, alpha, ils, is_cat, scale, gradient)
     cdef double[::1] mean = mean_arr, var = var_arr
-    cdef double[:, ::1] dmean = dmean_arr, dvar = dvar_arr
     cdef Py_ssize_t m = Xq.shape[0], d = X.shape[1], q, j
     out_arr = np.empty(m)
-    grad_arr = np.empty((m, d))
     cdef double[::1] out = out_arr
-    cdef double[:, ::1] grad = grad_arr
     cdef double sigma, u, ratio
+    if not gradient:
+        with nogil:
+            for q in range(m):
+                out[q] = log_ndtr((threshold - mean[q]) / sqrt(var[q]))
+        return out_arr, None
+    cdef double[:, ::1] dmean = dmean_arr, dvar = dvar_arr
+    grad_arr = np.empty((m, d))
+    cdef double[:, ::1] grad = grad_arr
     with nogil:
         for q in range(m):
             sigma = sqrt(var[q])

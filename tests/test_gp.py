@@ -39,9 +39,13 @@ def test_kernels_match_twin(seed, n, d, duplicates):
     alpha = np.linalg.solve(Lt @ Lt.T, y)
     Xq = np.ascontiguousarray(np.vstack([rng.random((4, d)), X[:2]]))
     Xq[:, -1] = np.round(Xq[:, -1] * 2)
-    for a, b in zip(kernel.log_ei_with_gradient(Xq, X, Lk, alpha, ils, is_cat, 1.3, float(y.min())),
-                    twin.log_ei_with_gradient(Xq, X, Lt, alpha, ils, is_cat, 1.3, float(y.min()))):
+    expected = twin.log_ei_with_gradient(Xq, X, Lt, alpha, ils, is_cat, 1.3, float(y.min()))
+    for a, b in zip(kernel.log_ei_with_gradient(Xq, X, Lk, alpha, ils, is_cat, 1.3, float(y.min())), expected):
         np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-8)
+    values_only = kernel.log_ei_with_gradient(Xq, X, Lk, alpha, ils, is_cat, 1.3, float(y.min()), gradient=False)
+    for a, b in zip(values_only[:3], expected[:3]):
+        np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-8)
+    assert values_only[3] is None
 
 
 def central_difference(f, x, h):
@@ -170,6 +174,9 @@ def test_feasibility_probability_matches_twin_and_finite_differences(seed):
     twin_value, twin_grad = twin.log_probability_below(Xq, X, L, alpha, ils, is_cat, 1.3, -0.7)
     np.testing.assert_allclose(value, twin_value, rtol=1e-9)
     np.testing.assert_allclose(grad, twin_grad, rtol=1e-7, atol=1e-9)
+    values_only, no_grad = kernel.log_probability_below(Xq, X, L, alpha, ils, is_cat, 1.3, -0.7, gradient=False)
+    np.testing.assert_allclose(values_only, twin_value, rtol=1e-9)
+    assert no_grad is None
 
     def at(numeric):
         return kernel.log_probability_below(np.array([[*numeric, 2.0]]), X, L, alpha, ils, is_cat, 1.3, -0.7)[0][0]

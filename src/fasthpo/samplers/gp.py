@@ -72,9 +72,9 @@ class _Model:
             X = np.vstack([X, row])
         return _Model(np.ascontiguousarray(X), y, self.is_cat, self.raw, deterministic, L)
 
-    def log_ei(self, Xq: np.ndarray, f_best: float) -> tuple[np.ndarray, np.ndarray]:
+    def log_ei(self, Xq: np.ndarray, f_best: float, gradient: bool) -> tuple[np.ndarray, np.ndarray | None]:
         value, _, _, grad = kernels.log_ei_with_gradient(np.ascontiguousarray(Xq), self.X, self.L, self.alpha,
-                                                         self.ils, self.is_cat, self.scale, f_best)
+                                                         self.ils, self.is_cat, self.scale, f_best, gradient)
         return value, grad
 
 
@@ -260,7 +260,7 @@ class GPSampler(JointSampler):
         # the sweep costs O(n^2) per point: fewer points, still a power of 2, for long histories
         n_sweep = max(256, 2 ** int(np.log2(N_SWEEP * min(1.0, 200 / len(observed)))))
         candidates = np.vstack([space.from_unit(sobol.random(n_sweep)), observed])
-        scores, _ = acquisition(candidates)
+        scores, _ = acquisition(candidates, gradient=False)
         starts = candidates[np.argsort(scores)[::-1][:N_LOCAL]]
         best = int(np.argmax(scores))
         found = [(candidates[best], float(scores[best]))] + _local_searches(acquisition, space, starts)
@@ -294,9 +294,9 @@ def _local_searches(acquisition: _Acquisition, space: _UnitCube, starts: np.ndar
         choices = np.arange(space.n_choices[j])
         options = np.repeat(X, len(choices), axis=0)  # [run * choice, d]
         options[:, j] = np.tile(choices, n_runs)
-        scores, _ = acquisition(options)
+        scores, _ = acquisition(options, gradient=False)
         X[:, j] = choices[np.argmax(scores.reshape(n_runs, len(choices)), axis=1)]
-    scores, _ = acquisition(X)
+    scores, _ = acquisition(X, gradient=False)
     return list(zip(X, scores.tolist()))
 
 
@@ -307,17 +307,19 @@ class _Acquisition:
     def __init__(self, model: _Model, f_best: float | None, constraints: list[tuple[_Model, float]]) -> None:
         self.model, self.f_best, self.constraints = model, f_best, constraints
 
-    def __call__(self, Xq: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def __call__(self, Xq: np.ndarray, gradient: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+        """Values at the rows of ``Xq`` and, with ``gradient``, their gradients (else None)."""
         Xq = np.ascontiguousarray(Xq)
         if self.f_best is None:
             value, grad = np.zeros(len(Xq)), np.zeros(Xq.shape)
         else:
-            value, grad = self.model.log_ei(Xq, self.f_best)
+            value, grad = self.model.log_ei(Xq, self.f_best, gradient)
         for model, threshold in self.constraints:
             v, g = kernels.log_probability_below(Xq, model.X, model.L, model.alpha, model.ils, model.is_cat,
-                                                 model.scale, threshold)
-            value, grad = value + v, grad + g
-        return value, grad
+                                                 model.scale, threshold, gradient)
+            value = value + v
+            grad = grad + g if gradient else None
+        return value, grad if gradient else None
 
 
 class _UnitCube:
