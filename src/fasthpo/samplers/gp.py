@@ -5,6 +5,7 @@ local L-BFGS-B searches. Model choices follow Optuna 5's GPSampler."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
@@ -190,7 +191,7 @@ class GPSampler(JointSampler):
         model = self._model(tuple(names), rows, X, y, space.is_cat)
         model = self._with_running_trials(study, model, columns, space, trial.number)
         acquisition = self._acquisition(study, tuple(names), rows, X, y, model)
-        x = self._maximize(acquisition, space, model.X)
+        x = self._maximize(acquisition, space, len(model.X), X[int(np.argmin(y))])
         return dict(zip(names, space.decode(x)))
 
     def _acquisition(self, study: Study, key: tuple, rows: np.ndarray, X: np.ndarray, y: np.ndarray,
@@ -253,51 +254,81 @@ class GPSampler(JointSampler):
         y = np.concatenate([model.y, believed])
         return _Model(X, y, model.is_cat, model.raw, self._deterministic)
 
-    def _maximize(self, acquisition: _Acquisition, space: _UnitCube, observed: np.ndarray) -> np.ndarray:
-        """Scrambled Sobol sweep, then batched local searches from the best points of it."""
+    def _maximize(self, acquisition: _Acquisition, space: _UnitCube, n_observed: int,
+                  incumbent: np.ndarray) -> np.ndarray:
+        """Optuna's scheme: a scrambled Sobol sweep; local searches from its best point, from
+        ``N_LOCAL - 2`` more drawn with probability proportional to their EI (roulette:
+        spread over the promising regions) and from the best trial so far."""
         d = len(space.is_cat)
         sobol = qmc.Sobol(d, scramble=True, seed=self._rng)
         # the sweep costs O(n^2) per point: fewer points, still a power of 2, for long histories
-        n_sweep = max(256, 2 ** int(np.log2(N_SWEEP * min(1.0, 200 / len(observed)))))
-        candidates = np.vstack([space.from_unit(sobol.random(n_sweep)), observed])
-        scores, _ = acquisition(candidates, gradient=False)
-        starts = candidates[np.argsort(scores)[::-1][:N_LOCAL]]
+        n_sweep = max(256, 2 ** int(np.log2(N_SWEEP * min(1.0, 200 / n_observed))))
+        sweep = space.from_unit(sobol.random(n_sweep))
+        scores, _ = acquisition(sweep, gradient=False)
         best = int(np.argmax(scores))
-        found = [(candidates[best], float(scores[best]))] + _local_searches(acquisition, space, starts)
+        weights = np.exp(scores - scores[best])
+        weights[best] = 0.0
+        n_more = min(N_LOCAL - 2, int(np.count_nonzero(weights > 0)))
+        more = self._rng.choice(n_sweep, n_more, replace=False, p=weights / weights.sum()) if n_more else []
+        starts = np.vstack([sweep[best], sweep[more], incumbent])
+        found = [(sweep[best], float(scores[best]))] + _local_searches(acquisition, space, starts)
         return max(found, key=lambda pair: pair[1])[0]
 
 
 def _local_searches(acquisition: _Acquisition, space: _UnitCube, starts: np.ndarray) -> list[tuple[np.ndarray, float]]:
-    """Batched local searches: L-BFGS-B from every start at once on the numeric
-    coordinates, then each categorical coordinate set to its best choice.
+    """Batched local searches, as Optuna's mixed local search: L-BFGS-B on the continuous
+    coordinates, then each discrete coordinate (choices, integers, steps) set to its best
+    value with the others fixed, in turn until no discrete coordinate changes.
 
     The runs are independent, so maximizing the sum of their acquisition values over
     the stacked coordinates maximizes each (its gradient is block-wise); every
     evaluation is then one acquisition call for all runs, one pass over the Cholesky
     factor instead of one per run — the batching of BoTorch's ``gen_candidates_scipy``
-    (Balandat et al. 2020).
+    (Balandat et al. 2020). The coordinates are divided by the kernel's lengthscales
+    (Optuna's preconditioning: the acquisition varies alike along each of them).
     """
-    X = starts.copy()
-    numeric = ~space.is_cat.astype(bool)
-    n_runs, n_numeric = len(X), int(numeric.sum())
-    if n_numeric:
-        def negative_sum(z: np.ndarray) -> tuple[float, np.ndarray]:
-            X[:, numeric] = z.reshape(n_runs, n_numeric)
-            values, grads = acquisition(X)
-            return -float(values.sum()), -grads[:, numeric].ravel()
-
-        result = scipy.optimize.minimize(negative_sum, X[:, numeric].ravel(), jac=True, method="L-BFGS-B",
-                                         bounds=[(0.0, 1.0)] * (n_runs * n_numeric), options={"maxiter": 200})
-        X[:, numeric] = result.x.reshape(n_runs, n_numeric)
-    X = space.snap(X)
-    for j in np.flatnonzero(~numeric):
-        choices = np.arange(space.n_choices[j])
-        options = np.repeat(X, len(choices), axis=0)  # [run * choice, d]
-        options[:, j] = np.tile(choices, n_runs)
-        scores, _ = acquisition(options, gradient=False)
-        X[:, j] = choices[np.argmax(scores.reshape(n_runs, len(choices)), axis=1)]
+    X = space.snap(starts)
+    continuous = space.continuous
+    for _ in range(20):
+        if continuous.any():
+            X[:, continuous] = _lbfgsb_stacked(acquisition, X, continuous)
+        moved = False
+        for j in np.flatnonzero(~continuous):
+            X[:, j], changed = _best_values_of(acquisition, X, j, space.grid(j))
+            moved |= changed
+        if not moved:
+            break
     scores, _ = acquisition(X, gradient=False)
     return list(zip(X, scores.tolist()))
+
+
+def _lbfgsb_stacked(acquisition: _Acquisition, X: np.ndarray, continuous: np.ndarray) -> np.ndarray:
+    """The continuous coordinates of every run after L-BFGS-B on the sum of the runs'
+    acquisition values, in coordinates divided by the lengthscales."""
+    X = X.copy()
+    lengthscales = 1.0 / np.sqrt(acquisition.model.ils[continuous])
+    n_runs, k = len(X), int(continuous.sum())
+
+    def negative_sum(z: np.ndarray) -> tuple[float, np.ndarray]:
+        X[:, continuous] = z.reshape(n_runs, k) * lengthscales
+        values, grads = acquisition(X)
+        return -float(values.sum()), -(grads[:, continuous] * lengthscales).ravel()
+
+    bounds = [(0.0, 1.0 / length) for length in lengthscales] * n_runs
+    result = scipy.optimize.minimize(negative_sum, (X[:, continuous] / lengthscales).ravel(), jac=True,
+                                     method="L-BFGS-B", bounds=bounds, options={"maxiter": 200})
+    return np.clip(result.x.reshape(n_runs, k) * lengthscales, 0.0, 1.0)
+
+
+def _best_values_of(acquisition: _Acquisition, X: np.ndarray, j: int, grid: np.ndarray) -> tuple[np.ndarray, bool]:
+    """Coordinate ``j`` of each run set to the value of ``grid`` (plus the current one)
+    that maximizes the acquisition, the other coordinates fixed; and whether any moved."""
+    n_runs = len(X)
+    options = np.repeat(X, len(grid) + 1, axis=0)  # [run * (grid + current), d]
+    options[:, j] = np.column_stack([np.tile(grid, (n_runs, 1)), X[:, j]]).ravel()
+    scores, _ = acquisition(options, gradient=False)
+    best = options[:, j].reshape(n_runs, -1)[np.arange(n_runs), np.argmax(scores.reshape(n_runs, -1), axis=1)]
+    return best, bool(np.any(best != X[:, j]))
 
 
 class _Acquisition:
@@ -340,6 +371,23 @@ class _UnitCube:
     def decode(self, x: np.ndarray) -> list[float]:
         return [float(x[j]) if self.is_cat[j] else d.round_internal(self.low[j] + x[j] * self.width[j])
                 for j, d in enumerate(self.distributions)]
+
+    @property
+    def continuous(self) -> np.ndarray:
+        """Mask of the coordinates without a grid (the ones L-BFGS-B moves)."""
+        return np.array([not self.is_cat[j] and getattr(d, "step", None) is None
+                         for j, d in enumerate(self.distributions)])
+
+    def grid(self, j: int, max_values: int = 256) -> np.ndarray:
+        """The admissible values of discrete coordinate ``j`` (choice indices, or grid
+        points in [0, 1]); evenly thinned to ``max_values`` for long grids."""
+        d = self.distributions[j]
+        if self.is_cat[j]:
+            return np.arange(self.n_choices[j], dtype=float)
+        n_values = int(round((d.high - d.low) / d.step)) + 1
+        k = np.unique(np.round(np.linspace(0, n_values - 1, min(n_values, max_values))))
+        internal = np.array([d.round_internal(math.log(v) if d.log else v) for v in d.low + k * d.step])
+        return (internal - self.low[j]) / self.width[j]
 
     def from_unit(self, u: np.ndarray) -> np.ndarray:
         """Quasi-random points of the unit cube as admissible points (choices as indices)."""
