@@ -234,3 +234,23 @@ def test_batched_local_searches_reach_what_one_search_at_a_time_reaches(seed):
             _, grad = acquisition(x[None])
             inside = (x[:2] > 1e-6) & (x[:2] < 1 - 1e-6)
             assert np.all(np.abs(grad[0, :2][inside]) < 1e-3)
+
+
+def test_discrete_grids_decode_to_every_admissible_value():
+    from fasthpo.samplers.gp import _UnitCube
+
+    space = _UnitCube({"n": fasthpo.IntDistribution(1, 5), "w": fasthpo.IntDistribution(16, 1024, log=True),
+                       "q": fasthpo.FloatDistribution(0, 1, step=0.25), "big": fasthpo.IntDistribution(0, 10**6),
+                       "c": fasthpo.CategoricalDistribution(["a", "b"]), "x": fasthpo.FloatDistribution(0, 1)})
+    assert space.continuous.tolist() == [False, False, False, False, False, True]
+
+    def values(j):
+        return [space.distributions[j].to_external(space.decode(np.full(6, g))[j]) for g in space.grid(j)]
+
+    assert values(0) == [1, 2, 3, 4, 5]
+    log_grid = values(1)  # thinned evenly on the log scale: every small width, few large ones
+    assert log_grid[:4] == [16, 17, 18, 19] and log_grid[-1] == 1024 and len(log_grid) <= 256
+    assert len(set(log_grid)) == len(log_grid)
+    assert values(2) == [0.0, 0.25, 0.5, 0.75, 1.0]
+    assert len(values(3)) == 256 and values(3)[0] == 0 and values(3)[-1] == 10**6
+    assert space.grid(4).tolist() == [0.0, 1.0]

@@ -380,14 +380,16 @@ class _UnitCube:
 
     def grid(self, j: int, max_values: int = 256) -> np.ndarray:
         """The admissible values of discrete coordinate ``j`` (choice indices, or grid
-        points in [0, 1]); evenly thinned to ``max_values`` for long grids."""
+        points in [0, 1]); long grids thinned to about ``max_values``, evenly in [0, 1]."""
         d = self.distributions[j]
         if self.is_cat[j]:
             return np.arange(self.n_choices[j], dtype=float)
-        n_values = int(round((d.high - d.low) / d.step)) + 1
-        k = np.unique(np.round(np.linspace(0, n_values - 1, min(n_values, max_values))))
-        internal = np.array([d.round_internal(math.log(v) if d.log else v) for v in d.low + k * d.step])
-        return (internal - self.low[j]) / self.width[j]
+        if (d.high - d.low) / d.step < max_values:
+            values = d.low + d.step * np.arange(int(round((d.high - d.low) / d.step)) + 1)
+            internal = [math.log(v) if d.log else v for v in values]
+        else:
+            internal = self.low[j] + self.width[j] * np.linspace(0.0, 1.0, max_values)
+        return (np.unique([d.round_internal(x) for x in internal]) - self.low[j]) / self.width[j]
 
     def from_unit(self, u: np.ndarray) -> np.ndarray:
         """Quasi-random points of the unit cube as admissible points (choices as indices)."""
