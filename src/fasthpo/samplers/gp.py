@@ -1,7 +1,7 @@
 """Gaussian-process Bayesian optimization with log expected improvement, on numpy and
 scipy alone (no torch): Matérn-5/2 ARD kernel, hyperparameters by maximum a posteriori
 with L-BFGS-B on analytic gradients, acquisition maximized by a quasi-random sweep and
-local L-BFGS-B searches. Model choices follow Optuna 5's GPSampler."""
+batched local searches. Model choices follow Optuna 5's GPSampler."""
 
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ __all__ = ["GPSampler"]
 
 MINIMUM_NOISE = 1e-6  # noise variance floor (of standardized values), as in Optuna
 N_SWEEP = 2048  # quasi-random candidates per acquisition
-N_LOCAL = 10  # local searches started from the best of them
+N_LOCAL = 10  # local searches per suggestion
 
 
 def log_prior(ils: np.ndarray, scale: float, noise: float) -> tuple[float, np.ndarray]:
