@@ -289,12 +289,13 @@ def _local_searches(acquisition: _Acquisition, space: _UnitCube, starts: np.ndar
     """
     X = space.snap(starts)
     continuous = space.continuous
+    grids = {j: space.grid(j) for j in np.flatnonzero(~continuous)}
     for _ in range(20):
         if continuous.any():
             X[:, continuous] = _lbfgsb_stacked(acquisition, X, continuous)
         moved = False
-        for j in np.flatnonzero(~continuous):
-            X[:, j], changed = _best_values_of(acquisition, X, j, space.grid(j))
+        for j, grid in grids.items():
+            X[:, j], changed = _best_values_of(acquisition, X, j, grid)
             moved |= changed
         if not moved:
             break
