@@ -343,15 +343,16 @@ class _Acquisition:
         """Values at the rows of ``Xq`` and, with ``gradient``, their gradients (else None)."""
         Xq = np.ascontiguousarray(Xq)
         if self.f_best is None:
-            value, grad = np.zeros(len(Xq)), np.zeros(Xq.shape)
+            value, grad = np.zeros(len(Xq)), np.zeros(Xq.shape) if gradient else None
         else:
             value, grad = self.model.log_ei(Xq, self.f_best, gradient)
         for model, threshold in self.constraints:
             v, g = kernels.log_probability_below(Xq, model.X, model.L, model.alpha, model.ils, model.is_cat,
                                                  model.scale, threshold, gradient)
             value = value + v
-            grad = grad + g if gradient else None
-        return value, grad if gradient else None
+            if gradient:
+                grad = grad + g
+        return value, grad
 
 
 class _UnitCube:
