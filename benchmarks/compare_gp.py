@@ -10,6 +10,8 @@ paired one-sided Wilcoxon tests of "fasthpo's GP is worse than Optuna's GP", "wo
 than fasthpo's TPE" and "better than fasthpo's TPE"::
 
     python benchmarks/compare_gp.py quality --budget 60 --seeds 10 --jobs 2
+
+``--problems griewank-10d --first-seed 10`` reruns a subset on fresh seeds.
 """
 
 from __future__ import annotations
@@ -21,9 +23,8 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
-from scipy.stats import wilcoxon
 
-from harness import markdown_table
+from harness import markdown_table, one_sided_p
 from problems import ackley, branin, griewank, levy, mixed, rastrigin, rosenbrock, sphere, styblinski_tang
 
 SUITE = [branin(), sphere(5), rosenbrock(4), styblinski_tang(5), levy(5), ackley(5), rastrigin(3), griewank(10),
@@ -91,21 +92,18 @@ def speed(args) -> None:
                           "(mean)"], rows))
 
 
-def one_sided_p(ours, theirs) -> float:
-    diff = np.array(ours) - np.array(theirs)
-    return 1.0 if np.all(diff == 0) else float(wilcoxon(diff, alternative="greater").pvalue)
-
-
 def quality(args) -> None:
     libs = ("fasthpo", "optuna", "fasthpo-tpe")
-    jobs = [(lib, i, s) for i in range(len(SUITE)) for s in range(args.seeds) for lib in libs]
+    selected = [i for i, problem in enumerate(SUITE) if problem.name in args.problems]
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    jobs = [(lib, i, s) for i in selected for s in seeds for lib in libs]
     with ProcessPoolExecutor(args.jobs) as pool:
         results = list(pool.map(best_after, *zip(*jobs), [args.budget] * len(jobs)))
     best = dict(zip(jobs, results))
     rows = []
-    for i, problem in enumerate(SUITE):
-        per = {lib: [best[(lib, i, s)] for s in range(args.seeds)] for lib in libs}
-        rows.append([problem.name] + [f"{statistics.median(per[lib]):.4g}" for lib in libs]
+    for i in selected:
+        per = {lib: [best[(lib, i, s)] for s in seeds] for lib in libs}
+        rows.append([SUITE[i].name] + [f"{statistics.median(per[lib]):.4g}" for lib in libs]
                     + [f"{one_sided_p(per['fasthpo'], per['optuna']):.2f}",
                        f"{one_sided_p(per['fasthpo'], per['fasthpo-tpe']):.2f}",
                        f"{one_sided_p(per['fasthpo-tpe'], per['fasthpo']):.2f}"])
@@ -122,6 +120,8 @@ def main() -> None:
     parser.add_argument("--window", type=int, default=5)
     parser.add_argument("--budget", type=int, default=60)
     parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--first-seed", type=int, default=0)
+    parser.add_argument("--problems", nargs="+", choices=[p.name for p in SUITE], default=[p.name for p in SUITE])
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()

@@ -17,9 +17,8 @@ import statistics
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
-from scipy.stats import wilcoxon
 
-from harness import markdown_table
+from harness import markdown_table, one_sided_p
 from problems import QUALITY_SUITE
 
 CHECKPOINTS = (200, 1000)
@@ -39,13 +38,6 @@ def best_so_far(library: str, problem_index: int, seed: int, budget: int) -> lis
     study.optimize(problem.objective, n_trials=budget)
     values = np.minimum.accumulate([t.value for t in study.trials])
     return [float(values[c - 1]) for c in CHECKPOINTS if c <= budget]
-
-
-def one_sided_p(ours: list[float], theirs: list[float]) -> float:
-    diff = np.array(ours) - np.array(theirs)
-    if np.all(diff == 0):
-        return 1.0
-    return float(wilcoxon(diff, alternative="greater").pvalue)
 
 
 def main() -> None:

@@ -13,6 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+from scipy.stats import wilcoxon
+
 
 @dataclass
 class Library:
@@ -76,3 +79,10 @@ def markdown_table(header: list[str], rows: list[list[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def one_sided_p(ours: list[float], theirs: list[float]) -> float:
+    """p-value of the paired one-sided Wilcoxon signed-rank test of "ours is greater"
+    (1.0 when every pair is equal)."""
+    diff = np.array(ours) - np.array(theirs)
+    return 1.0 if np.all(diff == 0) else float(wilcoxon(diff, alternative="greater").pvalue)

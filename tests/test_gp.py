@@ -214,7 +214,7 @@ def test_constraints_func_is_recorded():
 
 
 @pytest.mark.parametrize("seed", range(3))
-def test_batched_local_searches_reach_what_one_search_at_a_time_reaches(seed):
+def test_local_searches_run_together_end_where_each_run_alone_ends(seed):
     from fasthpo.samplers.gp import _Acquisition, _local_searches, _Model, _UnitCube
 
     rng, X, y, ils, is_cat = problem(seed, n=30)
@@ -225,15 +225,15 @@ def test_batched_local_searches_reach_what_one_search_at_a_time_reaches(seed):
     starts = np.column_stack([rng.random((8, 2)), rng.integers(0, 3, 8)])
     together = _local_searches(acquisition, space, starts)
     alone = [_local_searches(acquisition, space, starts[i:i + 1])[0] for i in range(len(starts))]
-    assert max(v for _, v in together) >= max(v for _, v in alone) - 1e-6
-    for (x, value), start in zip(together, starts):
+    for (x, value), (x_alone, _), start in zip(together, alone, starts):
+        np.testing.assert_allclose(x, x_alone, atol=1e-6)
         start_value, _ = acquisition(start[None])
         assert value >= start_value[0] - 1e-12
         assert value == pytest.approx(acquisition(x[None])[0][0])
-        if x[2] == start[2]:  # the choice stayed: a stationary point of its own run
+        if x[2] == start[2]:  # the choice stayed: stationary (to the tolerance, in lengthscale units)
             _, grad = acquisition(x[None])
             inside = (x[:2] > 1e-6) & (x[:2] < 1 - 1e-6)
-            assert np.all(np.abs(grad[0, :2][inside]) < 1e-3)
+            assert np.all(np.abs(grad[0, :2] / np.sqrt(ils[:2]))[inside] < 1e-2)
 
 
 def test_discrete_grids_decode_to_every_admissible_value():

@@ -14,6 +14,7 @@ import scipy.optimize
 from scipy.stats import qmc
 
 from fasthpo._kernels import gp as kernels
+from fasthpo._batched_lbfgsb import batched_lbfgsb
 from fasthpo._threads import single_threaded_blas
 from fasthpo.distributions import BaseDistribution, CategoricalDistribution
 from fasthpo.samplers.base import BaseSampler, JointSampler, check_seed
@@ -276,23 +277,16 @@ class GPSampler(JointSampler):
 
 
 def _local_searches(acquisition: _Acquisition, space: _UnitCube, starts: np.ndarray) -> list[tuple[np.ndarray, float]]:
-    """Batched local searches, as Optuna's mixed local search: L-BFGS-B on the continuous
+    """Optuna's mixed local search from each start: L-BFGS-B on the continuous
     coordinates, then each discrete coordinate (choices, integers, steps) set to its best
-    value with the others fixed, in turn until no discrete coordinate changes.
-
-    The runs are independent, so maximizing the sum of their acquisition values over
-    the stacked coordinates maximizes each (its gradient is block-wise); every
-    evaluation is then one acquisition call for all runs, one pass over the Cholesky
-    factor instead of one per run — the batching of BoTorch's ``gen_candidates_scipy``
-    (Balandat et al. 2020). The coordinates are divided by the kernel's lengthscales
-    (Optuna's preconditioning: the acquisition varies alike along each of them).
-    """
+    value with the others fixed, in turn until no discrete coordinate changes. The runs
+    advance together, so each acquisition call serves all of them."""
     X = space.snap(starts)
     continuous = space.continuous
     grids = {j: space.grid(j) for j in np.flatnonzero(~continuous)}
     for _ in range(20):
         if continuous.any():
-            X[:, continuous] = _lbfgsb_stacked(acquisition, X, continuous)
+            X[:, continuous] = _lbfgsb_runs(acquisition, X, continuous)
         moved = False
         for j, grid in grids.items():
             X[:, j], changed = _best_values_of(acquisition, X, j, grid)
@@ -303,22 +297,22 @@ def _local_searches(acquisition: _Acquisition, space: _UnitCube, starts: np.ndar
     return list(zip(X, scores.tolist()))
 
 
-def _lbfgsb_stacked(acquisition: _Acquisition, X: np.ndarray, continuous: np.ndarray) -> np.ndarray:
-    """The continuous coordinates of every run after L-BFGS-B on the sum of the runs'
-    acquisition values, in coordinates divided by the lengthscales."""
-    X = X.copy()
+def _lbfgsb_runs(acquisition: _Acquisition, X: np.ndarray, continuous: np.ndarray) -> np.ndarray:
+    """The continuous coordinates of each row of ``X`` after its own L-BFGS-B run on the
+    acquisition, in coordinates divided by the lengthscales (Optuna's preconditioning:
+    the acquisition then varies alike along each of them; its projected-gradient
+    tolerance 1e-2)."""
     lengthscales = 1.0 / np.sqrt(acquisition.model.ils[continuous])
-    n_runs, k = len(X), int(continuous.sum())
 
-    def negative_sum(z: np.ndarray) -> tuple[float, np.ndarray]:
-        X[:, continuous] = z.reshape(n_runs, k) * lengthscales
-        values, grads = acquisition(X)
-        return -float(values.sum()), -(grads[:, continuous] * lengthscales).ravel()
+    def negative_acquisition(rows: np.ndarray, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        points = X[rows]
+        points[:, continuous] = Z * lengthscales
+        values, grads = acquisition(points)
+        return -values, -grads[:, continuous] * lengthscales
 
-    bounds = [(0.0, 1.0 / length) for length in lengthscales] * n_runs
-    result = scipy.optimize.minimize(negative_sum, (X[:, continuous] / lengthscales).ravel(), jac=True,
-                                     method="L-BFGS-B", bounds=bounds, options={"maxiter": 200})
-    return np.clip(result.x.reshape(n_runs, k) * lengthscales, 0.0, 1.0)
+    bounds = [(0.0, 1.0 / length) for length in lengthscales]
+    Z = batched_lbfgsb(negative_acquisition, X[:, continuous] / lengthscales, bounds, maxiter=200, gtol=1e-2)
+    return np.clip(Z * lengthscales, 0.0, 1.0)
 
 
 def _best_values_of(acquisition: _Acquisition, X: np.ndarray, j: int, grid: np.ndarray) -> tuple[np.ndarray, bool]:
