@@ -13,8 +13,8 @@ import numpy as np
 import scipy.optimize
 from scipy.stats import qmc
 
-from fasthpo._kernels import gp as kernels
 from fasthpo._batched_lbfgsb import batched_lbfgsb
+from fasthpo._kernels import gp as kernels
 from fasthpo._threads import single_threaded_blas
 from fasthpo.distributions import BaseDistribution, CategoricalDistribution
 from fasthpo.samplers.base import BaseSampler, JointSampler, check_seed
