@@ -1,5 +1,7 @@
 """GP kernels against their twin, finite differences and mpmath; the GPSampler's behaviour."""
 
+import warnings
+
 import mpmath
 import numpy as np
 import pytest
@@ -103,6 +105,19 @@ def test_duplicated_points_stay_positive_definite_with_the_noise_floor():
     assert np.isfinite(value) and np.all(np.diag(L) > 0)
     with pytest.raises(ArithmeticError):
         kernel.log_marginal_likelihood(X, y, ils, is_cat, 1.0, 0.0)  # no noise: singular
+
+
+@pytest.mark.parametrize("log_lengthscale", [-800.0, 800.0])
+def test_fit_rejects_overflowing_hyperparameters_without_warnings(log_lengthscale):
+    from fasthpo.samplers.gp import fit
+
+    _, X, y, _, is_cat = problem(2, n=20)
+    start = np.zeros(X.shape[1] + 2)
+    start[0] = log_lengthscale  # exp() of it is 0 or inf: the likelihood is not defined there
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        raw = fit(X, y, is_cat, start, deterministic=False)
+    assert np.all(np.isfinite(raw))
 
 
 def test_cholesky_append_equals_refactoring():

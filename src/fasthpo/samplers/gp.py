@@ -31,6 +31,7 @@ __all__ = ["GPSampler"]
 MINIMUM_NOISE = 1e-6  # noise variance floor (of standardized values), as in Optuna
 N_SWEEP = 2048  # quasi-random candidates per acquisition
 N_LOCAL = 10  # local searches per suggestion
+REJECTED_LOSS = 1e300  # loss of hyperparameters the likelihood cannot be evaluated at
 
 
 def log_prior(ils: np.ndarray, scale: float, noise: float) -> tuple[float, np.ndarray]:
@@ -85,17 +86,22 @@ def fit(X: np.ndarray, y: np.ndarray, is_cat: np.ndarray, start: np.ndarray, det
     d = X.shape[1]
 
     def loss(raw: np.ndarray) -> tuple[float, np.ndarray]:
-        ils, scale = np.exp(raw[:d]), float(np.exp(raw[d]))
-        extra = 0.0 if deterministic else float(np.exp(raw[d + 1]))
-        noise = MINIMUM_NOISE + extra
-        try:
-            value, grad, _ = kernels.log_marginal_likelihood(X, y, ils, is_cat, scale, noise)
-        except ArithmeticError:
-            return 1e300, np.zeros_like(raw)
-        prior, prior_grad = log_prior(ils, scale, noise)
-        grad = grad + prior_grad
-        # chain rule to the raw (log) parameters
-        raw_grad = np.concatenate([grad[:d] * ils, [grad[d] * scale, 0.0 if deterministic else grad[d + 1] * extra]])
+        # A long line-search step can take exp(raw) to 0 or inf: that point is
+        # rejected as infinitely bad instead of warning and returning NaN.
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
+            ils, scale = np.exp(raw[:d]), float(np.exp(raw[d]))
+            extra = 0.0 if deterministic else float(np.exp(raw[d + 1]))
+            noise = MINIMUM_NOISE + extra
+            try:
+                value, grad, _ = kernels.log_marginal_likelihood(X, y, ils, is_cat, scale, noise)
+            except ArithmeticError:
+                return REJECTED_LOSS, np.zeros_like(raw)
+            prior, prior_grad = log_prior(ils, scale, noise)
+            grad = grad + prior_grad
+            # chain rule to the raw (log) parameters
+            raw_grad = np.concatenate([grad[:d] * ils, [grad[d] * scale, 0.0 if deterministic else grad[d + 1] * extra]])
+        if not (math.isfinite(value + prior) and np.isfinite(raw_grad).all()):
+            return REJECTED_LOSS, np.zeros_like(raw)
         return -(value + prior), -raw_grad
 
     result = scipy.optimize.minimize(loss, start, jac=True, method="L-BFGS-B", options={"gtol": 1e-2})
