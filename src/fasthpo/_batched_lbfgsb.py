@@ -3,7 +3,8 @@ the points all of them ask for.
 
 scipy's L-BFGS-B keeps the loop to itself and asks for one point at a time. Each run
 therefore lives in a thread that hands its point to the caller's thread and waits for
-the value (Optuna does the same with greenlets). Each run keeps its own step lengths,
+the value (Optuna does the same with greenlets). The threads are kept for the next call:
+starting one takes a scheduler slot, milliseconds on a busy machine. Each run keeps its own step lengths,
 curvature pairs and stopping tests, so the results are those of the runs made one
 after another; only the evaluations are batched. (One L-BFGS-B over the stacked runs'
 coordinates would be cheaper but is not the same: the runs with large gradients set the
@@ -13,6 +14,7 @@ where it began.)
 
 from __future__ import annotations
 
+import os
 import queue
 import threading
 from collections.abc import Callable, Sequence
@@ -25,6 +27,43 @@ __all__ = ["batched_lbfgsb"]
 
 class _Cancelled(Exception):
     """Ends a run whose evaluations failed in the caller's thread."""
+
+
+class _Worker:
+    """A daemon thread that runs the jobs put on its own queue, one after another."""
+
+    def __init__(self) -> None:
+        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            self.jobs.get()()
+
+
+_idle_workers: list[_Worker] = []
+_idle_lock = threading.Lock()
+
+
+def _take_workers(n: int) -> list[_Worker]:
+    """``n`` workers for one call alone (idle ones first), so concurrent calls never wait on each other."""
+    with _idle_lock:
+        taken = [_idle_workers.pop() for _ in range(min(n, len(_idle_workers)))]
+    return taken + [_Worker() for _ in range(n - len(taken))]
+
+
+def _return_workers(workers: list[_Worker]) -> None:
+    with _idle_lock:
+        _idle_workers.extend(workers)
+
+
+def _forget_workers_after_fork() -> None:
+    global _idle_lock
+    _idle_workers.clear()  # a forked child has none of its parent's threads
+    _idle_lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_workers_after_fork)
 
 
 def batched_lbfgsb(fun_and_grad: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
@@ -73,8 +112,9 @@ def batched_lbfgsb(fun_and_grad: Callable[[np.ndarray, np.ndarray], tuple[np.nda
         finally:
             requests.put((i, None))
 
-    for i in range(len(starts)):
-        threading.Thread(target=run, args=(i,), daemon=True).start()
+    workers = _take_workers(len(starts))
+    for i, worker in enumerate(workers):
+        worker.jobs.put(lambda i=i: run(i))
     unfinished = len(starts)
     try:
         while unfinished:
@@ -90,6 +130,8 @@ def batched_lbfgsb(fun_and_grad: Callable[[np.ndarray, np.ndarray], tuple[np.nda
         for reply in replies:  # runs waiting for a value end; the others end at their next ask
             reply.put(None)
         raise
+    finally:
+        _return_workers(workers)  # each run has sent its last message; a new job waits behind its end
     if failures:
         raise failures[0]
     return ends
