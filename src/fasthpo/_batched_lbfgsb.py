@@ -3,13 +3,13 @@ the points all of them ask for.
 
 scipy's L-BFGS-B keeps the loop to itself and asks for one point at a time. Each run
 therefore lives in a thread that hands its point to the caller's thread and waits for
-the value (Optuna does the same with greenlets). The threads are kept for the next call:
-starting one takes a scheduler slot, milliseconds on a busy machine. Each run keeps its own step lengths,
+the value (Optuna does the same with greenlets). Each run keeps its own step lengths,
 curvature pairs and stopping tests, so the results are those of the runs made one
 after another; only the evaluations are batched. (One L-BFGS-B over the stacked runs'
 coordinates would be cheaper but is not the same: the runs with large gradients set the
 first step and the relative-reduction test for all, and a run near a flat start stops
-where it began.)
+where it began.) The threads are kept for the next call: starting one waits for a
+scheduler slot, milliseconds on a busy machine.
 """
 
 from __future__ import annotations
