@@ -145,6 +145,16 @@ def test_concentrates_near_the_optimum_within_30_trials():
     assert np.median(late) < 0.5
 
 
+@pytest.mark.parametrize("unit", [1e-200, 1e200])
+def test_values_near_the_float_limits_are_modelled_like_ordinary_ones(unit):
+    gp = fasthpo.create_study(sampler=GPSampler(seed=0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gp.optimize(lambda trial: unit * (1 + quadratic(trial)), n_trials=30)
+    best = gp.best_trial.params
+    assert np.hypot(best["x"] - 1, best["y"] + 2) < 0.25
+
+
 def test_mixed_space_and_maximize():
     def objective(trial):
         lr = trial.suggest_float("lr", 1e-5, 1e-1, log=True)

@@ -43,6 +43,15 @@ def log_prior(ils: np.ndarray, scale: float, noise: float) -> tuple[float, np.nd
     return float(value), grad
 
 
+def standardize(values: np.ndarray) -> tuple[np.ndarray, float]:
+    """``(values - mean) / std`` and where 0 lands. The values are first divided by their
+    largest magnitude, which changes neither, so that values near the float limit (1e200)
+    do not overflow the variance and tiny ones (1e-200) do not fall under the std floor."""
+    values = values / (float(np.abs(values).max()) or 1.0)
+    mean, std = values.mean(), max(values.std(), 1e-10)
+    return (values - mean) / std, -mean / std
+
+
 class _Model:
     """A GP on standardized data with fixed hyperparameters: the Cholesky factor and the
     weights the acquisition needs. ``L`` may be handed in (extended incrementally)."""
@@ -193,7 +202,7 @@ class GPSampler(JointSampler):
         space = _UnitCube(search_space)
         X = np.ascontiguousarray(space.encode(X[keep]))
         values = store.Y[complete[keep], 0] * (-1.0 if study.directions[0].name == "MAXIMIZE" else 1.0)
-        y = (values - values.mean()) / max(values.std(), 1e-10)
+        y, _ = standardize(values)
         rows = complete[keep]
         model = self._model(tuple(names), rows, X, y, space.is_cat)
         model = self._with_running_trials(study, model, columns, space, trial.number)
@@ -212,9 +221,8 @@ class GPSampler(JointSampler):
         feasible = (C <= 0).all(axis=1)
         models = []
         for k in range(C.shape[1]):
-            mean, std = C[:, k].mean(), max(C[:, k].std(), 1e-10)
-            models.append((self._model(key + ("constraint", k), rows, X, (C[:, k] - mean) / std, model.is_cat),
-                           -mean / std))
+            c, zero = standardize(C[:, k])
+            models.append((self._model(key + ("constraint", k), rows, X, c, model.is_cat), zero))
         return _Acquisition(model, float(y[feasible].min()) if feasible.any() else None, models)
 
     def _model(self, key: tuple, rows: np.ndarray, X: np.ndarray, y: np.ndarray, is_cat: np.ndarray) -> _Model:
