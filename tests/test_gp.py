@@ -175,9 +175,10 @@ def test_seed_reproduces_and_parallel_asks_spread():
 
     a, b = run(), run()
     assert [t.params for t in a.trials] == [t.params for t in b.trials]
-    asked = [a.ask() for _ in range(3)]
-    points = [(t.suggest_float("x", -5, 5), t.suggest_float("y", -5, 5)) for t in asked]
-    assert len(set(points)) == 3
+    asked = [a.ask() for _ in range(4)]
+    points = np.array([(t.suggest_float("x", -5, 5), t.suggest_float("y", -5, 5)) for t in asked])
+    gaps = np.hypot(*(points[:, None] - points[None]).transpose(2, 0, 1))[np.triu_indices(4, 1)]
+    assert gaps.min() > 0.5  # in a 10 x 10 box: each running trial pushes the next ask away
 
 
 @pytest.mark.parametrize("kwargs, error", [

@@ -122,8 +122,8 @@ class GPSampler(JointSampler):
 
     Numeric parameters are scaled to [0, 1] (log parameters on their log scale, grid
     cells of integers and steps widened), categorical ones compared by equality; values
-    are standardized. Running trials count as observed at the posterior mean (kriging
-    believer), so parallel workers do not pick the same point.
+    are standardized. Running trials count as observed at the worst value seen so far
+    (constant liar), so parallel workers spread out instead of crowding one point.
 
     Parameters
     ----------
@@ -252,7 +252,10 @@ class GPSampler(JointSampler):
         return model
 
     def _with_running_trials(self, study, model: _Model, columns, space, number: int) -> _Model:
-        """Condition on running trials at the posterior mean (kriging believer)."""
+        """Condition on running trials observed at the worst standardized value (the
+        "CL-max" constant liar of Ginsbourger et al. 2010). A believer at the posterior
+        mean leaves EI beside a running trial almost as high as before: parallel asks
+        then land within 1e-3 of each other."""
         store = study._store
         running = np.flatnonzero(store.states == TrialState.RUNNING)
         running = running[running != number]
@@ -263,10 +266,8 @@ class GPSampler(JointSampler):
         if len(Xr) == 0:
             return model
         Xr = np.ascontiguousarray(space.encode(Xr))
-        Kq = kernels.kernel_matrix(Xr, model.X, model.ils, model.is_cat, model.scale)
-        believed = Kq @ model.alpha
         X = np.vstack([model.X, Xr])
-        y = np.concatenate([model.y, believed])
+        y = np.concatenate([model.y, np.full(len(Xr), model.y.max())])
         return _Model(X, y, model.is_cat, model.raw, self._deterministic)
 
     def _maximize(self, acquisition: _Acquisition, space: _UnitCube, n_observed: int,
