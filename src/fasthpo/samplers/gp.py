@@ -122,8 +122,8 @@ class GPSampler(JointSampler):
 
     Numeric parameters are scaled to [0, 1] (log parameters on their log scale, grid
     cells of integers and steps widened), categorical ones compared by equality; values
-    are standardized. Running trials count as observed at the worst value seen so far
-    (constant liar), so parallel workers spread out instead of crowding one point.
+    are standardized. Running trials count as observed at the mean of the values seen
+    so far (constant liar), so parallel workers spread out instead of crowding one point.
 
     Parameters
     ----------
@@ -252,10 +252,11 @@ class GPSampler(JointSampler):
         return model
 
     def _with_running_trials(self, study, model: _Model, columns, space, number: int) -> _Model:
-        """Condition on running trials observed at the worst standardized value (the
-        "CL-max" constant liar of Ginsbourger et al. 2010). A believer at the posterior
-        mean leaves EI beside a running trial almost as high as before: parallel asks
-        then land within 1e-3 of each other."""
+        """Condition on running trials observed at the mean standardized value (the
+        "CL-mean" constant liar of Ginsbourger et al. 2010). A believer at the posterior
+        mean leaves EI beside a running trial almost as high as before (parallel asks
+        land within 1e-3 of each other); the worst value as the lie ("CL-max") spreads
+        them more but found less on smooth functions (benchmarks/RESULTS.md)."""
         store = study._store
         running = np.flatnonzero(store.states == TrialState.RUNNING)
         running = running[running != number]
@@ -267,7 +268,7 @@ class GPSampler(JointSampler):
             return model
         Xr = np.ascontiguousarray(space.encode(Xr))
         X = np.vstack([model.X, Xr])
-        y = np.concatenate([model.y, np.full(len(Xr), model.y.max())])
+        y = np.concatenate([model.y, np.full(len(Xr), model.y.mean())])
         return _Model(X, y, model.is_cat, model.raw, self._deterministic)
 
     def _maximize(self, acquisition: _Acquisition, space: _UnitCube, n_observed: int,
