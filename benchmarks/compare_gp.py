@@ -24,7 +24,6 @@ import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-import numpy as np
 
 from harness import markdown_table, one_sided_p
 from problems import ackley, branin, griewank, levy, mixed, rastrigin, rosenbrock, sphere, styblinski_tang
