@@ -1,10 +1,12 @@
 import math
 import pickle
 
+import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import fasthpo
 from fasthpo.distributions import (
     CategoricalDistribution,
     FloatDistribution,
@@ -79,6 +81,51 @@ def test_categorical_keeps_equal_but_distinct_python_values_apart():
     assert d.to_internal(float("nan")) == 4.0
     with pytest.raises(ValueError, match="not one of the choices"):
         d.to_internal("x")
+
+
+NUMPY_CHOICES = [
+    list(np.logspace(-4, -1, 4)),
+    list(np.arange(3)),
+    list(np.array([1, 2], dtype=np.int32)),
+    [np.float32(0.5), np.float32(0.25)],
+    [np.bool_(True), np.bool_(False)],
+    list(np.array(["adam", "sgd"])),
+]
+
+
+@pytest.mark.parametrize("choices", NUMPY_CHOICES)
+def test_numpy_choices_are_the_distribution_of_the_equal_python_values(choices):
+    plain = [c.item() for c in choices]
+    numpy_d, plain_d = CategoricalDistribution(choices), CategoricalDistribution(plain)
+    assert numpy_d == plain_d and hash(numpy_d) == hash(plain_d)
+    check_compatible("p", plain_d, numpy_d)
+    assert distribution_from_dict(distribution_to_dict(numpy_d)) == numpy_d
+    assert numpy_d.to_internal(choices[-1]) == numpy_d.to_internal(plain[-1]) == len(choices) - 1
+    assert [type(c) for c in numpy_d.choices] == [type(c) for c in plain]
+
+
+def test_numpy_and_python_bools_ints_and_floats_stay_distinct_choices():
+    d = CategoricalDistribution([np.int64(1), np.float64(1.0), np.bool_(True)])
+    assert [d.to_internal(v) for v in (1, 1.0, True)] == [0.0, 1.0, 2.0]
+
+
+def test_numpy_choices_survive_a_journal_shared_by_workers(tmp_path):
+    path = str(tmp_path / "journal.log")
+
+    def objective(trial):
+        lr = trial.suggest_categorical("lr", list(np.logspace(-4, -1, 4)))
+        units = trial.suggest_categorical("units", list(np.arange(16, 80, 16)))
+        return lr * units
+
+    first = fasthpo.create_study(storage=path, study_name="s")
+    first.optimize(objective, n_trials=3)
+    second = fasthpo.load_study("s", path)  # a worker that reads the journal afresh
+    second.optimize(objective, n_trials=3)
+    first.optimize(objective, n_trials=3)
+    reloaded = fasthpo.load_study("s", path)
+    assert [t.state for t in reloaded.trials] == [fasthpo.TrialState.COMPLETE] * 9
+    assert {t.params["lr"] for t in reloaded.trials} <= {1e-4, 1e-3, 1e-2, 1e-1}
+    assert [t.params for t in reloaded.trials] == [t.params for t in second.trials]
 
 
 def test_internal_encoding_follows_the_design():

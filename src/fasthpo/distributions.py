@@ -24,6 +24,8 @@ import warnings
 from collections.abc import Hashable, Sequence
 from typing import Any
 
+import numpy as np
+
 __all__ = [
     "BaseDistribution",
     "FloatDistribution",
@@ -50,6 +52,11 @@ def _integer(name: str, value: Any) -> int:
             return int(value)
         raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__}).")
     return int(value)
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as the equal Python value (np.int64 -> int, np.bool_ -> bool ...)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _adjusted_high(low, high, step, kind: str):
@@ -286,13 +293,18 @@ class CategoricalDistribution(BaseDistribution):
     ----------
     choices : sequence of hashable
         Non-empty, distinct, hashable values (``None``, bool, int, float and str
-        survive every storage; other hashables work in memory).
+        survive every storage; other hashables work in memory). numpy scalars are
+        kept as the equal Python value (``np.float64(0.1)`` as ``0.1``), so that
+        choices built with numpy match the same choices read back from a journal.
 
     Examples
     --------
     >>> d = CategoricalDistribution(["adam", "sgd"])
     >>> d.to_internal("sgd"), d.to_external(0.0)
     (1.0, 'adam')
+    >>> import numpy as np
+    >>> CategoricalDistribution(list(np.arange(2))) == CategoricalDistribution([0, 1])
+    True
     """
 
     __slots__ = ("choices", "internal_low", "internal_high", "_index")
@@ -300,7 +312,7 @@ class CategoricalDistribution(BaseDistribution):
     def __init__(self, choices: Sequence[Hashable]) -> None:
         if isinstance(choices, (str, bytes)) or not isinstance(choices, Sequence):
             raise TypeError(f"choices must be a sequence (list or tuple), got {choices!r}.")
-        choices = tuple(choices)
+        choices = tuple(_plain(c) for c in choices)
         if not choices:
             raise ValueError("choices must not be empty.")
         index: dict = {}
@@ -321,6 +333,7 @@ class CategoricalDistribution(BaseDistribution):
     @staticmethod
     def _choice_key(choice: Any) -> tuple:
         # 1, 1.0 and True are equal in Python but distinct choices; NaN never equals itself.
+        choice = _plain(choice)
         if isinstance(choice, float) and math.isnan(choice):
             return (float, "nan")
         hash(choice)
