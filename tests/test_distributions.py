@@ -1,5 +1,6 @@
 import math
 import pickle
+import warnings
 
 import numpy as np
 import pytest
@@ -60,6 +61,52 @@ def test_step_not_dividing_range_lowers_high_with_a_warning():
     with pytest.warns(UserWarning, match="high is adjusted down to 9"):
         d = IntDistribution(1, 10, step=2)
     assert d.high == 9
+
+
+@pytest.mark.parametrize("low, high, step, n_values", [
+    (0.0, 1.0, 1e-9, 10**9 + 1),
+    (0.0, 100.0, 1e-5, 10**7 + 1),
+    (0.0, 1.0, 0.1, 11),
+    (-0.3, 0.3, 0.1, 7),
+    (1.1, 2.2, 0.11, 11),
+    (0.0, 3e-300, 1e-300, 4),
+    (1e15, 1e15 + 10, 0.5, 21),
+])
+def test_a_step_that_divides_the_range_keeps_high_without_a_warning(low, high, step, n_values):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = FloatDistribution(low, high, step=step)
+    assert d.high == high
+    assert d.to_external(d.internal_high + step) == high
+    assert d.contains(high) and d.contains(low)
+    assert d._n_steps + 1 == n_values
+
+
+@pytest.mark.parametrize("low, high, step, last", [
+    (0.0, 1.0, 0.3, 0.9),
+    (0.0, 100.00001, 3e-5, 99.99999),
+    (0.1, 0.35, 0.1, 0.3),
+    (0.0, 1.0, 0.7, 0.7),
+])
+def test_a_step_that_does_not_divide_lowers_high_to_the_user_s_decimals(low, high, step, last):
+    with pytest.warns(UserWarning, match="high is adjusted down"):
+        d = FloatDistribution(low, high, step=step)
+    assert d.high == pytest.approx(last, rel=1e-15, abs=0) and d.high <= high
+    assert d.high == float(f"{last:.12g}")
+
+
+@given(st.integers(0, 10**6), st.integers(1, 10**6), st.integers(0, 12), st.floats(-1e3, 1e3))
+def test_grid_values_never_leave_the_bounds_and_keep_the_user_s_decimals(low_units, n_units, decimals, x):
+    scale = 10.0 ** -decimals
+    low, step = round(low_units * scale, decimals), round(3 * scale, decimals)
+    high = round(low + n_units * scale, decimals)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        d = FloatDistribution(low, high, step=step)
+    assert low <= d.high <= high
+    for internal in (x, d.internal_high, d.internal_low, d.internal_high + step / 2):
+        value = d.to_external(internal)
+        assert low <= value <= d.high and value == round(value, decimals) and d.contains(value)
 
 
 def test_categorical_rejects_empty_unhashable_and_duplicate_choices():

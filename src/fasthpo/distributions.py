@@ -22,6 +22,7 @@ import math
 import numbers
 import warnings
 from collections.abc import Hashable, Sequence
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -59,20 +60,34 @@ def _plain(value: Any) -> Any:
     return value.item() if isinstance(value, np.generic) else value
 
 
-def _adjusted_high(low, high, step, kind: str):
-    """Largest ``low + k * step`` not above ``high``; warns when it differs from ``high``."""
-    n_steps = math.floor((high - low) / step + 1e-9) if kind == "float" else (high - low) // step
-    adjusted = low + n_steps * step
-    if kind == "float":
-        adjusted = float(round(adjusted, 15))
-    if adjusted != high:
+def _exponent(value: float) -> int:
+    """The decimal exponent of the last digit the user wrote (0.25 -> -2, 1e-05 -> -5, 300.0 -> -1)."""
+    return Decimal(repr(value)).as_tuple().exponent  # type: ignore[return-value]
+
+
+def _grid_steps(low, high, step, kind: str) -> tuple[int, Any]:
+    """The number of steps to the last grid point ``low + k * step`` not above ``high``,
+    and that point; warns when it is not ``high``.
+
+    Floats are counted in units of their last written decimal, as integers, so that
+    ``step=1e-5`` divides ``[0, 100]`` exactly and no grid point passes ``high``.
+    """
+    if kind == "int":
+        n_steps, remainder = divmod(high - low, step)
+        last = low + n_steps * step
+    else:
+        exponent = min(_exponent(v) for v in (low, high, step))
+        units_low, units_high, units_step = (int(Decimal(repr(v)).scaleb(-exponent)) for v in (low, high, step))
+        n_steps, remainder = divmod(units_high - units_low, units_step)
+        last = high if remainder == 0 else float(Decimal(f"{units_low + n_steps * units_step}e{exponent}"))
+    if remainder:
         warnings.warn(
             f"The range [{low}, {high}] is not divisible by step={step}; high is adjusted "
-            f"down to {adjusted}, the largest value on the step grid.",
+            f"down to {last}, the largest value on the step grid.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=5,
         )
-    return adjusted
+    return n_steps, last
 
 
 class BaseDistribution:
@@ -132,11 +147,17 @@ class BaseDistribution:
 
 
 class _NumericDistribution(BaseDistribution):
-    __slots__ = ("low", "high", "log", "step", "internal_low", "internal_high")
+    __slots__ = ("low", "high", "log", "step", "internal_low", "internal_high", "_n_steps", "_decimals")
     _kind = ""
 
     def _init(self, low, high, log, step):
         set_ = object.__setattr__
+        n_steps, decimals = None, None
+        if step is not None:
+            n_steps, high = _grid_steps(low, high, step, self._kind)
+            decimals = -min(_exponent(float(low)), _exponent(float(step)), 0)
+        set_(self, "_n_steps", n_steps)  # the grid is low + k * step, k = 0 ... n_steps
+        set_(self, "_decimals", decimals)  # grid values are rounded to the user's decimals
         set_(self, "low", low)
         set_(self, "high", high)
         set_(self, "log", bool(log))
@@ -162,9 +183,14 @@ class _NumericDistribution(BaseDistribution):
             raise ValueError(f"value {value!r} is outside [{self.low}, {self.high}] of {self!r}.")
         return value
 
+    def _snap(self, value: float) -> float:
+        """The grid point nearest to ``value``, exact to the user's decimals."""
+        k = min(max(round((value - self.low) / self.step), 0), self._n_steps)
+        return round(self.low + k * self.step, self._decimals)
+
     def _on_grid(self, value: float) -> bool:
-        k = (value - self.low) / self.step
-        return abs(k - round(k)) < 1e-8
+        snapped = self._snap(value)
+        return abs(value - snapped) <= 1e-8 * self.step + 2 * math.ulp(snapped)
 
     def to_internal(self, value: Any) -> float:
         value = self._check_value(value)
@@ -176,8 +202,7 @@ class _NumericDistribution(BaseDistribution):
         x = min(max(float(x), self.internal_low), self.internal_high)
         value = math.exp(x) if self.log else x
         if self.step is not None:
-            # 15 significant digits drop the float noise of low + k * step (0.6000000000000001).
-            value = float(f"{self.low + round((value - self.low) / self.step) * self.step:.15g}")
+            value = self._snap(value)
         return min(max(value, self.low), self.high)
 
     def round_internal(self, x: float) -> float:
@@ -230,7 +255,6 @@ class FloatDistribution(_NumericDistribution):
             step = _finite_number("step", step)
             if step <= 0:
                 raise ValueError(f"step must be > 0, got step={step!r}.")
-            high = _adjusted_high(low, high, step, "float")
         self._init(low, high, log, step)
 
     def to_external(self, x: float) -> float:
@@ -273,7 +297,6 @@ class IntDistribution(_NumericDistribution):
             raise ValueError(f"step must be >= 1, got step={step!r}.")
         if log and step != 1:
             raise ValueError(f"step={step!r} cannot be combined with log=True (step must be 1).")
-        high = _adjusted_high(low, high, step, "int")
         self._init(low, high, log, step)
 
     def _check_value(self, value: Any) -> float:
