@@ -216,7 +216,7 @@ def test_constraints_steer_towards_the_feasible_region():
             x = trial.suggest_float("x", -5, 5)
             y = trial.suggest_float("y", -5, 5)
             if constrained:
-                trial.set_constraint([1.0 - x - y])  # feasible when x + y >= 1
+                trial.set_constraint("x + y >= 1", 1.0 - x - y)  # feasible when x + y >= 1
             return x * x + y * y
 
         study = fasthpo.create_study(sampler=GPSampler(seed=0))
@@ -236,7 +236,7 @@ def test_constraints_func_is_recorded():
     sampler = GPSampler(seed=0, n_startup_trials=3, constraints_func=lambda t: [t.params["x"] - 1.0])
     study = fasthpo.create_study(sampler=sampler)
     study.optimize(lambda t: t.suggest_float("x", -5, 5) ** 2, n_trials=6)
-    assert all(t.constraints == [pytest.approx(t.params["x"] - 1.0)] for t in study.trials)
+    assert all(t.constraints == {"0": pytest.approx(t.params["x"] - 1.0)} for t in study.trials)
 
 
 @pytest.mark.parametrize("seed", range(3))

@@ -23,7 +23,7 @@ def objective(trial):
     trial.report(x * x + 1.0, 0)
     trial.report(float("nan"), 1)
     trial.set_user_attr("tag", {"n": n, "list": [1, 2.5]})
-    trial.set_constraint([x - 4.0])
+    trial.set_constraint("x <= 4", x - 4.0)
     if n > 500:
         raise fasthpo.TrialPruned()
     if x > 4.0:

@@ -131,7 +131,7 @@ def test_infeasible_trials_rank_after_feasible_by_violation():
         trial = study.ask()
         trial.suggest_float("x", 0, 1)
         study.tell(trial, value)
-    assert study.trials[0].constraints == [pytest.approx(0.4)]
+    assert study.trials[0].constraints == {"0": pytest.approx(0.4)}
     below, _ = sampler._split(study, number=99)
     assert below.tolist() == [1, 2, 3]  # feasible 2, then the least violations 0.1 (1), 0.2 (3)
 
@@ -141,7 +141,7 @@ def test_constraints_steer_towards_the_feasible_region():
         def objective(trial):
             x = trial.suggest_float("x", -10, 10)
             if constrained:
-                trial.set_constraint([2.0 - x])  # feasible when x >= 2
+                trial.set_constraint("x >= 2", 2.0 - x)  # feasible when x >= 2
             return x * x
 
         study = fasthpo.create_study(sampler=TPESampler(seed=4))

@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from fasthpo._constraints import constraints_of, is_constraint_key
 from fasthpo.distributions import BaseDistribution, check_compatible
 from fasthpo.trial_state import TrialState
 
@@ -86,6 +87,7 @@ class TrialStore:
         self._X = np.full((16, 4), np.nan)
         self._Y = np.full((16, n_objectives), np.nan)
         self._states = np.zeros(16, dtype=np.int8)
+        self._violation = np.full(16, np.nan)
         self._state_list: list[int] = []  # the same states as Python ints, for O(1) checks
         self.columns: dict[str, int] = {}
         self.column_distributions: list[BaseDistribution] = []
@@ -114,6 +116,12 @@ class TrialStore:
     def states(self) -> np.ndarray:
         """Trial states ``[n_trials]`` as ``int8`` codes of :class:`TrialState`."""
         return self._states[: self._n]
+
+    @property
+    def violation(self) -> np.ndarray:
+        """Total constraint violation ``[n_trials]``: the sum of the positive constraint
+        values, 0 for a feasible trial, NaN for a trial without constraints."""
+        return self._violation[: self._n]
 
     def state_of(self, number: int) -> int:
         """The state code of trial ``number`` (compare with :class:`TrialState`)."""
@@ -219,7 +227,11 @@ class TrialStore:
         self.records[number].user_attrs[key] = value
 
     def set_system_attr(self, number: int, key: str, value: Any) -> None:
-        self.records[number].system_attrs[key] = value
+        attrs = self.records[number].system_attrs
+        attrs[key] = value
+        if is_constraint_key(key):
+            constraints = constraints_of(attrs).values()
+            self._violation[number] = sum(c for c in constraints if c > 0) if constraints else np.nan
 
     def finish(
         self,
@@ -262,6 +274,8 @@ class TrialStore:
         rows = 2 * len(self._states)
         self._X = _grown(self._X, (rows, self._X.shape[1]))
         self._Y = _grown(self._Y, (rows, self._Y.shape[1]))
+        self._violation = np.resize(self._violation, rows)
+        self._violation[self._n:] = np.nan
         states = np.zeros(rows, dtype=np.int8)
         states[: self._n] = self._states[: self._n]
         self._states = states

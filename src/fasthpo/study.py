@@ -352,11 +352,26 @@ class Study:
                 self._best_seen = store.n_finished
             if self._best_number is None:
                 raise ValueError("No trial is complete yet, so there is no best trial.")
+            if store.violation[self._best_number] > 0:
+                return self._best_feasible_number()
             return self._best_number
+
+    def _best_feasible_number(self) -> int:
+        store = self._store
+        feasible = np.flatnonzero((store.states == TrialState.COMPLETE) & ~(store.violation > 0))
+        if not feasible.size:
+            raise ValueError("No feasible trial is complete yet, so there is no best trial.")
+        y = store.Y[feasible, 0]
+        return int(feasible[np.argmin(y) if self._directions[0] == StudyDirection.MINIMIZE else np.argmax(y)])
 
     @property
     def best_trial(self) -> FrozenTrial:
-        """The complete trial with the best value (single objective)."""
+        """The complete trial with the best value (single objective).
+
+        In a constrained study (see :meth:`fasthpo.Trial.set_constraint`) the best among
+        the feasible trials: those whose constraint values are all <= 0, or that have none.
+        ``ValueError`` when no trial (no feasible trial) is complete.
+        """
         return self._frozen(self._best_trial_number())
 
     @property
@@ -369,10 +384,15 @@ class Study:
 
     @property
     def best_trials(self) -> list[FrozenTrial]:
-        """The Pareto front: complete trials that no other complete trial dominates."""
+        """The Pareto front: complete trials that no other complete trial dominates.
+
+        When any trial has constraints, only feasible trials (constraint values all <= 0,
+        or none) count, as in :attr:`best_trial`; the front may then be empty.
+        """
         with self._lock:
             self._store.sync()
-            complete = np.flatnonzero(self._store.states == TrialState.COMPLETE)
+            store = self._store
+            complete = np.flatnonzero((store.states == TrialState.COMPLETE) & ~(store.violation > 0))  # NaN: none
             signs = np.array([1.0 if d == StudyDirection.MINIMIZE else -1.0 for d in self._directions])
             front = complete[pareto_front_mask(self._store.Y[complete] * signs)]
             return [self._frozen(int(n)) for n in front]

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from fasthpo._constraints import CONSTRAINTS_KEY, constraint_key, constraint_values, constraints_of
 from fasthpo.distributions import (
     BaseDistribution,
     CategoricalDistribution,
@@ -21,7 +22,7 @@ from fasthpo.trial_state import TrialState
 if TYPE_CHECKING:
     from fasthpo.study import Study
 
-__all__ = ["Trial", "FrozenTrial", "constraint_values"]
+__all__ = ["Trial", "FrozenTrial"]
 
 
 @dataclass
@@ -58,21 +59,13 @@ class FrozenTrial:
         return self.datetime_complete - self.datetime_start
 
     @property
-    def constraints(self) -> list[float]:
-        """Constraint values (feasible when all <= 0), empty if the trial set none."""
-        return list(self.system_attrs.get("constraints", []))
+    def constraints(self) -> dict[str, float]:
+        """Constraint values by name (feasible when all are <= 0), empty if the trial has none."""
+        return constraints_of(self.system_attrs)
 
     @property
     def last_step(self) -> int | None:
         return max(self.intermediate_values) if self.intermediate_values else None
-
-
-def constraint_values(values: Any) -> list[float]:
-    """``values`` (a number or a sequence of numbers, none NaN) as a list of floats."""
-    items = list(values) if isinstance(values, Sequence) else [values]
-    if not items or any(isinstance(v, bool) or not isinstance(v, numbers.Real) or math.isnan(v) for v in items):
-        raise ValueError(f"constraint values must be a number or a non-empty sequence of numbers (no NaN), got {values!r}.")
-    return [float(v) for v in items]
 
 
 _DISTRIBUTIONS: dict[tuple, BaseDistribution] = {}
@@ -239,16 +232,51 @@ class Trial:
             self._running_record()
             self.study._store.set_user_attr(self._number, key, value)
 
-    def set_constraint(self, values: float | Sequence[float]) -> None:
-        """The constraint values of this trial: feasible when every one is <= 0.
+    def set_constraint(self, key: str, value: float | None = None) -> None:
+        """Set the constraint ``key`` of this trial to ``value``: feasible when every
+        constraint is <= 0.
 
-        Constraint-aware samplers (TPE) rank infeasible trials after feasible ones, by
-        total violation.
+        Constraint-aware samplers (TPE, GP) rank infeasible trials after feasible ones, and
+        :attr:`fasthpo.Study.best_trial` and :attr:`~fasthpo.Study.best_trials` consider
+        feasible trials only. Setting a key again keeps the first value, with a warning.
+        The old form ``set_constraint(values)`` with a list is deprecated.
+
+        Examples
+        --------
+        >>> import fasthpo
+        >>> study = fasthpo.create_study()
+        >>> trial = study.ask()
+        >>> trial.set_constraint("memory", 0.5)
+        >>> trial.constraints
+        {'memory': 0.5}
         """
-        constraints = constraint_values(values)
+        if value is None and not isinstance(key, str):
+            warnings.warn(
+                "set_constraint(values) with a list is deprecated; call set_constraint(key, value) per constraint.",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            with self.study._lock:
+                self._running_record()
+                self.study._store.set_system_attr(self._number, CONSTRAINTS_KEY, constraint_values(key))
+            return
+        if not isinstance(key, str):
+            raise TypeError(f"The constraint key must be a str, got {key!r} ({type(key).__name__}).")
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"The value of constraint {key!r} must be a real number, got {value!r} ({type(value).__name__}).")
+        if math.isnan(value):
+            raise ValueError(f"The value of constraint {key!r} is NaN; it must be a number.")
         with self.study._lock:
-            self._running_record()
-            self.study._store.set_system_attr(self._number, "constraints", constraints)
+            if constraint_key(key) in self._running_record().system_attrs:
+                warnings.warn(f"Constraint {key!r} of trial {self._number} is already set; {value!r} is ignored.",
+                              UserWarning, stacklevel=2)
+                return
+            self.study._store.set_system_attr(self._number, constraint_key(key), float(value))
+
+    @property
+    def constraints(self) -> dict[str, float]:
+        """Constraint values set so far, by name."""
+        return constraints_of(self._record.system_attrs)
 
     def set_system_attr(self, key: str, value: Any) -> None:
         """Attach internal bookkeeping (samplers, pruners) under ``key``."""

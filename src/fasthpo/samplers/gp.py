@@ -14,12 +14,12 @@ import scipy.optimize
 from scipy.stats import qmc
 
 from fasthpo._batched_lbfgsb import batched_lbfgsb
+from fasthpo._constraints import CONSTRAINTS_KEY, constraint_values, constraints_of
 from fasthpo._kernels import gp as kernels
 from fasthpo._threads import single_threaded_blas
 from fasthpo.distributions import BaseDistribution, CategoricalDistribution
 from fasthpo.samplers.base import BaseSampler, JointSampler, check_seed
 from fasthpo.samplers.random import RandomSampler
-from fasthpo.trial import constraint_values
 from fasthpo.trial_state import TrialState
 
 if TYPE_CHECKING:
@@ -175,7 +175,7 @@ class GPSampler(JointSampler):
     def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None) -> None:
         super().after_trial(study, trial, state, values)
         if self._constraints_func is not None and state == TrialState.COMPLETE:
-            study._store.set_system_attr(trial.number, "constraints",
+            study._store.set_system_attr(trial.number, CONSTRAINTS_KEY,
                                          constraint_values(self._constraints_func(trial)))
 
     def reseed_rng(self) -> None:
@@ -214,8 +214,8 @@ class GPSampler(JointSampler):
                      model: _Model) -> _Acquisition:
         """log EI, plus log P(feasible) from one GP per constraint when every trial has them."""
         records = study._store.records
-        constraints = [records[r].system_attrs.get("constraints") for r in rows]
-        if any(c is None for c in constraints) or len({len(c) for c in constraints}) != 1:
+        constraints = [list(constraints_of(records[r].system_attrs).values()) for r in rows]
+        if any(not c for c in constraints) or len({len(c) for c in constraints}) != 1:
             return _Acquisition(model, float(y.min()), [])
         C = np.array(constraints, dtype=float)
         feasible = (C <= 0).all(axis=1)

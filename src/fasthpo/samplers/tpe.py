@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from fasthpo._constraints import CONSTRAINTS_KEY, constraint_values
 from fasthpo.distributions import BaseDistribution
 from fasthpo._kernels import hypervolume as hv_kernels
 from fasthpo.samplers._parzen import Dimensions, ParzenEstimator, SpaceHistory
 from fasthpo.samplers.base import BaseSampler, check_seed
 from fasthpo.samplers.random import RandomSampler
-from fasthpo.trial import constraint_values
 from fasthpo.trial_state import TrialState
 
 if TYPE_CHECKING:
@@ -28,8 +28,6 @@ if TYPE_CHECKING:
     from fasthpo.trial import FrozenTrial, Trial
 
 __all__ = ["TPESampler", "default_gamma", "default_weights"]
-
-CONSTRAINTS_KEY = "constraints"
 
 
 def default_gamma(n: int) -> int:
@@ -329,7 +327,7 @@ class TPESampler(BaseSampler):
     def _violations(self, study: Study, finished: np.ndarray) -> np.ndarray:
         """Total constraint violation of every trial (0 without constraints)."""
         self._facts.update(study, finished)
-        return self._facts.violation[: len(finished)]
+        return np.nan_to_num(study._store.violation, nan=0.0)
 
 
 class _GroupDecomposition:
@@ -374,14 +372,13 @@ class _FinishedTrialFacts:
     """What TPE ranks finished trials by, read once per trial from its record.
 
     A finished trial never changes, so each is read the first time it is seen and its
-    facts kept in arrays: total constraint violation, and for pruned trials the last
-    reported step and the (sign-adjusted, NaN as +inf) value there.
+    facts kept in arrays: for pruned trials the last reported step and the
+    (sign-adjusted, NaN as +inf) value there.
     """
 
     def __init__(self) -> None:
         self.store = None
         self.known = np.zeros(0, dtype=bool)
-        self.violation = np.zeros(0)
         self.pruned_step = np.zeros(0)
         self.pruned_value = np.zeros(0)
 
@@ -394,14 +391,11 @@ class _FinishedTrialFacts:
         if n > len(self.known):
             grow = max(n, 2 * len(self.known)) - len(self.known)
             self.known = np.concatenate([self.known, np.zeros(grow, dtype=bool)])
-            self.violation, self.pruned_step, self.pruned_value = (
-                np.concatenate([a, np.zeros(grow)]) for a in (self.violation, self.pruned_step, self.pruned_value))
+            self.pruned_step, self.pruned_value = (
+                np.concatenate([a, np.zeros(grow)]) for a in (self.pruned_step, self.pruned_value))
         sign = -1.0 if study.directions[0].name == "MAXIMIZE" else 1.0
         for row in np.flatnonzero(finished & ~self.known[:n]):
-            record = store.records[row]
-            constraints = record.system_attrs.get(CONSTRAINTS_KEY)
-            self.violation[row] = sum(c for c in constraints if c > 0) if constraints else 0.0
-            reported = record.intermediate_values
+            reported = store.records[row].intermediate_values
             if reported:  # Optuna's score: (-last step, value); (1, 0) without reports
                 step = max(reported)
                 value = reported[step]
