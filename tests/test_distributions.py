@@ -109,6 +109,26 @@ def test_grid_values_never_leave_the_bounds_and_keep_the_user_s_decimals(low_uni
         assert low <= value <= d.high and value == round(value, decimals) and d.contains(value)
 
 
+def test_ranges_beyond_2_to_996_are_encoded_scaled_exactly():
+    wide = FloatDistribution(-1e308, 1e308)
+    assert wide.internal_low == -1e308 * 2.0**-64 and math.isfinite(wide.internal_high - wide.internal_low)
+    for value in (-1e308, -3.5, 0.0, 1e-200, 7e307, 1e308):
+        assert wide.to_external(wide.to_internal(value)) == value
+    assert wide.to_external(1e300) == 1e308 and wide.to_external(-1e300) == -1e308
+    assert FloatDistribution(0.0, 1e299).scale == 1.0 and FloatDistribution(1e-300, 1e308, log=True).scale == 1.0
+    assert distribution_from_dict(distribution_to_dict(wide)) == wide
+
+
+def test_wide_ranges_reject_steps_and_a_redefinition_across_the_scale():
+    with pytest.raises(ValueError, match="with a step needs bounds within"):
+        FloatDistribution(-1e308, 1e308, step=1e300)
+    with pytest.raises(ValueError, match="with a step needs bounds within"):
+        IntDistribution(0, 10**400)
+    check_compatible("x", FloatDistribution(-1e308, 1e308), FloatDistribution(-1e307, 1e300))
+    with pytest.raises(ValueError, match="cannot cross"):
+        check_compatible("x", FloatDistribution(0.0, 1.0), FloatDistribution(-1e308, 1e308))
+
+
 def test_categorical_rejects_empty_unhashable_and_duplicate_choices():
     with pytest.raises(ValueError, match="must not be empty"):
         CategoricalDistribution([])

@@ -122,3 +122,28 @@ def test_qmc_sampler_scrambled_is_seeded_and_in_bounds(qmc_type):
 def test_qmc_sampler_rejects_unknown_type():
     with pytest.raises(ValueError, match="qmc_type"):
         QMCSampler("lattice")
+
+
+MAX = np.finfo(float).max
+
+
+@pytest.mark.parametrize("sampler", ["RandomSampler", "TPESampler", "CmaEsSampler", "GPSampler", "QMCSampler"])
+@pytest.mark.parametrize("low, high", [(-1e308, 1e308), (-MAX, MAX), (1e308, MAX), (-MAX, -8.98e307)])
+def test_ranges_wider_than_the_largest_float_are_sampled_in_bounds_and_spread(sampler, low, high):
+    centre = low / 2 + high / 2
+
+    def objective(trial):
+        x, y = trial.suggest_float("x", low, high), trial.suggest_float("y", low, high)
+        return (x / high - centre / high + 0.1) ** 2 + (y / high - centre / high) ** 2
+
+    n_trials = 15 if sampler == "GPSampler" else 30
+    study = run(getattr(fasthpo.samplers, sampler)(seed=1), objective, n_trials)
+    xs = np.array([[t.params["x"], t.params["y"]] for t in study.trials])
+    assert np.isfinite(xs).all() and (xs >= low).all() and (xs <= high).all()
+    assert len(np.unique(xs[:, 0])) > n_trials // 2 and len(np.unique(xs[:, 1])) > n_trials // 2
+
+
+def test_random_sampler_is_uniform_on_a_range_wider_than_the_largest_float():
+    study = run(RandomSampler(seed=5), lambda t: t.suggest_float("x", -MAX, MAX) / MAX, 2000)
+    xs = np.array([t.params["x"] for t in study.trials]) / MAX
+    assert stats.kstest(xs, stats.uniform(-1, 2).cdf).pvalue > 1e-3

@@ -3,7 +3,9 @@
 Samplers never see user values. Every distribution maps its values to one float,
 the *internal encoding* (DESIGN.md, principle 4):
 
-* ``FloatDistribution``: the value itself, or its natural log when ``log=True``.
+* ``FloatDistribution``: the value itself, or its natural log when ``log=True``. A
+  range with a bound beyond ``±2**996`` (about 6.7e299) is scaled by ``2**-64``, exactly,
+  so that samplers can subtract, add and average its bounds without overflow.
 * ``IntDistribution``: the value as a float (log when ``log=True``), rounded back
   to the nearest admissible integer on the way out.
 * ``CategoricalDistribution``: the index of the choice.
@@ -58,6 +60,11 @@ def _integer(name: str, value: Any) -> int:
 def _plain(value: Any) -> Any:
     """A numpy scalar as the equal Python value (np.int64 -> int, np.bool_ -> bool ...)."""
     return value.item() if isinstance(value, np.generic) else value
+
+
+#: Bounds beyond this magnitude are encoded scaled by _WIDE_SCALE (a power of two: exact).
+_WIDE = 2.0**996
+_WIDE_SCALE = 2.0**-64
 
 
 def _exponent(value: float) -> int:
@@ -147,11 +154,18 @@ class BaseDistribution:
 
 
 class _NumericDistribution(BaseDistribution):
-    __slots__ = ("low", "high", "log", "step", "internal_low", "internal_high", "_n_steps", "_decimals")
+    __slots__ = ("low", "high", "log", "step", "internal_low", "internal_high", "scale", "_n_steps", "_decimals")
     _kind = ""
 
     def _init(self, low, high, log, step):
         set_ = object.__setattr__
+        wide = max(abs(low), abs(high)) > _WIDE
+        if wide and step is not None:
+            raise ValueError(
+                f"A {self._kind} range with a step needs bounds within ±{_WIDE:.3g}, got [{low}, {high}] "
+                f"with step={step}."
+            )
+        scale = _WIDE_SCALE if wide and not log else 1.0
         n_steps, decimals = None, None
         if step is not None:
             n_steps, high = _grid_steps(low, high, step, self._kind)
@@ -162,8 +176,9 @@ class _NumericDistribution(BaseDistribution):
         set_(self, "high", high)
         set_(self, "log", bool(log))
         set_(self, "step", step)
-        set_(self, "internal_low", math.log(low) if log else float(low))
-        set_(self, "internal_high", math.log(high) if log else float(high))
+        set_(self, "scale", scale)  # internal = value * scale on a linear scale
+        set_(self, "internal_low", self.encode(low))
+        set_(self, "internal_high", self.encode(high))
 
     def _key(self) -> tuple:
         return (self.low, self.high, self.log, self.step)
@@ -196,11 +211,23 @@ class _NumericDistribution(BaseDistribution):
         value = self._check_value(value)
         if self.step is not None and not self._on_grid(value):
             raise ValueError(f"value {value!r} is not on the step grid of {self!r}.")
-        return math.log(value) if self.log else value
+        return self.encode(value)
+
+    def encode(self, value: float) -> float:
+        """The internal encoding of a number, unchecked (a fixed value may lie outside).
+
+        Examples
+        --------
+        >>> FloatDistribution(-1e308, 1e308).encode(2.0**70)
+        64.0
+        """
+        if self.log and value > 0:
+            return math.log(value)
+        return float(value) * self.scale
 
     def _round(self, x: float) -> float:
         x = min(max(float(x), self.internal_low), self.internal_high)
-        value = math.exp(x) if self.log else x
+        value = math.exp(x) if self.log else x / self.scale
         if self.step is not None:
             value = self._snap(value)
         return min(max(value, self.low), self.high)
@@ -259,7 +286,7 @@ class FloatDistribution(_NumericDistribution):
 
     def to_external(self, x: float) -> float:
         if self.step is None and not self.log:
-            return min(max(float(x), self.low), self.high)
+            return min(max(float(x) / self.scale, self.low), self.high)
         return float(self._round(x))
 
 
@@ -410,6 +437,11 @@ def check_compatible(name: str, old: BaseDistribution, new: BaseDistribution) ->
             )
     elif old.log != new.log:  # type: ignore[attr-defined]
         raise ValueError(f"Parameter {name!r} was defined as {old!r}; it cannot change log to {new.log!r}.")  # type: ignore[attr-defined]
+    elif old.scale != new.scale:  # type: ignore[attr-defined]
+        raise ValueError(
+            f"Parameter {name!r} was defined as {old!r}; its bounds cannot cross ±{_WIDE:.3g} "
+            f"(the encoding of ranges that wide is scaled), got {new!r}."
+        )
 
 
 def distribution_to_dict(distribution: BaseDistribution) -> dict:

@@ -174,7 +174,7 @@ class Trial:
                 UserWarning,
                 stacklevel=4,
             )
-        internal = math.log(value) if distribution.log and value > 0 else float(value)  # type: ignore[attr-defined]
+        internal = distribution.encode(value)  # type: ignore[attr-defined]
         value = int(value) if isinstance(distribution, IntDistribution) else float(value)
         self.study._store.set_param(self._number, name, distribution, internal, external=value)
         return value

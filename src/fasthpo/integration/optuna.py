@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import copy
 import itertools
-import math
 import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -138,7 +137,7 @@ def _internal_value(distribution: BaseDistribution, value: Any) -> float:
     """fasthpo's internal value of a user value, also for a fixed value off the distribution."""
     if isinstance(distribution, CategoricalDistribution):
         return distribution.to_internal(value)
-    return math.log(value) if distribution.log and value > 0 else float(value)
+    return distribution.encode(value)
 
 
 def _fasthpo_directions(optuna_study: optuna.Study) -> list[StudyDirection]:
