@@ -8,7 +8,6 @@ import warnings
 from typing import TYPE_CHECKING
 
 import numpy as np
-from scipy.stats import wilcoxon
 
 from fasthpo.pruners.base import BasePruner, check_count, is_maximize
 
@@ -78,5 +77,7 @@ class WilcoxonPruner(BasePruner):
             diff = -diff  # losses: positive means worse than the best trial
         if np.all(diff == 0):
             return False
+        from scipy.stats import wilcoxon  # here, not at the top: scipy.stats costs ~1 s of `import fasthpo`
+
         p_value = wilcoxon(diff, alternative="greater", zero_method="zsplit").pvalue
         return bool(p_value < self._p_threshold and diff.mean() > 0 and not math.isnan(p_value))

@@ -1,11 +1,27 @@
-"""Samplers: propose the next trial's parameters from the history."""
+"""Samplers: propose the next trial's parameters from the history.
+
+GPSampler, CmaEsSampler and QMCSampler need scipy's linear algebra, optimizers and
+``scipy.stats.qmc`` (together most of a second to import), so their modules load on
+first use: ``import fasthpo`` stays cheap for the journal workers and the CLI.
+"""
+
+import importlib
 
 from fasthpo.samplers.base import BaseSampler
-from fasthpo.samplers.cmaes import CmaEsSampler
-from fasthpo.samplers.gp import GPSampler
 from fasthpo.samplers.grid import GridSampler
-from fasthpo.samplers.qmc import QMCSampler
 from fasthpo.samplers.random import RandomSampler
 from fasthpo.samplers.tpe import TPESampler
 
 __all__ = ["BaseSampler", "CmaEsSampler", "GPSampler", "GridSampler", "QMCSampler", "RandomSampler", "TPESampler"]
+
+_LAZY = {"CmaEsSampler": "cmaes", "GPSampler": "gp", "QMCSampler": "qmc"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"fasthpo.samplers.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
