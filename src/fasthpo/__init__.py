@@ -15,8 +15,17 @@ True
 from fasthpo import distributions, pruners, samplers, storages
 from fasthpo.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from fasthpo.exceptions import DuplicatedStudyError, TrialPruned
-from fasthpo.study import Study, StudyDirection, create_study, load_study
-from fasthpo.trial import FrozenTrial, Trial
+from fasthpo.study import (
+    Study,
+    StudyDirection,
+    copy_study,
+    create_study,
+    delete_study,
+    get_all_study_names,
+    get_all_study_summaries,
+    load_study,
+)
+from fasthpo.trial import FrozenTrial, Trial, create_trial
 from fasthpo.trial_state import TrialState
 
 __version__ = "0.1.0"
@@ -32,8 +41,13 @@ __all__ = [
     "Trial",
     "TrialPruned",
     "TrialState",
+    "copy_study",
     "create_study",
+    "create_trial",
+    "delete_study",
     "distributions",
+    "get_all_study_names",
+    "get_all_study_summaries",
     "load_study",
     "pruners",
     "samplers",

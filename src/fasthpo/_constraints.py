@@ -13,7 +13,7 @@ import numbers
 from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["CONSTRAINTS_KEY", "constraint_key", "constraint_values", "constraints_of", "is_constraint_key"]
+__all__ = ["CONSTRAINTS_KEY", "checked_constraint", "constraint_key", "constraint_values", "constraints_of", "is_constraint_key"]
 
 CONSTRAINTS_KEY = "constraints"
 _PREFIX = CONSTRAINTS_KEY + ":"
@@ -43,6 +43,17 @@ def constraints_of(system_attrs: dict[str, Any]) -> dict[str, float]:
         if key.startswith(_PREFIX):
             out[key[len(_PREFIX):]] = float(value)
     return out
+
+
+def checked_constraint(key: Any, value: Any) -> float:
+    """``value`` as a float, after checking the arguments of ``set_constraint(key, value)``."""
+    if not isinstance(key, str):
+        raise TypeError(f"The constraint key must be a str, got {key!r} ({type(key).__name__}).")
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"The value of constraint {key!r} must be a real number, got {value!r} ({type(value).__name__}).")
+    if math.isnan(value):
+        raise ValueError(f"The value of constraint {key!r} is NaN; it must be a number.")
+    return float(value)
 
 
 def constraint_values(values: Any) -> list[float]:

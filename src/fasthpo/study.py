@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime
 import gc
 import math
 import numbers
@@ -13,13 +14,14 @@ import uuid
 import warnings
 from collections.abc import Callable, Container, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from enum import IntEnum
 from typing import Any
 
 import numpy as np
 
 from fasthpo._progress import ProgressBar
-from fasthpo.distributions import BaseDistribution
+from fasthpo.distributions import BaseDistribution, CategoricalDistribution, IntDistribution, check_compatible
 from fasthpo.exceptions import DuplicatedStudyError, TrialPruned
 from fasthpo.pruners import BasePruner, MedianPruner
 from fasthpo.samplers.base import BaseSampler
@@ -27,7 +29,18 @@ from fasthpo.storages import BaseStorage, get_storage
 from fasthpo.trial import FrozenTrial, Trial
 from fasthpo.trial_state import TrialState
 
-__all__ = ["Study", "StudyDirection", "create_study", "load_study"]
+__all__ = [
+    "MaxTrialsCallback",
+    "Study",
+    "StudyDirection",
+    "StudySummary",
+    "copy_study",
+    "create_study",
+    "delete_study",
+    "get_all_study_names",
+    "get_all_study_summaries",
+    "load_study",
+]
 
 ObjectiveValue = float | Sequence[float]
 
@@ -323,6 +336,93 @@ class Study:
                 return
             self._store.create_trial(TrialState.WAITING, fixed_params=params, user_attrs=user_attrs)
 
+    # ----------------------------------------------------------- add trials
+    def add_trial(self, trial: FrozenTrial) -> None:
+        """Add a trial made elsewhere (:func:`fasthpo.create_trial`, another study).
+
+        It gets the next trial number. A finished trial counts for the samplers and the
+        bests; a WAITING trial is enqueued with its parameters, like :meth:`enqueue_trial`
+        (they show in ``params`` once it runs); a RUNNING one waits for :meth:`tell`.
+        Missing datetimes are taken as now.
+
+        Raises
+        ------
+        TypeError, ValueError
+            A trial that is not a :class:`fasthpo.FrozenTrial`, whose fields are
+            inconsistent, whose number of values differs from the study's objectives, or
+            whose parameter distributions clash with the study's; the study is unchanged.
+
+        Examples
+        --------
+        >>> import fasthpo
+        >>> study = fasthpo.create_study()
+        >>> study.add_trial(fasthpo.create_trial(params={"x": 1}, value=3.0,
+        ...                                      distributions={"x": fasthpo.IntDistribution(0, 9)}))
+        >>> study.best_params
+        {'x': 1}
+        """
+        self.add_trials([trial])
+
+    def add_trials(self, trials: Iterable[FrozenTrial]) -> None:
+        """Add several trials with :meth:`add_trial`; if any is rejected, none is added.
+
+        Examples
+        --------
+        >>> import fasthpo
+        >>> source = fasthpo.create_study(sampler=fasthpo.samplers.RandomSampler(seed=0))
+        >>> source.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+        >>> study = fasthpo.create_study()
+        >>> study.add_trials(source.trials)
+        >>> [t.params for t in study.trials] == [t.params for t in source.trials]
+        True
+        """
+        if isinstance(trials, FrozenTrial) or not isinstance(trials, Iterable):
+            raise TypeError(f"trials must be an iterable of FrozenTrial, got {trials!r}.")
+        trials = list(trials)
+        with self._lock:
+            self._store.sync()
+            added: dict[str, BaseDistribution] = {}
+            for trial in trials:
+                self._check_added(trial, added)
+            for trial in trials:
+                self._write_added(trial)
+
+    def _check_added(self, trial: Any, added: dict[str, BaseDistribution]) -> None:
+        if not isinstance(trial, FrozenTrial):
+            raise TypeError(f"add_trial takes a fasthpo.FrozenTrial (see fasthpo.create_trial), got {trial!r}.")
+        trial._check()
+        if trial.values is not None and len(trial.values) != len(self._directions):
+            raise ValueError(
+                f"The trial has {len(trial.values)} value(s) but the study has {len(self._directions)} objective(s)."
+            )
+        for name, distribution in trial.distributions.items():
+            self._store.check_param(name, distribution)
+            if name in added:
+                check_compatible(name, added[name], distribution)
+            added.setdefault(name, distribution)
+        self._storage.check_storable(trial.user_attrs, trial.system_attrs, list(trial.distributions.values()))
+
+    def _write_added(self, trial: FrozenTrial, fixed_params: dict[str, Any] | None = None) -> None:
+        """Append a checked trial; ``fixed_params`` are its enqueued values (in a copy)."""
+        store = self._store
+        if trial.state == TrialState.WAITING:
+            number = store.create_trial(TrialState.WAITING, fixed_params={**trial.params, **(fixed_params or {})},
+                                        user_attrs=trial.user_attrs)
+        else:
+            number = store.create_trial(TrialState.RUNNING, fixed_params=fixed_params, user_attrs=trial.user_attrs,
+                                        datetime_start=trial.datetime_start)
+            for name, value in trial.params.items():
+                distribution = trial.distributions[name]
+                internal = distribution.to_internal(value)
+                store.set_param(number, name, distribution, internal, external=_external(distribution, value))
+            for step, value in trial.intermediate_values.items():
+                store.report(number, int(step), float(value))
+        for key, value in trial.system_attrs.items():
+            store.set_system_attr(number, key, value)
+        if trial.state.is_finished():
+            store.finish(number, trial.state, trial.values, trial.datetime_complete)
+            self._note_finished(number, trial.state)
+
     # ------------------------------------------------------------- results
     def _note_finished(self, number: int, state: TrialState) -> None:
         """Keep the best trial up to date in O(1) when this process told the trial."""
@@ -422,6 +522,7 @@ class Study:
         return FrozenTrial(
             number=number,
             state=TrialState(store.state_of(number)),
+            value=None,
             values=values,
             params=dict(record.params),
             distributions=dict(record.distributions),
@@ -430,6 +531,7 @@ class Study:
             intermediate_values=dict(record.intermediate_values),
             datetime_start=record.datetime_start,
             datetime_complete=record.datetime_complete,
+            trial_id=number,
         )
 
     def trials_dataframe(self, attrs: Sequence[str] | None = None):
@@ -558,6 +660,13 @@ def pareto_front_mask(y: np.ndarray) -> np.ndarray:
     return mask
 
 
+def _external(distribution: BaseDistribution, value: Any) -> Any:
+    """The user value a study stores for ``value`` (contained in ``distribution``)."""
+    if isinstance(distribution, CategoricalDistribution):
+        return distribution.to_external(distribution.to_internal(value))
+    return int(value) if isinstance(distribution, IntDistribution) else float(value)
+
+
 def _default_sampler() -> BaseSampler:
     from fasthpo.samplers import TPESampler
 
@@ -649,3 +758,197 @@ def load_study(
     if storage is None:
         raise ValueError("load_study needs a storage (an in-memory study lives only in its object).")
     return Study(study_name, get_storage(storage), sampler, pruner)
+
+
+def copy_study(
+    *,
+    from_study_name: str,
+    from_storage: BaseStorage | str,
+    to_storage: BaseStorage | str,
+    to_study_name: str | None = None,
+) -> None:
+    """Copy a study, with every trial and its user attributes, to another storage.
+
+    Parameters
+    ----------
+    from_study_name : str
+        The study to copy.
+    from_storage, to_storage : storage or str
+        Where it is and where the copy goes (a storage object or a journal file path).
+    to_study_name : str, optional
+        The copy's name; ``from_study_name`` by default.
+
+    Raises
+    ------
+    fasthpo.DuplicatedStudyError
+        When ``to_storage`` already has a study of that name.
+
+    Examples
+    --------
+    >>> import fasthpo
+    >>> storage = fasthpo.storages.InMemoryStorage()
+    >>> study = fasthpo.create_study(study_name="a", storage=storage)
+    >>> study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+    >>> fasthpo.copy_study(from_study_name="a", from_storage=storage, to_storage=storage, to_study_name="b")
+    >>> fasthpo.load_study(study_name="b", storage=storage).trials == study.trials
+    True
+    """
+    source = load_study(study_name=from_study_name, storage=from_storage)
+    if to_study_name is not None and not isinstance(to_study_name, str):
+        raise TypeError(f"to_study_name must be a str or None, got {to_study_name!r}.")
+    to_storage = _named_storage(to_storage)
+    with source._lock:
+        source._store.sync()
+        trials = source.get_trials(deepcopy=False)
+        for trial in trials:
+            to_storage.check_storable(trial.user_attrs, trial.system_attrs, list(trial.distributions.values()))
+        target = create_study(
+            storage=to_storage,
+            study_name=from_study_name if to_study_name is None else to_study_name,
+            directions=source.directions,
+        )
+        try:
+            for key, value in source.user_attrs.items():
+                target.set_user_attr(key, value)
+            with target._lock:
+                for trial, record in zip(trials, source._store.records):
+                    target._write_added(trial, record.fixed_params)
+        except BaseException:
+            to_storage.delete_study(target.study_name)
+            raise
+
+
+def delete_study(*, study_name: str, storage: BaseStorage | str) -> None:
+    """Delete the study ``study_name`` and its trials from ``storage``.
+
+    Raises ``KeyError`` when the storage has no such study.
+
+    Examples
+    --------
+    >>> import fasthpo
+    >>> storage = fasthpo.storages.InMemoryStorage()
+    >>> _ = fasthpo.create_study(study_name="a", storage=storage)
+    >>> fasthpo.delete_study(study_name="a", storage=storage)
+    >>> fasthpo.get_all_study_names(storage)
+    []
+    """
+    if not isinstance(study_name, str):
+        raise TypeError(f"study_name must be a str, got {study_name!r}.")
+    _named_storage(storage).delete_study(study_name)
+
+
+def get_all_study_names(storage: BaseStorage | str) -> list[str]:
+    """The names of every study in ``storage``.
+
+    Examples
+    --------
+    >>> import fasthpo
+    >>> storage = fasthpo.storages.InMemoryStorage()
+    >>> _ = fasthpo.create_study(study_name="a", storage=storage)
+    >>> fasthpo.get_all_study_names(storage)
+    ['a']
+    """
+    return list(_named_storage(storage).get_all_study_names())
+
+
+@dataclass
+class StudySummary:
+    """What :func:`get_all_study_summaries` tells about one study.
+
+    ``best_trial`` is the study's :attr:`Study.best_trial` (the best feasible trial),
+    ``None`` for several objectives, without a complete (feasible) trial, or when not
+    asked for; ``datetime_start`` is the earliest trial start.
+    """
+
+    study_name: str
+    directions: list[StudyDirection]
+    best_trial: FrozenTrial | None
+    user_attrs: dict[str, Any]
+    n_trials: int
+    datetime_start: datetime.datetime | None
+
+    @property
+    def direction(self) -> StudyDirection:
+        if len(self.directions) > 1:
+            raise RuntimeError("This study has several objectives; use `directions`.")
+        return self.directions[0]
+
+
+def get_all_study_summaries(storage: BaseStorage | str, include_best_trial: bool = True) -> list[StudySummary]:
+    """A :class:`StudySummary` of every study in ``storage``.
+
+    Examples
+    --------
+    >>> import fasthpo
+    >>> storage = fasthpo.storages.InMemoryStorage()
+    >>> study = fasthpo.create_study(study_name="a", storage=storage)
+    >>> study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+    >>> [(s.study_name, s.n_trials, s.best_trial.value == study.best_value)
+    ...  for s in fasthpo.get_all_study_summaries(storage)]
+    [('a', 3, True)]
+    """
+    if not isinstance(include_best_trial, bool):
+        raise TypeError(f"include_best_trial must be a bool, got {include_best_trial!r}.")
+    storage = _named_storage(storage)
+    summaries = []
+    for name in storage.get_all_study_names():
+        study = Study(name, storage)
+        best = None
+        if include_best_trial and len(study.directions) == 1:
+            try:
+                best = study.best_trial
+            except ValueError:  # no complete (feasible) trial
+                pass
+        starts = [r.datetime_start for r in study._store.records if r.datetime_start is not None]
+        summaries.append(StudySummary(name, study.directions, best, study.user_attrs, study._store.n_trials,
+                                      min(starts, default=None)))
+    return summaries
+
+
+def _named_storage(storage: Any) -> BaseStorage:
+    if storage is None:
+        raise ValueError("storage must be given (a storage object or a journal file path), got None.")
+    return get_storage(storage)
+
+
+class MaxTrialsCallback:
+    """Stop :meth:`Study.optimize` once the study has ``n_trials`` trials in ``states``.
+
+    Counts every trial of the study, also those run by other processes or earlier
+    calls, so several workers together stop at a total.
+
+    Parameters
+    ----------
+    n_trials : int
+        How many trials in ``states`` make the study stop.
+    states : container of TrialState, optional
+        The states counted (COMPLETE by default); ``None`` counts every trial.
+
+    Examples
+    --------
+    >>> import fasthpo
+    >>> study = fasthpo.create_study()
+    >>> study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=100,
+    ...                callbacks=[fasthpo.study.MaxTrialsCallback(5)])
+    >>> len(study.trials)
+    5
+    """
+
+    def __init__(self, n_trials: int, states: Container[TrialState] | None = (TrialState.COMPLETE,)) -> None:
+        if isinstance(n_trials, bool) or not isinstance(n_trials, numbers.Integral) or n_trials < 0:
+            raise ValueError(f"n_trials must be an int >= 0, got {n_trials!r}.")
+        if states is not None:
+            if not isinstance(states, Container) or isinstance(states, (str, bytes)):
+                raise TypeError(f"states must be a container of TrialState or None, got {states!r}.")
+            codes = [int(s) for s in TrialState if s in states]
+            if not codes:
+                raise ValueError(f"states must contain at least one TrialState, got {states!r}.")
+        self._n_trials = int(n_trials)
+        self._states = states
+        self._codes = None if states is None else np.array(codes, dtype=np.int8)
+
+    def __call__(self, study: Study, trial: FrozenTrial) -> None:
+        states = study._store.states
+        counted = len(states) if self._codes is None else int(np.count_nonzero(np.isin(states, self._codes)))
+        if counted >= self._n_trials:
+            study.stop()

@@ -7,10 +7,15 @@ import math
 import numbers
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from fasthpo._constraints import CONSTRAINTS_KEY, constraint_key, constraint_values, constraints_of
+from fasthpo._constraints import (
+    CONSTRAINTS_KEY,
+    checked_constraint,
+    constraint_key,
+    constraint_values,
+    constraints_of,
+)
 from fasthpo.distributions import (
     BaseDistribution,
     CategoricalDistribution,
@@ -22,27 +27,69 @@ from fasthpo.trial_state import TrialState
 if TYPE_CHECKING:
     from fasthpo.study import Study
 
-__all__ = ["Trial", "FrozenTrial"]
+__all__ = ["FrozenTrial", "Trial", "create_trial"]
 
 
-@dataclass
 class FrozenTrial:
     """A snapshot of one trial: what it tried, what it got, and when.
 
     ``value`` is the single objective value (``None`` unless COMPLETE, or PRUNED with a
-    reported intermediate value); ``values`` holds every objective.
+    reported intermediate value); ``values`` holds every objective. The constructor takes
+    Optuna's arguments; :func:`create_trial` is the short way to make one for
+    :meth:`fasthpo.Study.add_trial`. ``trial_id`` is accepted for Optuna code and kept,
+    but fasthpo identifies trials by ``number``.
+
+    Examples
+    --------
+    >>> import datetime
+    >>> from fasthpo import FloatDistribution, FrozenTrial, TrialState
+    >>> now = datetime.datetime.now()
+    >>> trial = FrozenTrial(number=0, state=TrialState.COMPLETE, value=0.5, datetime_start=now,
+    ...                     datetime_complete=now, params={"x": 0.5},
+    ...                     distributions={"x": FloatDistribution(0, 1)}, user_attrs={},
+    ...                     system_attrs={}, intermediate_values={}, trial_id=0)
+    >>> trial.values, trial.duration
+    ([0.5], datetime.timedelta(0))
     """
 
-    number: int
-    state: TrialState
-    values: list[float] | None
-    params: dict[str, Any]
-    distributions: dict[str, BaseDistribution]
-    user_attrs: dict[str, Any] = field(default_factory=dict)
-    system_attrs: dict[str, Any] = field(default_factory=dict)
-    intermediate_values: dict[int, float] = field(default_factory=dict)
-    datetime_start: datetime.datetime | None = None
-    datetime_complete: datetime.datetime | None = None
+    def __init__(
+        self,
+        number: int,
+        state: TrialState,
+        value: float | None,
+        datetime_start: datetime.datetime | None,
+        datetime_complete: datetime.datetime | None,
+        params: dict[str, Any],
+        distributions: dict[str, BaseDistribution],
+        user_attrs: dict[str, Any],
+        system_attrs: dict[str, Any],
+        intermediate_values: dict[int, float],
+        trial_id: int,
+        *,
+        values: Sequence[float] | None = None,
+    ) -> None:
+        if value is not None and values is not None:
+            raise ValueError(f"Give value or values, not both (got value={value!r}, values={values!r}).")
+        self.number = number
+        self.state = state
+        self.values = [value] if value is not None else None if values is None else list(values)
+        self.datetime_start = datetime_start
+        self.datetime_complete = datetime_complete
+        self.params = params
+        self.distributions = distributions
+        self.user_attrs = user_attrs
+        self.system_attrs = system_attrs
+        self.intermediate_values = intermediate_values
+        self.trial_id = trial_id
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is FrozenTrial and vars(self) == vars(other)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass with eq
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={value!r}" for name, value in vars(self).items())
+        return f"FrozenTrial({fields})"
 
     @property
     def value(self) -> float | None:
@@ -63,9 +110,135 @@ class FrozenTrial:
         """Constraint values by name (feasible when all are <= 0), empty if the trial has none."""
         return constraints_of(self.system_attrs)
 
+    def set_constraint(self, key: str, value: float) -> None:
+        """Set the constraint ``key`` to ``value`` (before :meth:`fasthpo.Study.add_trial`);
+        setting a key again keeps the first value, with a warning."""
+        value = checked_constraint(key, value)
+        if constraint_key(key) in self.system_attrs:
+            warnings.warn(f"Constraint {key!r} of trial {self.number} is already set; {value!r} is ignored.",
+                          UserWarning, stacklevel=2)
+            return
+        self.system_attrs[constraint_key(key)] = value
+
     @property
     def last_step(self) -> int | None:
         return max(self.intermediate_values) if self.intermediate_values else None
+
+    def _check(self) -> None:
+        """Raise ``TypeError``/``ValueError`` naming the first field a study cannot take."""
+        if not isinstance(self.state, TrialState):
+            raise TypeError(f"state must be a TrialState, got {self.state!r}.")
+        self._check_values()
+        for name in ("params", "distributions", "user_attrs", "system_attrs", "intermediate_values"):
+            if not isinstance(getattr(self, name), dict):
+                raise TypeError(f"{name} must be a dict, got {getattr(self, name)!r}.")
+        for name in ("user_attrs", "system_attrs"):
+            for key in getattr(self, name):
+                if not isinstance(key, str):
+                    raise TypeError(f"{name} keys must be str, got {key!r}.")
+        self._check_params()
+        for step, value in self.intermediate_values.items():
+            if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 0:
+                raise ValueError(f"intermediate_values steps must be ints >= 0, got {step!r}.")
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise TypeError(f"intermediate value {value!r} at step {step} is not a real number.")
+        for name in ("datetime_start", "datetime_complete"):
+            if getattr(self, name) is not None and not isinstance(getattr(self, name), datetime.datetime):
+                raise TypeError(f"{name} must be a datetime or None, got {getattr(self, name)!r}.")
+
+    def _check_values(self) -> None:
+        values = self.values
+        if values is not None and any(
+            isinstance(v, bool) or not isinstance(v, numbers.Real) or not math.isfinite(v) for v in values
+        ):
+            raise ValueError(f"values must be finite numbers, got {values!r}.")
+        if self.state == TrialState.COMPLETE and not values:
+            raise ValueError("A COMPLETE trial needs its value (or values).")
+        if self.state not in (TrialState.COMPLETE, TrialState.PRUNED) and values is not None:
+            raise ValueError(f"A {self.state.name} trial has no values, got {values!r}.")
+
+    def _check_params(self) -> None:
+        if set(self.params) != set(self.distributions):
+            raise ValueError(
+                f"params and distributions must have the same names, got {sorted(map(str, self.params))} "
+                f"and {sorted(map(str, self.distributions))}."
+            )
+        for name, value in self.params.items():
+            _check_name(name)
+            distribution = self.distributions[name]
+            if not isinstance(distribution, BaseDistribution):
+                raise TypeError(f"distributions[{name!r}] must be a fasthpo distribution, got {distribution!r}.")
+            if not distribution.contains(value):
+                raise ValueError(f"The value {value!r} of parameter {name!r} is not in {distribution!r}.")
+
+
+def create_trial(
+    *,
+    state: TrialState = TrialState.COMPLETE,
+    value: float | None = None,
+    values: Sequence[float] | None = None,
+    params: dict[str, Any] | None = None,
+    distributions: dict[str, BaseDistribution] | None = None,
+    user_attrs: dict[str, Any] | None = None,
+    system_attrs: dict[str, Any] | None = None,
+    intermediate_values: dict[int, float] | None = None,
+    constraints: dict[str, float] | None = None,
+) -> FrozenTrial:
+    """A finished (or WAITING) trial made by hand, for :meth:`fasthpo.Study.add_trial`.
+
+    Parameters
+    ----------
+    state : TrialState
+        COMPLETE by default; PRUNED, FAIL, WAITING (added as enqueued) or RUNNING.
+    value, values : float or sequence of float, optional
+        The objective value(s), required for COMPLETE; give one of the two.
+    params, distributions : dict, optional
+        Parameter values and their distributions, with the same names.
+    user_attrs, system_attrs, intermediate_values : dict, optional
+        As a trial run by a study would have them.
+    constraints : dict of str to float, optional
+        Constraint values by name, as :meth:`fasthpo.Trial.set_constraint` sets them.
+
+    Raises
+    ------
+    ValueError, TypeError
+        A field the trial cannot have (a value outside its distribution, NaN values,
+        values for a FAIL trial, ...), named in the message.
+
+    Examples
+    --------
+    >>> import fasthpo
+    >>> trial = fasthpo.create_trial(params={"x": 2.0}, distributions={"x": fasthpo.FloatDistribution(0, 5)},
+    ...                              value=4.0, constraints={"x <= 1": 1.0})
+    >>> study = fasthpo.create_study()
+    >>> study.add_trial(trial)
+    >>> study.trials[0].params, study.trials[0].constraints
+    ({'x': 2.0}, {'x <= 1': 1.0})
+    """
+    if not isinstance(state, TrialState):
+        raise TypeError(f"state must be a TrialState, got {state!r}.")
+    start = None if state == TrialState.WAITING else datetime.datetime.now()
+    trial = FrozenTrial(
+        number=-1,
+        state=state,
+        value=value,
+        values=values,
+        datetime_start=start,
+        datetime_complete=start if state.is_finished() else None,
+        params=dict(params or {}),
+        distributions=dict(distributions or {}),
+        user_attrs=dict(user_attrs or {}),
+        system_attrs=dict(system_attrs or {}),
+        intermediate_values=dict(intermediate_values or {}),
+        trial_id=-1,
+    )
+    if constraints is not None:
+        if not isinstance(constraints, dict):
+            raise TypeError(f"constraints must be a dict of str to float, got {constraints!r}.")
+        for key, constraint in constraints.items():
+            trial.set_constraint(key, constraint)
+    trial._check()
+    return trial
 
 
 _DISTRIBUTIONS: dict[tuple, BaseDistribution] = {}
@@ -260,12 +433,7 @@ class Trial:
                 self._running_record()
                 self.study._store.set_system_attr(self._number, CONSTRAINTS_KEY, constraint_values(key))
             return
-        if not isinstance(key, str):
-            raise TypeError(f"The constraint key must be a str, got {key!r} ({type(key).__name__}).")
-        if isinstance(value, bool) or not isinstance(value, numbers.Real):
-            raise TypeError(f"The value of constraint {key!r} must be a real number, got {value!r} ({type(value).__name__}).")
-        if math.isnan(value):
-            raise ValueError(f"The value of constraint {key!r} is NaN; it must be a number.")
+        value = checked_constraint(key, value)
         with self.study._lock:
             if constraint_key(key) in self._running_record().system_attrs:
                 warnings.warn(f"Constraint {key!r} of trial {self._number} is already set; {value!r} is ignored.",

@@ -782,8 +782,10 @@ class CmaEsSampler(_FasthpoSamplerAdapter):
 
 
 # -------------------------------------------------------------- study conversion
-def to_optuna(study: Study, storage: Any = None, study_name: str | None = None) -> optuna.Study:
-    """Copy a fasthpo study into a new Optuna study.
+def to_optuna(
+    study: Study, storage: Any = None, study_name: str | None = None, load_if_exists: bool = False
+) -> optuna.Study:
+    """Copy a fasthpo study into a new Optuna study (or add its trials to an existing one).
 
     Parameters
     ----------
@@ -793,6 +795,10 @@ def to_optuna(study: Study, storage: Any = None, study_name: str | None = None) 
         Where the Optuna study goes (as for ``optuna.create_study``); in memory by default.
     study_name : str, optional
         Name of the Optuna study; the fasthpo study's name by default.
+    load_if_exists : bool
+        When ``storage`` already has a study of that name, add the trials (and user
+        attributes) to it instead of raising ``optuna.exceptions.DuplicatedStudyError``;
+        its directions must be the fasthpo study's.
 
     Returns
     -------
@@ -815,19 +821,26 @@ def to_optuna(study: Study, storage: Any = None, study_name: str | None = None) 
         raise TypeError(f"study must be a fasthpo.Study, got {study!r}.")
     if study_name is not None and not isinstance(study_name, str):
         raise TypeError(f"study_name must be a str or None, got {study_name!r}.")
+    if not isinstance(load_if_exists, bool):
+        raise TypeError(f"load_if_exists must be a bool, got {load_if_exists!r}.")
     trials = [_optuna_trial(study, frozen) for frozen in study.get_trials(deepcopy=False)]
-    optuna_study = optuna.create_study(
-        storage=storage,
-        study_name=study.study_name if study_name is None else study_name,
-        directions=[d.name.lower() for d in study.directions],
-    )
+    directions = [d.name.lower() for d in study.directions]
+    storage = optuna.storages.get_storage(storage)
+    name = study.study_name if study_name is None else study_name
+    existed = load_if_exists and name in optuna.get_all_study_names(storage)
+    optuna_study = optuna.create_study(storage=storage, study_name=name, directions=directions,
+                                       load_if_exists=load_if_exists)
+    if existed and [d.name.lower() for d in optuna_study.directions] != directions:
+        raise ValueError(f"The Optuna study {name!r} has directions {[d.name for d in optuna_study.directions]}, "
+                         f"not {[d.name for d in study.directions]}; its trials cannot be added to it.")
     try:
         for key, value in study.user_attrs.items():
             optuna_study.set_user_attr(key, value)
         for trial in trials:
             optuna_study._storage.create_new_trial(optuna_study._study_id, template_trial=trial)
     except BaseException:
-        optuna.delete_study(study_name=optuna_study.study_name, storage=optuna_study._storage)
+        if not existed:
+            optuna.delete_study(study_name=optuna_study.study_name, storage=optuna_study._storage)
         raise
     return optuna_study
 

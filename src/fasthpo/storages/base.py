@@ -25,6 +25,10 @@ class BaseStorage:
         """The directions and the trial store of ``study_name`` (``KeyError`` if absent)."""
         raise NotImplementedError
 
+    def check_storable(self, user_attrs: dict, system_attrs: dict, distributions: list) -> None:
+        """Raise ``TypeError`` if these attributes or distributions cannot be stored here
+        (so that a rejected write is rejected before anything is written)."""
+
     def get_all_study_names(self) -> list[str]:
         raise NotImplementedError
 

@@ -220,6 +220,9 @@ class JournalFileStorage(BaseStorage):
         entry = self._entry(study_name)
         return entry.directions, entry.store
 
+    def check_storable(self, user_attrs: dict, system_attrs: dict, distributions: list) -> None:
+        _ENCODER.encode([user_attrs, system_attrs, [distribution_to_dict(d) for d in distributions]])
+
     def get_all_study_names(self) -> list[str]:
         self.sync()
         return list(self._studies)
