@@ -690,7 +690,7 @@ def create_study(
         Where trials live; in memory by default. A str is the path of a journal file
         shared by processes (see :mod:`fasthpo.storages`).
     sampler : BaseSampler, optional
-        Defaults to :class:`fasthpo.samplers.RandomSampler`.
+        Defaults to :class:`fasthpo.samplers.TPESampler`.
     pruner : BasePruner, optional
         Defaults to :class:`fasthpo.pruners.MedianPruner`.
     study_name : str, optional

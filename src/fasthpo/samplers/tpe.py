@@ -53,7 +53,7 @@ class TPESampler(BaseSampler):
         Candidates drawn from l(x) per suggestion.
     gamma : callable, optional
         ``gamma(n)`` is the number of "below" trials among ``n`` finished ones
-        (default :func:`default_gamma`).
+        (default: :func:`default_gamma` for one objective, ``ceil(0.1 n)`` for several).
     weights : callable, optional
         ``weights(m)`` gives the weights of ``m`` observations, oldest first
         (default :func:`default_weights`).
