@@ -8,7 +8,7 @@ import pytest
 
 import fasthpo
 
-OPTIONAL = {"optuna", "pandas", "matplotlib", "redis", "sklearn"}
+OPTIONAL = {"optuna", "pandas", "matplotlib", "redis", "sklearn", "lightgbm", "xgboost"}
 
 
 def public_modules():

@@ -557,6 +557,16 @@ class Study:
             raise TypeError(f"key must be a str, got {key!r}.")
         self._storage.set_study_user_attr(self.study_name, key, value)
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle (and deep-copy) without the lock, which is per process."""
+        state = self.__dict__.copy()
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.RLock()
+
     def __repr__(self) -> str:
         return f"Study(study_name={self.study_name!r}, directions={[d.name for d in self._directions]}, n_trials={self._store.n_trials})"
 

@@ -1,7 +1,11 @@
 """Bridges to other libraries, each in its own module with its own extra.
 
-* :mod:`fasthpo.integration.optuna` (``pip install "fasthpo[optuna]"``): fasthpo's
-  samplers as drop-in Optuna samplers, and studies converted both ways.
+* :mod:`fasthpo.integration.optuna` (extra ``optuna``): fasthpo's samplers as drop-in
+  Optuna samplers, and studies converted both ways.
+* :mod:`fasthpo.integration.sklearn` (extra ``sklearn``): ``FasthpoSearchCV``, a
+  scikit-learn search estimator.
+
+Install an extra from a fasthpo checkout with ``pip install ".[sklearn]"``.
 
 Importing this package imports none of them; import the module you need.
 """
