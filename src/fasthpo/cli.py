@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 import time
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
 
 import fasthpo
+from fasthpo.storages.journal import JournalOperation, encode
 
 SAMPLERS = {
     "tpe": lambda seed: fasthpo.samplers.TPESampler(seed=seed),
@@ -75,8 +79,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--n-trials", type=int, default=300, help="number of trials (default 300)")
     run.add_argument("--sampler", choices=sorted(SAMPLERS), default="tpe", help="sampler (default: tpe)")
     run.add_argument("--seed", type=int, default=0, help="seed of the data and the sampler (default 0)")
+    journal = commands.add_parser("journal", help="journal files").add_subparsers(dest="action", required=True)
+    repair = journal.add_parser("repair", help="write a repaired copy of a journal beside it (the original is kept)")
+    repair.add_argument("path", help="the journal file")
+    repair.add_argument("--output", help="the copy (default: <path>.repaired); must not exist")
     args = parser.parse_args(argv)
+    if args.command == "journal":
+        return repair_journal(args.path, args.output or args.path + ".repaired")
     if args.n_trials < 1:
         parser.error(f"--n-trials must be >= 1, got {args.n_trials}")
     demo(args.n_trials, args.sampler, args.seed)
+    return 0
+
+
+def repair_journal(path: str, output: str) -> int:
+    """Write the readable part of the journal ``path`` to ``output`` in Optuna's format.
+
+    Unreadable lines are skipped and listed; a torn last line is left out; lines of
+    fasthpo's first format are translated. ``path`` itself is only read.
+    """
+    if not os.path.isfile(path):
+        print(f"fasthpo journal repair: no journal file {path!r}", file=sys.stderr)
+        return 2
+    if os.path.exists(output):
+        print(f"fasthpo journal repair: {output!r} exists; it is not overwritten", file=sys.stderr)
+        return 2
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        storage = fasthpo.storages.JournalFileStorage(path, skip_corrupt=True)
+        records = storage.snapshot_records()
+    for warning in caught:
+        print(f"skipped: {warning.message}", file=sys.stderr)
+    with open(output, "xb") as f:
+        f.write(b"".join(encode(record) for record in records))
+    n_trials = sum(r["op_code"] == JournalOperation.CREATE_TRIAL for r in records)
+    print(f"wrote {output!r}: {len(storage.get_all_study_names())} studies, {n_trials} trials, "
+          f"{len(caught)} problems skipped")
     return 0

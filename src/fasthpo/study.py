@@ -752,6 +752,8 @@ def load_study(
     storage: BaseStorage | str,
     sampler: BaseSampler | None = None,
     pruner: BasePruner | None = None,
+    *,
+    skip_corrupt: bool = False,
 ) -> Study:
     """Load the study ``study_name`` from ``storage``.
 
@@ -764,9 +766,18 @@ def load_study(
         ``"journal:///abs/path/study.log"``) that other processes may be writing.
     sampler, pruner : optional
         As in :func:`create_study`; samplers and pruners are not stored.
+    skip_corrupt : bool
+        For a journal given by its path or URL: load around lines that cannot be read,
+        with a warning naming each, instead of failing (the file is not changed;
+        ``fasthpo journal repair`` writes a repaired copy).
     """
     if storage is None:
         raise ValueError("load_study needs a storage (an in-memory study lives only in its object).")
+    if skip_corrupt is not False:
+        if not isinstance(storage, (str, os.PathLike)):
+            raise ValueError("skip_corrupt applies to a journal given by its path or URL; for a storage object "
+                             "pass skip_corrupt to its constructor, e.g. JournalFileStorage(path, skip_corrupt=True).")
+        storage = get_storage(storage, skip_corrupt=skip_corrupt)
     return Study(study_name, get_storage(storage), sampler, pruner)
 
 

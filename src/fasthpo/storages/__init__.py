@@ -6,19 +6,20 @@ import os
 from typing import Any
 
 from fasthpo.storages.base import BaseStorage
-from fasthpo.storages.journal import JournalFileStorage
+from fasthpo.storages.journal import JournalFileStorage, JournalRedisStorage
 from fasthpo.storages.memory import InMemoryStorage
 
-__all__ = ["BaseStorage", "InMemoryStorage", "JournalFileStorage", "get_storage"]
+__all__ = ["BaseStorage", "InMemoryStorage", "JournalFileStorage", "JournalRedisStorage", "get_storage"]
 
 _JOURNAL_SCHEME = "journal://"
 
 
-def get_storage(storage: Any) -> BaseStorage:
+def get_storage(storage: Any, skip_corrupt: bool = False) -> BaseStorage:
     """The storage object for ``create_study``'s ``storage`` argument.
 
     ``None`` is a new in-memory storage; a path (``"study.log"``, or a URL
-    ``"journal:///abs/path/study.log"``) is a :class:`JournalFileStorage` on that file.
+    ``"journal:///abs/path/study.log"``) is a :class:`JournalFileStorage` on that file;
+    ``"redis://host:port/db"`` is a :class:`JournalRedisStorage` on that server.
 
     Examples
     --------
@@ -30,13 +31,15 @@ def get_storage(storage: Any) -> BaseStorage:
     if isinstance(storage, BaseStorage):
         return storage
     if isinstance(storage, os.PathLike):
-        return JournalFileStorage(storage)
+        return JournalFileStorage(storage, skip_corrupt=skip_corrupt)
     if isinstance(storage, str):
+        if storage.startswith(("redis://", "rediss://", "unix://")):
+            return JournalRedisStorage(storage, skip_corrupt=skip_corrupt)
         if storage.startswith(_JOURNAL_SCHEME):
             storage = storage[len(_JOURNAL_SCHEME):]
         elif "://" in storage:
-            raise ValueError(f"storage URL {storage!r} is not supported; give a journal file path or 'journal:///path'.")
+            raise ValueError(f"storage URL {storage!r} is not supported; give a journal file path, 'journal:///path' or 'redis://host:port'.")
         if not storage:
             raise ValueError("storage path must not be empty.")
-        return JournalFileStorage(storage)
+        return JournalFileStorage(storage, skip_corrupt=skip_corrupt)
     raise TypeError(f"storage must be None, a fasthpo storage or a journal file path, got {storage!r}.")

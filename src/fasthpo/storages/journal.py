@@ -1,64 +1,81 @@
-"""Studies in an append-only journal file that several processes share.
+"""Studies in a journal that processes share: Optuna's record format, on a file or Redis.
 
-Every change to a study is one JSON object on one line of the journal: a study is
-created, a trial is created or started, a parameter is set, an intermediate value is
-reported, an attribute is set, a trial finishes. A process appends its own changes and,
-before it reads or decides anything, replays the lines other processes appended since
-it last looked. So a sampler in one process sees the trials told in another.
+Every change to a study is one record, a JSON object on one line, in the format of
+Optuna 5's ``JournalStorage``: ``{"op_code": 4, "worker_id": ..., "study_id": 0, ...}``.
+So ``optuna.load_study`` opens a study that fasthpo workers write, fasthpo continues an
+Optuna study with its own samplers, and fasthpo and Optuna workers share one live study.
 
 Writing
-    A line is written with one ``os.write`` on a file opened with ``O_APPEND``, while
-    the process holds an exclusive ``fcntl.flock`` on ``<path>.lock``. Under that lock
-    the writer first replays what others wrote, so trial numbers are allocated from an
-    up-to-date study and stay unique across processes. ``flock`` works between
-    processes on one machine and on local file systems; on NFS (or any file system
-    where ``flock`` is not shared between hosts) put the journal where such a lock
-    works, or run the workers on one host.
+    A change appends its record (or a group of records, written at once) holding the
+    lock only for the append itself. Nothing is decided under the lock: trials are
+    numbered by the order of their records, and when two workers race (both finish one
+    trial, both start one enqueued trial) the record that comes first wins, in every
+    process alike. After its append a worker replays the journal up to its own
+    records and learns the outcome (its trial number, or that it lost a race).
 
 Reading
-    Readers take a shared lock and read only the bytes after their last offset. A
-    complete line that cannot be read is an error naming the file and the line number
-    (the lines before it stay loaded, the file is not touched). A last line without its
-    newline, seen while no writer holds the lock, is what a writer that crashed in the
-    middle of a write leaves: it is ignored with a warning, and the next writer cuts it
-    off before appending, so no complete line is ever lost.
+    A worker replays only the records appended since it last looked, without any
+    lock. A complete line that cannot be read is an error naming the journal and the
+    line (``skip_corrupt=True`` skips such lines with a warning each instead). A last
+    line without its newline that no writer is writing is what a writer that died
+    mid-write left: it is ignored with a warning and cut off by the next writer.
+
+Lines of fasthpo's first journal format still load (see :mod:`._legacy`).
 
 Values go through JSON: attributes and fixed parameters must be JSON-serializable
-(numpy scalars and arrays are converted), tuples come back as lists, NaN and infinity
-are kept.
+(numpy scalars and arrays are converted), tuples in attributes come back as lists,
+NaN and infinity are kept. Categorical choices round trip exactly: a JSON array among
+choices or fixed parameter values is a tuple (a list cannot be a choice).
 """
 
 from __future__ import annotations
 
 import datetime
+import enum
 import json
-import os
+import math
 import threading
+import os
+import re
+import uuid
 import warnings
 import weakref
 from typing import Any
 
 import numpy as np
 
-try:
-    import fcntl
-except ImportError:  # not POSIX (Windows): the journal cannot lock
-    fcntl = None
-
 from fasthpo.distributions import (
     BaseDistribution,
     CategoricalDistribution,
-    distribution_from_dict,
-    distribution_to_dict,
+    FloatDistribution,
+    IntDistribution,
+    check_compatible,
 )
 from fasthpo.exceptions import DuplicatedStudyError
 from fasthpo.storages.base import BaseStorage
 from fasthpo.store import TrialStore
 from fasthpo.trial_state import TrialState
 
-__all__ = ["JournalFileStorage"]
+__all__ = ["JournalFileStorage", "JournalOperation", "JournalRedisStorage", "JournalStorage"]
 
 _FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+_TRIAL_STATES = {int(s) for s in TrialState}
+
+
+class JournalOperation(enum.IntEnum):
+    """The operation codes of Optuna's journal records."""
+
+    CREATE_STUDY = 0
+    DELETE_STUDY = 1
+    SET_STUDY_USER_ATTR = 2
+    SET_STUDY_SYSTEM_ATTR = 3
+    CREATE_TRIAL = 4
+    SET_TRIAL_PARAM = 5
+    SET_TRIAL_STATE_VALUES = 6
+    SET_TRIAL_INTERMEDIATE_VALUE = 7
+    SET_TRIAL_USER_ATTR = 8
+    SET_TRIAL_SYSTEM_ATTR = 9
+    DISCARD_TRIALS = 10
 
 
 def _jsonable(value: Any) -> Any:
@@ -69,62 +86,78 @@ def _jsonable(value: Any) -> Any:
     raise TypeError(f"{value!r} ({type(value).__name__}) cannot be stored in a journal: it is not JSON-serializable.")
 
 
+_CREATE_TRIAL = re.compile(rb'"op_code"\s*:\s*4\s*[,}]')
+_STUDY_ID = re.compile(rb'"study_id"\s*:\s*(\d+)')
 _ENCODER = json.JSONEncoder(separators=(",", ":"), default=_jsonable)
 _DECODER = json.JSONDecoder()
 
 
+def encode(record: dict) -> bytes:
+    """One journal line (with its newline) for ``record``."""
+    return (_ENCODER.encode(record) + "\n").encode()
+
+
+def _tuples(value: Any) -> Any:
+    """JSON arrays back to tuples: where a choice or parameter value is expected, a list cannot be one."""
+    if isinstance(value, list):
+        return tuple(_tuples(v) for v in value)
+    return value
+
+
 def _time(value: datetime.datetime | None) -> str | None:
-    return None if value is None else value.isoformat()
+    if value is None:
+        return None
+    return value.astimezone(datetime.timezone.utc).isoformat(timespec="microseconds")
 
 
 def _parse_time(value: str | None) -> datetime.datetime | None:
-    return None if value is None else datetime.datetime.fromisoformat(value)
+    if value is None:
+        return None
+    parsed = datetime.datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo is None else parsed.astimezone().replace(tzinfo=None)
 
 
-_OPEN_STORAGES: weakref.WeakSet = weakref.WeakSet()
+def distribution_to_json(distribution: BaseDistribution) -> str:
+    """The distribution as Optuna's ``distribution_to_json`` writes it."""
+    if isinstance(distribution, CategoricalDistribution):
+        attributes = {"choices": list(distribution.choices)}
+    else:
+        d = distribution
+        attributes = {"low": d.low, "high": d.high, "step": d.step, "log": d.log}  # type: ignore[attr-defined]
+    return _ENCODER.encode({"name": type(distribution).__name__, "attributes": attributes})
 
 
-def _reopen_after_fork() -> None:
-    # flock belongs to the open file description, which a forked child shares with its
-    # parent: without files of its own the child's lock would not exclude the parent's.
-    for storage in list(_OPEN_STORAGES):
-        storage._open_files()
+def distribution_from_json(text: str) -> BaseDistribution:
+    """Inverse of :func:`distribution_to_json` (also reads what Optuna wrote)."""
+    data = _DECODER.decode(text)
+    name, attributes = data["name"], data["attributes"]
+    if name == "CategoricalDistribution":
+        return CategoricalDistribution(_tuples(attributes["choices"]))
+    kind = {"FloatDistribution": FloatDistribution, "IntDistribution": IntDistribution}.get(name)
+    if kind is None:
+        raise ValueError(f"unknown distribution {name!r}")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # a high already on the grid of the writer
+        return kind(attributes["low"], attributes["high"], log=attributes["log"], step=attributes["step"])
 
 
-os.register_at_fork(after_in_child=_reopen_after_fork)
+def _optuna_internal(distribution: BaseDistribution, internal: float, external: Any) -> float:
+    """Optuna's internal value: the index of a choice, the number itself otherwise."""
+    return float(internal) if isinstance(distribution, CategoricalDistribution) else float(external)
 
 
-class _WriteLock:
-    """The exclusive lock of a journal, re-entrant within a thread; entering replays."""
-
-    __slots__ = ("storage", "mutex", "depth")
-
-    def __init__(self, storage: JournalFileStorage) -> None:
-        self.storage = storage
-        self.mutex = threading.RLock()  # threads of this process share one flock
-        self.depth = 0
-
-    def __enter__(self) -> None:
-        self.mutex.acquire()
-        self.depth += 1
-        if self.depth > 1:
-            return  # nested: the lock is held and everything replayed
-        try:
-            fcntl.flock(self.storage._lock_fd, fcntl.LOCK_EX)
-            self.storage._replay(exclusive=True)
-        except BaseException:
-            self.__exit__(None, None, None)
-            raise
-
-    def __exit__(self, *exc_info: Any) -> None:
-        self.depth -= 1
-        if self.depth == 0:
-            fcntl.flock(self.storage._lock_fd, fcntl.LOCK_UN)
-        self.mutex.release()
+def _from_optuna_internal(distribution: BaseDistribution, value: float) -> tuple[float, Any]:
+    """fasthpo's internal value and the user value of Optuna's internal ``value``."""
+    if isinstance(distribution, CategoricalDistribution):
+        index = int(value)
+        return float(index), distribution.choices[index]
+    external = int(value) if isinstance(distribution, IntDistribution) else float(value)
+    log = distribution.log and external > 0  # type: ignore[attr-defined]
+    return (math.log(external) if log else float(external)), external
 
 
 class _StudyEntry:
-    __slots__ = ("study_id", "name", "directions", "store", "user_attrs")
+    __slots__ = ("study_id", "name", "directions", "store", "user_attrs", "system_attrs", "trial_ids")
 
     def __init__(self, study_id: int, name: str, directions: list, store: _JournalStore) -> None:
         self.study_id = study_id
@@ -132,21 +165,570 @@ class _StudyEntry:
         self.directions = directions
         self.store = store
         self.user_attrs: dict[str, Any] = {}
+        self.system_attrs: dict[str, Any] = {}
+        self.trial_ids: list[int] = []  # by trial number
 
 
-class JournalFileStorage(BaseStorage):
-    """Studies kept in a journal file that several processes can share.
+class _Outcome:
+    """What the records of one commit did, learned while replaying them."""
+
+    __slots__ = ("created", "started", "error")
+
+    def __init__(self) -> None:
+        self.created: list[int] = []  # trial ids, in order
+        self.started: list[int] = []
+        self.error: Exception | None = None
+
+
+_OPEN_STORAGES: weakref.WeakSet = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for storage in list(_OPEN_STORAGES):
+        storage._after_fork()
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+class JournalStorage(BaseStorage):
+    """The replay of a journal and the stores of its studies; a backend holds the bytes.
+
+    Use :class:`JournalFileStorage` or :class:`JournalRedisStorage`.
+    """
+
+    def __init__(self, backend: Any, skip_corrupt: bool = False) -> None:
+        if not isinstance(skip_corrupt, bool):
+            raise TypeError(f"skip_corrupt must be a bool, got {skip_corrupt!r}.")
+        from fasthpo.storages._legacy import LegacyTranslator
+
+        self._backend = backend
+        self._skip_corrupt = skip_corrupt
+        self._mutex = threading.RLock()
+        self._worker_prefix = uuid.uuid4().hex + "-"
+        self._outcomes: dict[str, _Outcome] = {}
+        self._broken: Exception | None = None
+        self._studies: dict[str, _StudyEntry] = {}
+        self._by_id: dict[int, _StudyEntry] = {}
+        self._next_study_id = 0
+        self._trials: list[tuple[_JournalStore, int]] = []  # by trial id
+        self._distributions: dict[str, BaseDistribution] = {}  # by their JSON
+        self._distribution_json: dict[BaseDistribution, str] = {}
+        self._legacy = LegacyTranslator(self._legacy_trial_id, self._json_of)
+        _OPEN_STORAGES.add(self)
+        self.sync()
+
+    def _after_fork(self) -> None:
+        # A child is a worker of its own; its parent's threads (and their locks) are gone.
+        self._worker_prefix = uuid.uuid4().hex + "-"
+        self._mutex = threading.RLock()
+        self._outcomes = {}
+
+    @property
+    def worker_id(self) -> str:
+        """This thread's id in the records it writes (Optuna's form: a uuid, a thread id)."""
+        return self._worker_prefix + str(threading.get_ident())
+
+    # ------------------------------------------------------------ studies
+    def create_study(self, study_name: str, directions: list) -> None:
+        self._commit([self._record(JournalOperation.CREATE_STUDY, study_name=study_name,
+                                   directions=[int(d) for d in directions])])
+
+    def load_study(self, study_name: str) -> tuple[list, TrialStore]:
+        self.sync()
+        entry = self._entry(study_name)
+        return entry.directions, entry.store
+
+    def check_storable(self, user_attrs: dict, system_attrs: dict, distributions: list) -> None:
+        _ENCODER.encode([user_attrs, system_attrs, [distribution_to_json(d) for d in distributions]])
+
+    def get_all_study_names(self) -> list[str]:
+        self.sync()
+        return list(self._studies)
+
+    def delete_study(self, study_name: str) -> None:
+        self.sync()
+        self._commit([self._record(JournalOperation.DELETE_STUDY, study_id=self._entry(study_name).study_id)])
+
+    def get_study_user_attrs(self, study_name: str) -> dict[str, Any]:
+        self.sync()
+        return dict(self._entry(study_name).user_attrs)
+
+    def set_study_user_attr(self, study_name: str, key: str, value: Any) -> None:
+        self.sync()
+        self._commit([self._record(JournalOperation.SET_STUDY_USER_ATTR, study_id=self._entry(study_name).study_id,
+                                   user_attr={key: value})])
+
+    def snapshot_records(self) -> list[dict[str, Any]]:
+        """Records that rebuild every study as it stands, one ``CREATE_TRIAL`` per trial.
+
+        What ``fasthpo journal repair`` writes: a compact journal in Optuna's format.
+        """
+        self.sync()
+        records = []
+        for study_id, entry in enumerate(self._by_id.values()):
+            records.append(self._record(JournalOperation.CREATE_STUDY, study_name=entry.name,
+                                        directions=[int(d) for d in entry.directions]))
+            for field, op, attrs in (("user_attr", JournalOperation.SET_STUDY_USER_ATTR, entry.user_attrs),
+                                     ("system_attr", JournalOperation.SET_STUDY_SYSTEM_ATTR, entry.system_attrs)):
+                records.extend(self._record(op, study_id=study_id, **{field: {k: v}}) for k, v in attrs.items())
+            records.extend(entry.store._snapshot_record(number, study_id) for number in range(entry.store.n_trials))
+        return records
+
+    def _entry(self, study_name: str) -> _StudyEntry:
+        try:
+            return self._studies[study_name]
+        except KeyError:
+            raise KeyError(f"No study named {study_name!r} in {self._backend.location}.") from None
+
+    # ------------------------------------------------------ read and write
+    def sync(self) -> None:
+        """Replay what other workers appended since the last look."""
+        with self._mutex:
+            self._replay()
+
+    def _record(self, op: JournalOperation, **fields: Any) -> dict[str, Any]:
+        return {"op_code": int(op), "worker_id": self.worker_id, **fields}
+
+    def _commit(self, records: list[dict[str, Any]]) -> _Outcome:
+        """Append ``records`` as one group, replay through them, raise if they were rejected.
+
+        Encoding fails (a value JSON cannot hold) before anything is written.
+        """
+        data = b"".join(encode(r) for r in records)
+        self._backend.check_writable()
+        with self._mutex:
+            outcome = self._outcomes[self.worker_id] = _Outcome()
+            try:
+                self._backend.append(data)
+                self._replay()
+            finally:
+                del self._outcomes[self.worker_id]
+        if outcome.error is not None:
+            raise outcome.error
+        return outcome
+
+    def _replay(self) -> None:
+        if self._broken is not None:
+            raise self._broken
+        lines = self._backend.read_lines()
+        first = self._backend.line - len(lines)
+        for i, line in enumerate(lines):
+            try:
+                record = _DECODER.decode(line.decode())
+                if not isinstance(record, dict):
+                    raise ValueError(f"expected a JSON object, got {record!r}")
+                if "op" in record:  # fasthpo's first format
+                    record = self._legacy.translate(record)
+                    if record is None:
+                        continue
+                self._apply(record)
+            except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
+                self._corrupt(first + i + 1, line, exc)
+
+    def _corrupt(self, number: int, line: bytes, exc: Exception) -> None:
+        reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+        message = f"Corrupt journal {self._backend.location}, line {number}: {reason} (line: {line[:200]!r})."
+        if self._skip_corrupt:
+            kept = self._placeholder_trial(line, number)
+            warnings.warn(message + (f" Trial {kept} stands in its place" if kept is not None else " It is skipped")
+                          + " (skip_corrupt=True).", RuntimeWarning, stacklevel=6)
+            return
+        self._broken = ValueError(
+            f"{message} The {number - 1} lines before it are loaded; the file is left as it is. "
+            "Load with skip_corrupt=True to skip such lines, or write a repaired copy with "
+            "`fasthpo journal repair`."
+        )
+        raise self._broken from exc
+
+    def _placeholder_trial(self, line: bytes, number: int) -> int | None:
+        """A damaged line that created a trial still numbers one: create it, so later records find theirs.
+
+        Records name trials by their order of creation; without the stand-in every later
+        record would land on the trial after its own. Returns the stand-in's number.
+        """
+        if _CREATE_TRIAL.search(line) is None:
+            return None
+        study = _STUDY_ID.search(line)
+        if study is not None:
+            entry = self._by_id.get(int(study.group(1)))
+        else:  # cut before its study: only a journal of one study tells which
+            entry = next(iter(self._by_id.values())) if len(self._by_id) == 1 else None
+        if entry is None:
+            return None
+        self._apply_create_trial({"op_code": 4, "study_id": entry.study_id, "datetime_start": None,
+                                  "system_attrs": {"fasthpo:damaged_line": number}})
+        return entry.store.n_trials - 1
+
+    # ------------------------------------------------------------- replay
+    def _apply(self, record: dict[str, Any]) -> None:
+        op = record["op_code"]
+        handler = _HANDLERS.get(op) if type(op) is int else None
+        if handler is None:
+            raise ValueError(f"unknown operation code {op!r} (a journal from a newer format?)")
+        handler(self, record)
+
+    def _outcome(self, record: dict[str, Any]) -> _Outcome | None:
+        """The outcome to fill when ``record`` is one of this thread's current commit."""
+        outcomes = self._outcomes
+        return outcomes.get(record.get("worker_id")) if outcomes else None
+
+    def _reject(self, record: dict[str, Any], error: Exception) -> None:
+        outcome = self._outcome(record)
+        if outcome is not None and outcome.error is None:
+            outcome.error = error
+
+    def _study_of(self, record: dict[str, Any]) -> _StudyEntry | None:
+        entry = self._by_id.get(record["study_id"])
+        if entry is None:
+            self._reject(record, KeyError(f"No study with id {record['study_id']!r} in {self._backend.location} "
+                                          "(deleted by another process?)."))
+        return entry
+
+    def _updatable(self, record: dict[str, Any]) -> tuple[_JournalStore, int] | None:
+        trial_id = record["trial_id"]
+        if type(trial_id) is not int or not 0 <= trial_id < len(self._trials):
+            self._reject(record, KeyError(f"No trial with id {trial_id!r} in {self._backend.location}."))
+            return None
+        store, number = self._trials[trial_id]
+        state = store.state_of(number)
+        if state in _FINISHED:
+            self._reject(record, ValueError(
+                f"Trial {number} is already finished ({TrialState(state).name}) by another process; "
+                "it cannot be changed."
+            ))
+            return None
+        return store, number
+
+    def _apply_create_study(self, record: dict[str, Any]) -> None:
+        from fasthpo.study import StudyDirection
+
+        name = record["study_name"]
+        if not isinstance(name, str):
+            raise TypeError(f"study_name must be a str, got {name!r}")
+        directions = [StudyDirection(d) for d in record["directions"]]
+        if not directions:
+            raise ValueError("a study needs at least one direction")
+        if name in self._studies:
+            self._reject(record, DuplicatedStudyError(
+                f"A study named {name!r} already exists in {self._backend.location}."))
+            return
+        study_id = self._next_study_id
+        entry = _StudyEntry(study_id, name, directions, None)  # type: ignore[arg-type]
+        entry.store = _JournalStore(len(directions), self, entry)
+        self._studies[name] = self._by_id[study_id] = entry
+        self._next_study_id += 1
+
+    def _apply_delete_study(self, record: dict[str, Any]) -> None:
+        entry = self._study_of(record)
+        if entry is not None:
+            entry.store._deleted = True
+            del self._by_id[entry.study_id], self._studies[entry.name]
+
+    def _apply_set_study_attr(self, record: dict[str, Any]) -> None:
+        entry = self._study_of(record)
+        if record["op_code"] == JournalOperation.SET_STUDY_USER_ATTR:
+            ((key, value),) = record["user_attr"].items()
+            attrs = entry.user_attrs if entry is not None else {}
+        else:
+            ((key, value),) = record["system_attr"].items()
+            attrs = entry.system_attrs if entry is not None else {}
+        attrs[key] = value
+
+    def _apply_create_trial(self, record: dict[str, Any]) -> None:
+        entry = self._study_of(record)
+        if entry is None:
+            return
+        state = TrialState(record.get("state", 0))
+        start = _parse_time(record["datetime_start"])
+        system_attrs = dict(record.get("system_attrs") or {})
+        fixed = {k: _tuples(v) for k, v in system_attrs.get("fixed_params", {}).items()}
+        params = record.get("params") or {}
+        distributions = {name: self._distribution(text) for name, text in (record.get("distributions") or {}).items()}
+        values = record.get("values")
+        if values is None and record.get("value") is not None:
+            values = [record["value"]]
+        intermediate = {int(step): float(v) for step, v in (record.get("intermediate_values") or {}).items()}
+        user_attrs = record.get("user_attrs") or {}
+        store = entry.store
+        initial = TrialState.WAITING if state == TrialState.WAITING else TrialState.RUNNING
+        number = TrialStore.create_trial(store, initial, fixed, user_attrs, start)
+        store.records[number].datetime_start = start  # as recorded, even when missing
+        trial_id = len(self._trials)
+        self._trials.append((store, number))
+        entry.trial_ids.append(trial_id)
+        for key, value in system_attrs.items():
+            TrialStore.set_system_attr(store, number, key, value)
+        for name, value in params.items():
+            self._set_param(record, store, number, name, distributions[name], value)
+        for step, value in intermediate.items():
+            TrialStore.report(store, number, step, value)
+        if state in _FINISHED:
+            TrialStore.finish(store, number, state, values, _parse_time(record.get("datetime_complete")))
+        outcome = self._outcome(record)
+        if outcome is not None:
+            outcome.created.append(trial_id)
+
+    def _set_param(self, record, store, number, name, distribution, value) -> None:
+        column = store.columns.get(name)
+        if column is not None:
+            try:
+                check_compatible(name, store.column_distributions[column], distribution)
+            except ValueError as exc:  # another worker defined it first, differently
+                self._reject(record, exc)
+                return
+        internal, external = _from_optuna_internal(distribution, value)
+        TrialStore.set_param(store, number, name, distribution, internal, external)
+
+    def _apply_set_trial_param(self, record: dict[str, Any]) -> None:
+        distribution = self._distribution(record["distribution"])
+        value = float(record["param_value_internal"])
+        target = self._updatable(record)
+        if target is not None:
+            self._set_param(record, *target, record["param_name"], distribution, value)
+
+    def _apply_set_trial_state_values(self, record: dict[str, Any]) -> None:
+        state = TrialState(record["state"])
+        target = self._updatable(record)
+        if target is None:
+            return
+        store, number = target
+        if state == TrialState.RUNNING:
+            if store.state_of(number) == TrialState.RUNNING:
+                return  # another worker started this enqueued trial first
+            store._start(number, _parse_time(record["datetime_start"]))
+            outcome = self._outcome(record)
+            if outcome is not None:
+                outcome.started.append(record["trial_id"])
+        elif state == TrialState.WAITING:
+            raise ValueError("a trial cannot be set back to WAITING")
+        else:
+            TrialStore.finish(store, number, state, record["values"], _parse_time(record["datetime_complete"]))
+
+    def _apply_set_trial_intermediate_value(self, record: dict[str, Any]) -> None:
+        step, value = int(record["step"]), float(record["intermediate_value"])
+        target = self._updatable(record)
+        if target is not None:
+            TrialStore.report(*target, step, value)
+
+    def _apply_set_trial_attr(self, record: dict[str, Any]) -> None:
+        user = record["op_code"] == JournalOperation.SET_TRIAL_USER_ATTR
+        ((key, value),) = record["user_attr" if user else "system_attr"].items()
+        target = self._updatable(record)
+        if target is not None:
+            (TrialStore.set_user_attr if user else TrialStore.set_system_attr)(*target, key, value)
+
+    def _ignore(self, record: dict[str, Any]) -> None:
+        """DISCARD_TRIALS: written only by rustuna, ignored by Optuna as well."""
+
+    # ------------------------------------------------------- distributions
+    def _distribution(self, text: str) -> BaseDistribution:
+        distribution = self._distributions.get(text)
+        if distribution is None:
+            distribution = self._distributions[text] = distribution_from_json(text)
+        return distribution
+
+    def _json_of(self, distribution: BaseDistribution) -> str:
+        text = self._distribution_json.get(distribution)
+        if text is None:
+            text = self._distribution_json[distribution] = distribution_to_json(distribution)
+        return text
+
+    def _legacy_trial_id(self, study_id: int, number: int) -> int:
+        entry = self._by_id.get(study_id)
+        if entry is None or not 0 <= number < len(entry.trial_ids):
+            raise ValueError(f"unknown trial {number!r} of study {study_id!r}")
+        return entry.trial_ids[number]
+
+
+_HANDLERS = {
+    JournalOperation.CREATE_STUDY: JournalStorage._apply_create_study,
+    JournalOperation.DELETE_STUDY: JournalStorage._apply_delete_study,
+    JournalOperation.SET_STUDY_USER_ATTR: JournalStorage._apply_set_study_attr,
+    JournalOperation.SET_STUDY_SYSTEM_ATTR: JournalStorage._apply_set_study_attr,
+    JournalOperation.CREATE_TRIAL: JournalStorage._apply_create_trial,
+    JournalOperation.SET_TRIAL_PARAM: JournalStorage._apply_set_trial_param,
+    JournalOperation.SET_TRIAL_STATE_VALUES: JournalStorage._apply_set_trial_state_values,
+    JournalOperation.SET_TRIAL_INTERMEDIATE_VALUE: JournalStorage._apply_set_trial_intermediate_value,
+    JournalOperation.SET_TRIAL_USER_ATTR: JournalStorage._apply_set_trial_attr,
+    JournalOperation.SET_TRIAL_SYSTEM_ATTR: JournalStorage._apply_set_trial_attr,
+    JournalOperation.DISCARD_TRIALS: JournalStorage._ignore,
+}
+_HANDLERS = {int(op): handler for op, handler in _HANDLERS.items()}
+
+
+class _JournalStore(TrialStore):
+    """A :class:`TrialStore` whose changes are journal records, applied when replayed."""
+
+    def __init__(self, n_objectives: int, storage: JournalStorage, entry: _StudyEntry) -> None:
+        super().__init__(n_objectives)
+        self._storage = storage
+        self._entry = entry
+        self._deleted = False
+
+    def sync(self) -> None:
+        self._storage.sync()
+
+    def _check(self, number: int | None = None) -> None:
+        """Before writing: the study exists, and trial ``number`` (if given) runs."""
+        if self._deleted:
+            raise ValueError(f"The study was deleted from {self._storage._backend.location}.")
+        if number is not None and self.state_of(number) != TrialState.RUNNING:
+            state = TrialState(self.state_of(number)).name
+            raise ValueError(f"Trial {number} is {state} (changed by another process); it cannot be changed.")
+
+    def _trial_record(self, op: JournalOperation, number: int, **fields: Any) -> dict[str, Any]:
+        return self._storage._record(op, trial_id=self._entry.trial_ids[number], **fields)
+
+    def _create_record(self, state, fixed_params, user_attrs, datetime_start, params=None) -> dict[str, Any]:
+        storage = self._storage
+        record = storage._record(JournalOperation.CREATE_TRIAL, study_id=self._entry.study_id,
+                                 datetime_start=_time(datetime_start))
+        if state != TrialState.RUNNING or fixed_params or user_attrs or params:
+            record.update(state=int(state), user_attrs=user_attrs or {},
+                          system_attrs={"fixed_params": fixed_params} if fixed_params else {})
+        if params:
+            record["distributions"] = {name: storage._json_of(d) for name, (d, _, _) in params.items()}
+            record["params"] = {name: _optuna_internal(d, i, e) for name, (d, i, e) in params.items()}
+        return record
+
+    def _snapshot_record(self, number: int, study_id: int) -> dict[str, Any]:
+        """A ``CREATE_TRIAL`` record that rebuilds trial ``number`` in study ``study_id``."""
+        record, state = self.records[number], TrialState(self.state_of(number))
+        values = self.Y[number].tolist() if state == TrialState.COMPLETE or not np.isnan(self.Y[number]).all() else None
+        json_of = self._storage._json_of
+        snapshot = self._storage._record(
+            JournalOperation.CREATE_TRIAL, study_id=study_id, state=int(state),
+            value=values[0] if values is not None and len(values) == 1 else None,
+            values=values if values is not None and len(values) > 1 else None,
+            datetime_start=_time(record.datetime_start),
+            distributions={name: json_of(d) for name, d in record.distributions.items()},
+            params={name: _optuna_internal(d, self.X[number, self.columns[name]], record.params[name])
+                    for name, d in record.distributions.items()},
+            user_attrs=record.user_attrs, system_attrs=record.system_attrs,
+            intermediate_values={str(step): value for step, value in record.intermediate_values.items()},
+        )
+        if record.datetime_complete is not None:  # Optuna reads the key only when present
+            snapshot["datetime_complete"] = _time(record.datetime_complete)
+        return snapshot
+
+    def create_trial(self, state=TrialState.RUNNING, fixed_params=None, user_attrs=None, datetime_start=None) -> int:
+        if state == TrialState.RUNNING:
+            datetime_start = datetime_start or datetime.datetime.now()
+        self._check()
+        outcome = self._storage._commit([self._create_record(state, fixed_params, user_attrs, datetime_start)])
+        return self._trial_number(outcome.created[0])
+
+    def create_trials(self, params: list[dict[str, tuple[BaseDistribution, float]]]) -> list[int]:
+        """Start ``len(params)`` trials with their parameters, as one record group.
+
+        ``params[i]`` maps a parameter name to its distribution and internal value.
+        """
+        self._check()
+        now = datetime.datetime.now()
+        records = []
+        for trial_params in params:
+            resolved = {}
+            for name, (distribution, internal) in trial_params.items():
+                self.check_param(name, distribution)
+                internal = distribution.round_internal(internal)
+                resolved[name] = (distribution, internal, distribution.to_external(internal))
+            records.append(self._create_record(TrialState.RUNNING, None, None, now, resolved))
+        outcome = self._storage._commit(records)
+        return [self._trial_number(trial_id) for trial_id in outcome.created]
+
+    def _trial_number(self, trial_id: int) -> int:
+        return self._storage._trials[trial_id][1]
+
+    def pop_waiting(self, datetime_start=None) -> int | None:
+        self.sync()
+        while True:
+            number = self._oldest_waiting()
+            if number is None:
+                return None
+            self._check()
+            record = self._trial_record(JournalOperation.SET_TRIAL_STATE_VALUES, number, state=0, values=None,
+                                        datetime_start=_time(datetime_start or datetime.datetime.now()))
+            if self._storage._commit([record]).started:
+                return number  # else another worker started it first: try the next one
+
+    def _oldest_waiting(self) -> int | None:
+        while self._waiting and self.state_of(self._waiting[0]) != TrialState.WAITING:
+            self._waiting.popleft()
+        return self._waiting[0] if self._waiting else None
+
+    def _start(self, number: int, datetime_start: datetime.datetime | None) -> None:
+        self._set_state(number, TrialState.RUNNING)
+        self.records[number].datetime_start = datetime_start
+
+    def set_param(self, number, name, distribution, internal, external=None) -> None:
+        if external is None:
+            internal = distribution.round_internal(internal)
+            external = distribution.to_external(internal)
+        self._check(number)
+        self.check_param(name, distribution)
+        self._storage._commit([self._trial_record(
+            JournalOperation.SET_TRIAL_PARAM, number, param_name=name,
+            param_value_internal=_optuna_internal(distribution, internal, external),
+            distribution=self._storage._json_of(distribution),
+        )])
+
+    def report(self, number: int, step: int, value: float) -> None:
+        self._check(number)
+        self._storage._commit([self._trial_record(JournalOperation.SET_TRIAL_INTERMEDIATE_VALUE, number,
+                                                  step=step, intermediate_value=value)])
+
+    def set_user_attr(self, number: int, key: str, value: Any) -> None:
+        self._check(number)
+        self._storage._commit([self._trial_record(JournalOperation.SET_TRIAL_USER_ATTR, number,
+                                                  user_attr={key: value})])
+
+    def set_system_attr(self, number: int, key: str, value: Any) -> None:
+        self._check()
+        self._storage._commit([self._trial_record(JournalOperation.SET_TRIAL_SYSTEM_ATTR, number,
+                                                  system_attr={key: value})])
+
+    def finish(self, number, state, values=None, datetime_complete=None) -> None:
+        self.finish_trials([(number, state, values)], datetime_complete)
+
+    def finish_trials(self, results: list[tuple[int, TrialState, list[float] | None]],
+                      datetime_complete: datetime.datetime | None = None) -> None:
+        """Finish trials ``(number, state, values)``, as one record group."""
+        self._check()
+        datetime_complete = _time(datetime_complete or datetime.datetime.now())
+        records = []
+        for number, state, values in results:
+            if state not in _FINISHED:
+                raise ValueError(f"state must be one of {[s.name for s in _FINISHED]}, got {state!r}.")
+            current = self.state_of(number)
+            if current in _FINISHED:
+                raise ValueError(
+                    f"Trial {number} is already finished ({TrialState(current).name}) by another process."
+                )
+            records.append(self._trial_record(JournalOperation.SET_TRIAL_STATE_VALUES, number, state=int(state),
+                                              values=None if values is None else [float(v) for v in values],
+                                              datetime_complete=datetime_complete))
+        self._storage._commit(records)
+
+
+class JournalFileStorage(JournalStorage):
+    """Studies in a journal file that several processes can share.
 
     Parameters
     ----------
     path : str or os.PathLike
-        The journal file, created if missing. A lock file ``<path>.lock`` is created
-        beside it.
+        The journal file, created if missing. A read-only journal (its file or its
+        directory) loads; writing to it raises ``PermissionError`` naming it.
     fsync : bool
-        Flush every line to the disk (``os.fsync``) before going on, so that a power
-        loss or a crash of the machine loses nothing told. Without it a line is safe
-        once written if only the process dies (the operating system keeps it), and a
-        trial costs far less: an fsync takes milliseconds on many disks.
+        Flush every append to the disk (``os.fsync``) before going on, so that a power
+        loss loses nothing told. Without it an append is safe once written if only the
+        process dies, and a trial costs far less.
+    lock : {"flock", "link"}
+        How writers exclude each other: ``"flock"`` (fast, one host) or ``"link"`` (a
+        ``<path>.lock`` symbolic link: works on NFS, and is Optuna's default lock, so
+        use it when Optuna workers write to the same journal).
+    skip_corrupt : bool
+        Skip lines that cannot be read, with a warning naming each, instead of failing.
 
     Examples
     --------
@@ -161,338 +743,54 @@ class JournalFileStorage(BaseStorage):
     (5, True)
     """
 
-    def __init__(self, path: str | os.PathLike, fsync: bool = False) -> None:
+    def __init__(self, path: str | os.PathLike, fsync: bool = False, lock: str = "flock",
+                 skip_corrupt: bool = False) -> None:
+        from fasthpo.storages._file_backend import FileBackend
+
         if not isinstance(path, (str, os.PathLike)):
             raise TypeError(f"path must be a str or os.PathLike, got {path!r}.")
-        if fcntl is None:
-            raise RuntimeError("JournalFileStorage needs fcntl.flock, which this platform (not POSIX) lacks.")
         path = os.fspath(path)
         if not path:
             raise ValueError("path must not be empty.")
         if not isinstance(fsync, bool):
             raise TypeError(f"fsync must be a bool, got {fsync!r}.")
         self.path = path
-        self.fsync = fsync
-        self._fd = self._lock_fd = None
-        self._open_files()
-        _OPEN_STORAGES.add(self)
-        self._offset = 0  # bytes of the journal replayed so far
-        self._line = 0  # lines replayed so far
-        self._warned_tail_at = -1
-        self._studies: dict[str, _StudyEntry] = {}
-        self._by_id: dict[int, _StudyEntry] = {}
-        self._n_created = 0  # study ids handed out so far, deleted ones included
-        self._distributions: list[BaseDistribution] = []  # by id, as defined in the journal
-        self._distribution_ids: dict[BaseDistribution, int] = {}
-        self.sync()
-
-    def _open_files(self) -> None:
-        self._close_files()
-        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o644)
-        self._lock_fd = os.open(self.path + ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-        self._exclusive = _WriteLock(self)
-
-    def _close_files(self) -> None:
-        for fd in (self._fd, self._lock_fd):
-            if fd is not None:
-                os.close(fd)
-        self._fd = self._lock_fd = None
-
-    def __del__(self) -> None:
-        if hasattr(self, "_fd"):
-            self._close_files()
+        super().__init__(FileBackend(path, lock=lock, fsync=fsync), skip_corrupt=skip_corrupt)
 
     def __repr__(self) -> str:
         return f"JournalFileStorage({self.path!r})"
 
-    # ------------------------------------------------------------ studies
-    def create_study(self, study_name: str, directions: list) -> None:
-        with self._exclusive:
-            if study_name in self._studies:
-                raise DuplicatedStudyError(f"A study named {study_name!r} already exists in {self.path!r}.")
-            op = {"op": "create_study", "study": self._n_created, "name": study_name,
-                  "directions": [int(d) for d in directions]}
-            self._append(op)
-            self._apply(op)
 
-    def load_study(self, study_name: str) -> tuple[list, TrialStore]:
-        self.sync()
-        entry = self._entry(study_name)
-        return entry.directions, entry.store
+class JournalRedisStorage(JournalStorage):
+    """Studies in a Redis server, under the keys of Optuna's ``JournalRedisBackend``.
 
-    def check_storable(self, user_attrs: dict, system_attrs: dict, distributions: list) -> None:
-        _ENCODER.encode([user_attrs, system_attrs, [distribution_to_dict(d) for d in distributions]])
+    Workers on several machines share a study through one Redis server; Optuna
+    workers given ``JournalRedisBackend(url, prefix=prefix)`` share it too.
 
-    def get_all_study_names(self) -> list[str]:
-        self.sync()
-        return list(self._studies)
+    Parameters
+    ----------
+    url : str
+        The server, ``redis://host:port/db`` (password optional).
+    prefix : str
+        Prefix of the keys, to keep several journals in one database.
+    skip_corrupt : bool
+        Skip records that cannot be read, with a warning naming each.
 
-    def delete_study(self, study_name: str) -> None:
-        with self._exclusive:
-            op = {"op": "delete_study", "study": self._entry(study_name).study_id}
-            self._append(op)
-            self._apply(op)
+    Examples
+    --------
+    >>> storage = JournalRedisStorage("redis://127.0.0.1:6379")  # doctest: +SKIP
+    >>> study = fasthpo.create_study(study_name="s", storage=storage)  # doctest: +SKIP
+    """
 
-    def get_study_user_attrs(self, study_name: str) -> dict[str, Any]:
-        self.sync()
-        return dict(self._entry(study_name).user_attrs)
+    def __init__(self, url: str, prefix: str = "", skip_corrupt: bool = False) -> None:
+        from fasthpo.storages._redis_backend import RedisBackend
 
-    def set_study_user_attr(self, study_name: str, key: str, value: Any) -> None:
-        with self._exclusive:
-            op = {"op": "set_study_user_attr", "study": self._entry(study_name).study_id, "key": key, "value": value}
-            self._append(op)
-            self._apply(op)
+        if not isinstance(url, str) or not url:
+            raise TypeError(f"url must be a non-empty str, got {url!r}.")
+        if not isinstance(prefix, str):
+            raise TypeError(f"prefix must be a str, got {prefix!r}.")
+        self.url = url
+        super().__init__(RedisBackend(url, prefix), skip_corrupt=skip_corrupt)
 
-    def _entry(self, study_name: str) -> _StudyEntry:
-        try:
-            return self._studies[study_name]
-        except KeyError:
-            raise KeyError(f"No study named {study_name!r} in {self.path!r}.") from None
-
-    # ------------------------------------------------------ read and write
-    def sync(self) -> None:
-        """Replay what other processes appended since the last look."""
-        lock = self._exclusive
-        if lock.depth or os.fstat(self._fd).st_size == self._offset:
-            return  # nothing new, or under the write lock where everything is replayed
-        with lock.mutex:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_SH)
-            try:
-                self._replay(exclusive=False)
-            finally:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
-
-    def _append(self, op: dict) -> None:
-        """Write one line; the caller holds :attr:`_exclusive` and applies ``op`` after."""
-        data = (_ENCODER.encode(op) + "\n").encode()
-        written = os.write(self._fd, data)
-        if written != len(data):
-            raise OSError(f"Only {written} of {len(data)} bytes were written to the journal {self.path!r}.")
-        if self.fsync:
-            os.fsync(self._fd)
-        self._offset += written
-        self._line += 1
-
-    def _replay(self, exclusive: bool) -> None:
-        size = os.fstat(self._fd).st_size
-        if size <= self._offset:
-            return
-        data = os.pread(self._fd, size - self._offset, self._offset)
-        start = 0
-        while True:
-            end = data.find(b"\n", start)
-            if end < 0:
-                break
-            self._replay_line(data[start:end])
-            self._offset += end + 1 - start
-            self._line += 1
-            start = end + 1
-        if start < len(data):
-            self._drop_crashed_tail(len(data) - start, exclusive)
-
-    def _replay_line(self, line: bytes) -> None:
-        try:
-            op = _DECODER.decode(line.decode())
-            if not isinstance(op, dict):
-                raise ValueError(f"expected a JSON object, got {op!r}")
-            self._apply(op)
-        except (ValueError, KeyError, TypeError, IndexError) as exc:
-            reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
-            raise ValueError(
-                f"Corrupt journal {self.path!r}, line {self._line + 1}: {reason} "
-                f"(line: {line[:200]!r}). The {self._line} lines before it are loaded; "
-                "the file is left as it is."
-            ) from exc
-
-    def _drop_crashed_tail(self, n_bytes: int, exclusive: bool) -> None:
-        """A last line without newline while no one writes: a writer crashed mid-write."""
-        if self._warned_tail_at != self._offset:
-            warnings.warn(
-                f"The journal {self.path!r} ends with {n_bytes} bytes of an unfinished line "
-                f"{self._line + 1} (a writer crashed while writing); it is ignored.",
-                RuntimeWarning,
-                stacklevel=5,
-            )
-            self._warned_tail_at = self._offset
-        if exclusive:  # cut it off so the next line does not join it
-            os.ftruncate(self._fd, self._offset)
-
-    # ------------------------------------------------------------- replay
-    def _apply(self, op: dict) -> None:
-        kind = op["op"]
-        if kind == "create_study":
-            self._apply_create_study(op)
-            return
-        if kind == "define_distribution":
-            self._apply_define_distribution(op)
-            return
-        entry = self._by_id.get(op["study"])
-        if entry is None:
-            raise ValueError(f"unknown study id {op['study']!r}")
-        if kind == "delete_study":
-            entry.store._deleted = True
-            del self._by_id[entry.study_id], self._studies[entry.name]
-        elif kind == "set_study_user_attr":
-            entry.user_attrs[op["key"]] = op["value"]
-        else:
-            self._apply_trial_op(entry.store, kind, op)
-
-    def _apply_create_study(self, op: dict) -> None:
-        from fasthpo.study import StudyDirection
-
-        study_id, name = op["study"], op["name"]
-        if study_id != self._n_created or name in self._studies:
-            raise ValueError(f"study {name!r} with id {study_id!r} cannot be created here")
-        directions = [StudyDirection(d) for d in op["directions"]]
-        entry = _StudyEntry(study_id, name, directions, _JournalStore(len(directions), self, study_id))
-        self._studies[name] = self._by_id[study_id] = entry
-        self._n_created += 1
-
-    def _apply_trial_op(self, store: _JournalStore, kind: str, op: dict) -> None:
-        number = op["trial"]
-        if kind == "create_trial":
-            if number != store.n_trials:
-                raise ValueError(f"trial {number} created when the study has {store.n_trials} trials")
-            TrialStore.create_trial(store, TrialState(op["state"]), op["fixed_params"], op["user_attrs"],
-                                    _parse_time(op["datetime_start"]))
-            return
-        if not 0 <= number < store.n_trials:
-            raise ValueError(f"unknown trial {number!r}")
-        if kind == "start_trial":
-            store._start(number, _parse_time(op["datetime_start"]))
-        elif kind == "set_param":
-            distribution = self._distributions[op["distribution"]]
-            value = None if isinstance(distribution, CategoricalDistribution) else op["value"]
-            TrialStore.set_param(store, number, op["name"], distribution, op["internal"], value)
-        elif kind == "report":
-            TrialStore.report(store, number, op["step"], op["value"])
-        elif kind == "set_user_attr":
-            TrialStore.set_user_attr(store, number, op["key"], op["value"])
-        elif kind == "set_system_attr":
-            TrialStore.set_system_attr(store, number, op["key"], op["value"])
-        elif kind == "finish":
-            TrialStore.finish(store, number, TrialState(op["state"]), op["values"], _parse_time(op["datetime_complete"]))
-        else:
-            raise ValueError(f"unknown operation {kind!r}")
-
-    def _apply_define_distribution(self, op: dict) -> None:
-        if op["id"] != len(self._distributions):
-            raise ValueError(f"distribution id {op['id']!r} defined when {len(self._distributions)} exist")
-        distribution = distribution_from_dict(op["distribution"])
-        self._distributions.append(distribution)
-        self._distribution_ids.setdefault(distribution, op["id"])
-
-    def _distribution_id(self, distribution: BaseDistribution) -> int:
-        """The id of ``distribution`` in the journal, defining it on first use (under the lock)."""
-        distribution_id = self._distribution_ids.get(distribution)
-        if distribution_id is None:
-            op = {"op": "define_distribution", "id": len(self._distributions),
-                  "distribution": distribution_to_dict(distribution)}
-            self._append(op)
-            self._apply(op)
-            distribution_id = op["id"]
-        return distribution_id
-
-
-class _JournalStore(TrialStore):
-    """A :class:`TrialStore` whose mutations are appended to the journal first."""
-
-    def __init__(self, n_objectives: int, storage: JournalFileStorage, study_id: int) -> None:
-        super().__init__(n_objectives)
-        self._storage = storage
-        self._study_id = study_id
-        self._deleted = False
-
-    def sync(self) -> None:
-        self._storage.sync()
-
-    def _check_writable(self, running: int | None = None) -> None:
-        """Under the write lock: the study exists, and trial ``running`` (if given) runs."""
-        if self._deleted:
-            raise ValueError(f"The study was deleted from {self._storage.path!r}.")
-        if running is not None and self.state_of(running) != TrialState.RUNNING:
-            state = TrialState(self.state_of(running)).name
-            raise ValueError(f"Trial {running} is {state} (changed by another process); it cannot be changed.")
-
-    def _write(self, kind: str, number: int, **fields: Any) -> None:
-        self._storage._append({"op": kind, "study": self._study_id, "trial": number, **fields})
-
-    def _start(self, number: int, datetime_start: datetime.datetime | None) -> None:
-        self._set_state(number, TrialState.RUNNING)
-        self.records[number].datetime_start = datetime_start
-
-    def create_trial(self, state=TrialState.RUNNING, fixed_params=None, user_attrs=None, datetime_start=None) -> int:
-        if state == TrialState.RUNNING:
-            datetime_start = datetime_start or datetime.datetime.now()
-        with self._storage._exclusive:
-            self._check_writable()
-            number = self.n_trials
-            self._write("create_trial", number, state=int(state), fixed_params=fixed_params or {},
-                        user_attrs=user_attrs or {}, datetime_start=_time(datetime_start))
-            return super().create_trial(state, fixed_params, user_attrs, datetime_start)
-
-    def pop_waiting(self, datetime_start=None) -> int | None:
-        self.sync()
-        if self._oldest_waiting() is None:  # nothing enqueued: skip the write lock
-            return None
-        datetime_start = datetime_start or datetime.datetime.now()
-        with self._storage._exclusive:
-            self._check_writable()
-            number = self._oldest_waiting()  # another process may have started it
-            if number is None:
-                return None
-            self._write("start_trial", number, datetime_start=_time(datetime_start))
-            self._waiting.popleft()
-            self._start(number, datetime_start)
-            return number
-
-    def _oldest_waiting(self) -> int | None:
-        while self._waiting and self.state_of(self._waiting[0]) != TrialState.WAITING:
-            self._waiting.popleft()
-        return self._waiting[0] if self._waiting else None
-
-    def set_param(self, number, name, distribution, internal, external=None) -> None:
-        if external is None:
-            internal = distribution.round_internal(internal)
-            external = distribution.to_external(internal)
-        with self._storage._exclusive:
-            self._check_writable(running=number)
-            self.check_param(name, distribution)  # another process may have defined `name`
-            value = None if isinstance(distribution, CategoricalDistribution) else external
-            distribution_id = self._storage._distribution_id(distribution)
-            self._write("set_param", number, name=name, distribution=distribution_id, internal=float(internal),
-                        value=value)
-            super().set_param(number, name, distribution, internal, external)
-
-    def report(self, number: int, step: int, value: float) -> None:
-        with self._storage._exclusive:
-            self._check_writable(running=number)
-            self._write("report", number, step=step, value=value)
-            super().report(number, step, value)
-
-    def set_user_attr(self, number: int, key: str, value: Any) -> None:
-        with self._storage._exclusive:
-            self._check_writable(running=number)
-            self._write("set_user_attr", number, key=key, value=value)
-            super().set_user_attr(number, key, value)
-
-    def set_system_attr(self, number: int, key: str, value: Any) -> None:
-        with self._storage._exclusive:
-            self._check_writable()
-            self._write("set_system_attr", number, key=key, value=value)
-            super().set_system_attr(number, key, value)
-
-    def finish(self, number, state, values=None, datetime_complete=None) -> None:
-        if state not in _FINISHED:
-            raise ValueError(f"state must be one of {[s.name for s in _FINISHED]}, got {state!r}.")
-        datetime_complete = datetime_complete or datetime.datetime.now()
-        with self._storage._exclusive:
-            self._check_writable()
-            current = self.state_of(number)
-            if current in _FINISHED:
-                raise ValueError(
-                    f"Trial {number} is already finished ({TrialState(current).name}) by another process."
-                )
-            self._write("finish", number, state=int(state), values=None if values is None else list(values),
-                        datetime_complete=_time(datetime_complete))
-            super().finish(number, state, values, datetime_complete)
+    def __repr__(self) -> str:
+        return f"JournalRedisStorage({self.url!r})"
