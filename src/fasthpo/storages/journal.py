@@ -33,7 +33,6 @@ from __future__ import annotations
 import datetime
 import enum
 import json
-import math
 import threading
 import os
 import re
@@ -152,8 +151,7 @@ def _from_optuna_internal(distribution: BaseDistribution, value: float) -> tuple
         index = int(value)
         return float(index), distribution.choices[index]
     external = int(value) if isinstance(distribution, IntDistribution) else float(value)
-    log = distribution.log and external > 0  # type: ignore[attr-defined]
-    return (math.log(external) if log else float(external)), external
+    return distribution.encode(external), external  # type: ignore[attr-defined]
 
 
 class _StudyEntry:
