@@ -3,6 +3,7 @@
 import multiprocessing
 import os
 
+import optuna
 import pytest
 
 import fasthpo
@@ -88,6 +89,7 @@ def test_four_processes_tell_exactly_one_thousand_trials_on_redis(redis_server_u
     assert_all_told_once(trials, workers, 250)
 
 
+@pytest.mark.filterwarnings("ignore::optuna.exceptions.ExperimentalWarning")
 @pytest.mark.parametrize("backend", ["file", "redis"])
 def test_two_fasthpo_and_two_optuna_workers_share_one_live_study(tmp_path, backend, request):
     if backend == "file":  # the link lock is Optuna's JournalFileSymlinkLock protocol
@@ -98,9 +100,6 @@ def test_two_fasthpo_and_two_optuna_workers_share_one_live_study(tmp_path, backe
     trials = run_workers(spec, workers, 60)
     assert_all_told_once(trials, workers, 60)
     assert sorted({t.user_attrs["worker"] for t in trials}) == ["fasthpo-0", "fasthpo-1", "optuna-2", "optuna-3"]
-
-    import optuna
-
     if backend == "file":
         seen = optuna.load_study(study_name="shared", storage=optuna.storages.JournalStorage(
             optuna.storages.journal.JournalFileBackend(spec[1])))
