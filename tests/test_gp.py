@@ -280,3 +280,38 @@ def test_discrete_grids_decode_to_every_admissible_value():
     assert values(2) == [0.0, 0.25, 0.5, 0.75, 1.0]
     assert len(values(3)) == 256 and values(3)[0] == 0 and values(3)[-1] == 10**6
     assert space.grid(4).tolist() == [0.0, 1.0]
+
+
+@pytest.mark.parametrize("mixed", [False, True])
+def test_equal_values_make_it_fill_the_space_without_repeating_a_point(mixed):
+    def objective(trial):
+        trial.suggest_float("x", 0, 1)
+        trial.suggest_float("y", -5, 5)
+        if mixed:
+            trial.suggest_int("n", 0, 3)
+            trial.suggest_categorical("c", ["a", "b", "c"])
+        return 1.0
+
+    study = fasthpo.create_study(sampler=GPSampler(seed=0, n_startup_trials=5))
+    study.optimize(objective, n_trials=40)
+    rows = [tuple(sorted(t.params.items())) for t in study.trials]
+    assert len(set(rows)) == len(rows)
+    xy = np.array([[t.params["x"], (t.params["y"] + 5) / 10] for t in study.trials[5:]])
+    assert np.mean((xy == 0) | (xy == 1)) < 0.1  # not the box corners
+    quadrants = np.bincount((xy[:, 0] > 0.5) * 2 + (xy[:, 1] > 0.5), minlength=4)
+    assert quadrants.min() >= 5  # 35 points spread over all four quarters
+    if mixed:
+        assert {t.params["c"] for t in study.trials[5:]} == {"a", "b", "c"}
+        assert {t.params["n"] for t in study.trials[5:]} == {0, 1, 2, 3}
+
+
+def test_equal_values_still_spread_parallel_asks_from_running_trials():
+    study = fasthpo.create_study(sampler=GPSampler(seed=1, n_startup_trials=3))
+    for _ in range(3):
+        trial = study.ask()
+        study.tell(trial, trial.suggest_float("x", 0, 1) * 0 + 2.0)
+    running = [study.ask() for _ in range(4)]
+    xs = [t.suggest_float("x", 0, 1) for t in running]
+    seen = [t.params["x"] for t in study.trials if t.state == fasthpo.TrialState.COMPLETE] + xs
+    gaps = np.diff(np.sort(seen))
+    assert gaps.min() > 0.02

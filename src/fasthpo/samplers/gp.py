@@ -124,6 +124,8 @@ class GPSampler(JointSampler):
     cells of integers and steps widened), categorical ones compared by equality; values
     are standardized. Running trials count as observed at the mean of the values seen
     so far (constant liar), so parallel workers spread out instead of crowding one point.
+    While every value is equal (a flat objective says nothing), it proposes the point
+    farthest from all observed and running ones, filling the space.
 
     Parameters
     ----------
@@ -202,10 +204,13 @@ class GPSampler(JointSampler):
         space = _UnitCube(search_space)
         X = np.ascontiguousarray(space.encode(X[keep]))
         values = store.Y[complete[keep], 0] * (-1.0 if study.directions[0].name == "MAXIMIZE" else 1.0)
+        running = self._running_points(study, columns, space, trial.number)
+        if not np.ptp(values) > 0:  # equal values say nothing: fill the space instead
+            return dict(zip(names, space.decode(self._farthest_point(space, np.vstack([X, running])))))
         y, _ = standardize(values)
         rows = complete[keep]
         model = self._model(tuple(names), rows, X, y, space.is_cat)
-        model = self._with_running_trials(study, model, columns, space, trial.number)
+        model = self._with_running_trials(model, running)
         acquisition = self._acquisition(study, tuple(names), rows, X, y, model)
         x = self._maximize(acquisition, space, len(model.X), X[int(np.argmin(y))])
         return dict(zip(names, space.decode(x)))
@@ -251,22 +256,29 @@ class GPSampler(JointSampler):
         self._fits[key] = (rows, model)
         return model
 
-    def _with_running_trials(self, study, model: _Model, columns, space, number: int) -> _Model:
+    @staticmethod
+    def _running_points(study: Study, columns: list[int], space: _UnitCube, number: int) -> np.ndarray:
+        """The encoded points of the other running trials that have every parameter."""
+        store = study._store
+        running = np.flatnonzero(store.states == TrialState.RUNNING)
+        Xr = store.X[np.ix_(running[running != number], columns)]
+        return np.ascontiguousarray(space.encode(Xr[~np.isnan(Xr).any(axis=1)]))
+
+    def _farthest_point(self, space: _UnitCube, observed: np.ndarray) -> np.ndarray:
+        """The point of a scrambled Sobol sweep farthest from every observed one (maximin):
+        new points fill the gaps, never repeat one while unobserved points remain."""
+        sobol = qmc.Sobol(len(space.is_cat), scramble=True, seed=self._rng)
+        candidates = space.from_unit(sobol.random(N_SWEEP))
+        return candidates[int(np.argmax(space.gaps(candidates, observed)))]
+
+    def _with_running_trials(self, model: _Model, Xr: np.ndarray) -> _Model:
         """Condition on running trials observed at the mean standardized value (the
         "CL-mean" constant liar of Ginsbourger et al. 2010). A believer at the posterior
         mean leaves EI beside a running trial almost as high as before (parallel asks
         land within 1e-3 of each other); the worst value as the lie ("CL-max") spreads
         them more but found less on smooth functions (benchmarks/RESULTS.md)."""
-        store = study._store
-        running = np.flatnonzero(store.states == TrialState.RUNNING)
-        running = running[running != number]
-        if len(running) == 0:
-            return model
-        Xr = store.X[np.ix_(running, columns)]
-        Xr = Xr[~np.isnan(Xr).any(axis=1)]
         if len(Xr) == 0:
             return model
-        Xr = np.ascontiguousarray(space.encode(Xr))
         X = np.vstack([model.X, Xr])
         y = np.concatenate([model.y, np.full(len(Xr), model.y.mean())])
         return _Model(X, y, model.is_cat, model.raw, self._deterministic)
@@ -402,6 +414,17 @@ class _UnitCube:
         else:
             internal = self.low[j] + self.width[j] * np.linspace(0.0, 1.0, max_values)
         return (np.unique([d.round_internal(x) for x in internal]) - self.low[j]) / self.width[j]
+
+    def gaps(self, candidates: np.ndarray, observed: np.ndarray) -> np.ndarray:
+        """Each candidate's squared distance to its nearest observed point (a differing
+        choice counts as 1, as a full unit of a numeric coordinate)."""
+        cat = self.is_cat.astype(bool)
+        nearest = np.full(len(candidates), np.inf)
+        for block in np.array_split(observed, max(1, len(observed) // 64)):  # bounded memory
+            numeric = candidates[:, None, ~cat] - block[None, :, ~cat]
+            mismatches = candidates[:, None, cat] != block[None, :, cat]
+            nearest = np.minimum(nearest, ((numeric**2).sum(axis=2) + mismatches.sum(axis=2)).min(axis=1))
+        return nearest
 
     def from_unit(self, u: np.ndarray) -> np.ndarray:
         """Quasi-random points of the unit cube as admissible points (choices as indices)."""
