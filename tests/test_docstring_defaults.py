@@ -89,7 +89,8 @@ def named_objects(text):
     if match is None:
         return []
     name = match.group(1).rsplit(".", 1)[-1]
-    return [obj for _, obj in ALL if obj.__name__ == name]  # the samplers and their Optuna adapters share names
+    return [obj for qualname, obj in ALL  # the samplers and their Optuna adapters share names
+            if obj.__name__ == name and qualname == f"{obj.__module__}.{obj.__qualname__}" and "." not in obj.__qualname__]
 
 
 ALL = list(public_callables())
