@@ -116,8 +116,8 @@ class FasthpoSearchCV(MetaEstimatorMixin, BaseEstimator):
         :class:`~fasthpo.distributions.CategoricalDistribution`. Names follow
         ``set_params`` (``"model__C"`` inside a ``Pipeline``).
     cv : int, cross-validation generator or iterable, optional
-        As in scikit-learn (5-fold, stratified for classifiers, by default). The same
-        splits serve every trial.
+        As in scikit-learn (when omitted, 5-fold, stratified for classifiers). The
+        same splits serve every trial.
     enable_pruning : bool
         Train with ``partial_fit`` one pass at a time (up to ``max_iter`` passes),
         report the mean validation score after each pass and let the study's pruner
@@ -140,10 +140,10 @@ class FasthpoSearchCV(MetaEstimatorMixin, BaseEstimator):
     return_train_score : bool
         Also record the training scores in ``cv_results_``.
     scoring : str or callable, optional
-        A scikit-learn scorer (greater is better); the estimator's ``score`` by default.
+        A scikit-learn scorer (greater is better); when omitted, the estimator's ``score``.
     study : Study, optional
-        The study to run trials in (single objective, ``direction="maximize"``); a new
-        in-memory study with ``TPESampler(seed=random_state)`` by default.
+        The study to run trials in (single objective, ``direction="maximize"``); when
+        omitted, a new in-memory study with ``TPESampler(seed=random_state)``.
     timeout : float, optional
         Seconds after which no new trial starts.
 
