@@ -12,12 +12,12 @@ Examples
 True
 """
 
-from fasthpo import distributions, pruners, samplers, storages
+from fasthpo import core, distributions, pruners, samplers, storages
 from fasthpo.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from fasthpo.exceptions import DuplicatedStudyError, TrialPruned
+from fasthpo.core import StudyDirection
 from fasthpo.study import (
     Study,
-    StudyDirection,
     copy_study,
     create_study,
     delete_study,
@@ -42,6 +42,7 @@ __all__ = [
     "TrialPruned",
     "TrialState",
     "copy_study",
+    "core",
     "create_study",
     "create_trial",
     "delete_study",

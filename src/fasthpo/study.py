@@ -15,12 +15,13 @@ import warnings
 from collections.abc import Callable, Container, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from enum import IntEnum
 from typing import Any
 
 import numpy as np
 
 from fasthpo._progress import ProgressBar
+from fasthpo.core.direction import StudyDirection, minimization_signs, pareto_front_mask
+from fasthpo.core.history import parse_directions
 from fasthpo.distributions import BaseDistribution, CategoricalDistribution, IntDistribution, check_compatible
 from fasthpo.exceptions import DuplicatedStudyError, TrialPruned
 from fasthpo.pruners import BasePruner, MedianPruner
@@ -43,31 +44,6 @@ __all__ = [
 ]
 
 ObjectiveValue = float | Sequence[float]
-
-
-class StudyDirection(IntEnum):
-    """Whether an objective is minimized or maximized."""
-
-    MINIMIZE = 1
-    MAXIMIZE = 2
-
-
-def _parse_directions(direction: Any, directions: Any) -> list[StudyDirection]:
-    if direction is not None and directions is not None:
-        raise ValueError("Give either direction or directions, not both.")
-    if directions is None:
-        directions = ["minimize" if direction is None else direction]
-    elif isinstance(directions, (str, bytes)) or not isinstance(directions, Sequence) or not directions:
-        raise ValueError(f"directions must be a non-empty list, got {directions!r}.")
-    parsed = []
-    for d in directions:
-        if isinstance(d, StudyDirection):
-            parsed.append(d)
-        elif isinstance(d, str) and d.lower() in ("minimize", "maximize"):
-            parsed.append(StudyDirection[d.upper()])
-        else:
-            raise ValueError(f"direction must be 'minimize' or 'maximize', got {d!r}.")
-    return parsed
 
 
 def _check_values(values: Any, n_objectives: int) -> tuple[list[float] | None, str | None, type]:
@@ -493,8 +469,7 @@ class Study:
             self._store.sync()
             store = self._store
             complete = np.flatnonzero((store.states == TrialState.COMPLETE) & ~(store.violation > 0))  # NaN: none
-            signs = np.array([1.0 if d == StudyDirection.MINIMIZE else -1.0 for d in self._directions])
-            front = complete[pareto_front_mask(self._store.Y[complete] * signs)]
+            front = complete[pareto_front_mask(self._store.Y[complete] * minimization_signs(self._directions))]
             return [self._frozen(int(n)) for n in front]
 
     @property
@@ -648,28 +623,6 @@ def _check_optimize_arguments(objective, n_trials, timeout, n_jobs, catch):
     return n_trials, timeout, int(n_jobs), catch
 
 
-def pareto_front_mask(y: np.ndarray) -> np.ndarray:
-    """Boolean mask of the rows of ``y`` (to minimize) that no other row dominates.
-
-    Examples
-    --------
-    >>> pareto_front_mask(np.array([[1.0, 2.0], [2.0, 1.0], [2.0, 2.0]])).tolist()
-    [True, True, False]
-    """
-    n = len(y)
-    order = np.lexsort(y.T[::-1])  # by first objective, ties by the next ones
-    mask = np.zeros(n, dtype=bool)
-    front: list[int] = []
-    for i in order:  # a row can only be dominated by rows sorted before it
-        if front:
-            f = y[front]
-            if np.any(np.all(f <= y[i], axis=1) & np.any(f < y[i], axis=1)):
-                continue
-        front.append(i)
-        mask[i] = True
-    return mask
-
-
 def _external(distribution: BaseDistribution, value: Any) -> Any:
     """The user value a study stores for ``value`` (contained in ``distribution``)."""
     if isinstance(distribution, CategoricalDistribution):
@@ -719,7 +672,7 @@ def create_study(
     >>> [d.name for d in study.directions]
     ['MINIMIZE', 'MAXIMIZE']
     """
-    parsed = _parse_directions(direction, directions)
+    parsed = parse_directions(direction, directions)
     storage = get_storage(storage)
     if study_name is None:
         study_name = f"no-name-{uuid.uuid4()}"

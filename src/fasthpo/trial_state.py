@@ -1,6 +1,6 @@
 """Trial states, as users know them from Optuna."""
 
-from enum import IntEnum
+from enum import Enum, IntEnum
 
 __all__ = ["TrialState"]
 
@@ -20,3 +20,5 @@ class TrialState(IntEnum):
 
     def __repr__(self) -> str:
         return f"TrialState.{self.name}"
+
+    __str__ = Enum.__str__  # print(trial.state) shows TrialState.COMPLETE, as in Optuna

@@ -399,7 +399,7 @@ class JournalStorage(BaseStorage):
         return store, number
 
     def _apply_create_study(self, record: dict[str, Any]) -> None:
-        from fasthpo.study import StudyDirection
+        from fasthpo.core.direction import StudyDirection
 
         name = record["study_name"]
         if not isinstance(name, str):
