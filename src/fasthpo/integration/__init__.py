@@ -4,6 +4,8 @@
   Optuna samplers, and studies converted both ways.
 * :mod:`fasthpo.integration.sklearn` (extra ``sklearn``): ``FasthpoSearchCV``, a
   scikit-learn search estimator.
+* :mod:`fasthpo.integration.lightgbm` and :mod:`fasthpo.integration.xgboost` (extras
+  ``lightgbm``, ``xgboost``): pruning callbacks for their training loops.
 
 Install an extra from a fasthpo checkout with ``pip install ".[sklearn]"``.
 
