@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import datetime
 import gc
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from fasthpo._executor import as_executor, executor_capacity, run_on_executor
 from fasthpo._progress import ProgressBar
 from fasthpo.core.direction import StudyDirection, minimization_signs, pareto_front_mask
 from fasthpo.core.history import parse_directions
@@ -27,6 +29,7 @@ from fasthpo.exceptions import DuplicatedStudyError, TrialPruned
 from fasthpo.pruners import BasePruner, MedianPruner
 from fasthpo.samplers.base import BaseSampler
 from fasthpo.storages import BaseStorage, get_storage
+from fasthpo.storages._heartbeat import Heartbeat, fail_stale_trials, starting_beaten_trial
 from fasthpo.trial import FrozenTrial, Trial
 from fasthpo.trial_state import TrialState
 
@@ -238,6 +241,7 @@ class Study:
         callbacks: Sequence[Callable[[Study, FrozenTrial], None]] | None = None,
         gc_after_trial: bool = False,
         show_progress_bar: bool = False,
+        executor: Any = None,
     ) -> None:
         """Run ``objective`` on new trials until ``n_trials`` or ``timeout`` is reached.
 
@@ -251,7 +255,8 @@ class Study:
         timeout : float, optional
             Seconds after which no new trial starts.
         n_jobs : int
-            Threads running trials in parallel; ``-1`` means one per CPU.
+            Threads running trials in parallel; ``-1`` means one per CPU. With an
+            ``executor``: trials in flight at once (``-1``: the executor's workers).
         catch : exception type or tuple of them
             Exceptions that fail the trial but let the study go on; any other
             exception fails the trial and is raised again.
@@ -261,7 +266,16 @@ class Study:
             Run the garbage collector after each trial.
         show_progress_bar : bool
             Draw a progress bar with the best value on standard error.
+        executor : concurrent.futures.Executor or dask.distributed.Client, optional
+            Run the objective on this executor's workers, the sampler staying here
+            (see :mod:`fasthpo._executor`: the objective gets a trial whose suggestions
+            the sampler proposed here; ``should_prune()`` is always ``False`` there).
         """
+        pool = None
+        if executor is not None:
+            pool = as_executor(executor)
+            if n_jobs == -1:
+                n_jobs = executor_capacity(executor)
         n_trials, timeout, n_jobs, catch = _check_optimize_arguments(objective, n_trials, timeout, n_jobs, catch)
         callbacks = list(callbacks or [])
         progress = ProgressBar(n_trials, timeout) if show_progress_bar else None
@@ -277,7 +291,9 @@ class Study:
 
         self._stop_requested = False
         try:
-            if n_jobs == 1:
+            if pool is not None:
+                run_on_executor(self, objective, pool, n_jobs, more, run.finish)
+            elif n_jobs == 1:
                 started = 0
                 while more(started):
                     run()
@@ -559,20 +575,37 @@ class _TrialRunner:
 
     def __call__(self) -> None:
         study = self.study
-        trial = study.ask()
-        values, state, error = None, TrialState.COMPLETE, None
-        try:
-            result = self.objective(trial)
-        except TrialPruned:
-            state = TrialState.PRUNED
-        except BaseException as exc:  # the trial fails whatever happened, then we decide
-            state, error = TrialState.FAIL, exc
-            warnings.warn(f"Trial {trial.number} failed: {exc!r}", UserWarning, stacklevel=3)
+        interval = study._storage.heartbeat_interval
+        if interval is None:
+            trial = study.ask()
         else:
-            values, problem, _ = _check_values(result, len(study._directions))
+            fail_stale_trials(study)
+            with starting_beaten_trial():
+                trial = study.ask()
+        try:
+            with Heartbeat(study, trial.number, interval) if interval is not None else contextlib.nullcontext():
+                result = self.objective(trial)
+        except TrialPruned:
+            self.finish(trial, "pruned", None)
+        except BaseException as exc:  # the trial fails whatever happened, then we decide
+            self.finish(trial, "error", exc)
+        else:
+            self.finish(trial, "complete", result)
+
+    def finish(self, trial: Trial, status: str, payload: Any) -> None:
+        """Tell ``trial`` how its objective ended (``payload``: its result or error), then callbacks."""
+        study = self.study
+        values, state, error = None, TrialState.COMPLETE, None
+        if status == "pruned":
+            state = TrialState.PRUNED
+        elif status == "error":
+            state, error = TrialState.FAIL, payload
+            warnings.warn(f"Trial {trial.number} failed: {payload!r}", UserWarning, stacklevel=4)
+        else:
+            values, problem, _ = _check_values(payload, len(study._directions))
             if problem is not None:
                 state = TrialState.FAIL
-                warnings.warn(f"Trial {trial.number} failed: {problem}.", UserWarning, stacklevel=3)
+                warnings.warn(f"Trial {trial.number} failed: {problem}.", UserWarning, stacklevel=4)
         frozen = study.tell(trial, values, state=state)
         if self.gc_after_trial:
             gc.collect()

@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from fasthpo.storages._heartbeat import RetryFailedTrialCallback
 from fasthpo.storages.base import BaseStorage
 from fasthpo.storages.journal import JournalFileStorage, JournalRedisStorage
 from fasthpo.storages.memory import InMemoryStorage
 
-__all__ = ["BaseStorage", "InMemoryStorage", "JournalFileStorage", "JournalRedisStorage", "get_storage"]
+__all__ = ["BaseStorage", "InMemoryStorage", "JournalFileStorage", "JournalRedisStorage", "RetryFailedTrialCallback",
+           "get_storage"]
 
 _JOURNAL_SCHEME = "journal://"
 

@@ -17,6 +17,9 @@ class BaseStorage:
     replays what other processes recorded.
     """
 
+    #: Seconds between heartbeats of running trials (``None``: no heartbeats).
+    heartbeat_interval: float | None = None
+
     def create_study(self, study_name: str, directions: list) -> None:
         """Create an empty study; raise :class:`~fasthpo.exceptions.DuplicatedStudyError` if the name is taken."""
         raise NotImplementedError

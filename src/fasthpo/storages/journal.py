@@ -51,6 +51,7 @@ from fasthpo.distributions import (
     check_compatible,
 )
 from fasthpo.exceptions import DuplicatedStudyError
+from fasthpo.storages._heartbeat import first_beat
 from fasthpo.storages.base import BaseStorage
 from fasthpo.store import TrialStore
 from fasthpo.trial_state import TrialState
@@ -195,10 +196,15 @@ class JournalStorage(BaseStorage):
     Use :class:`JournalFileStorage` or :class:`JournalRedisStorage`.
     """
 
-    def __init__(self, backend: Any, skip_corrupt: bool = False) -> None:
+    def __init__(self, backend: Any, skip_corrupt: bool = False, heartbeat_interval: float | None = None,
+                 grace_period: float | None = None, failed_trial_callback: Any = None) -> None:
         if not isinstance(skip_corrupt, bool):
             raise TypeError(f"skip_corrupt must be a bool, got {skip_corrupt!r}.")
+        from fasthpo.storages._heartbeat import check_heartbeat_arguments
         from fasthpo.storages._legacy import LegacyTranslator
+
+        self.heartbeat_interval, self.grace_period, self.failed_trial_callback = check_heartbeat_arguments(
+            heartbeat_interval, grace_period, failed_trial_callback)
 
         self._backend = backend
         self._skip_corrupt = skip_corrupt
@@ -582,9 +588,11 @@ class _JournalStore(TrialStore):
         storage = self._storage
         record = storage._record(JournalOperation.CREATE_TRIAL, study_id=self._entry.study_id,
                                  datetime_start=_time(datetime_start))
-        if state != TrialState.RUNNING or fixed_params or user_attrs or params:
-            record.update(state=int(state), user_attrs=user_attrs or {},
-                          system_attrs={"fixed_params": fixed_params} if fixed_params else {})
+        system_attrs = {"fixed_params": fixed_params} if fixed_params else {}
+        if state == TrialState.RUNNING:
+            system_attrs.update(first_beat())
+        if state != TrialState.RUNNING or system_attrs or user_attrs or params:
+            record.update(state=int(state), user_attrs=user_attrs or {}, system_attrs=system_attrs)
         if params:
             record["distributions"] = {name: storage._json_of(d) for name, (d, _, _) in params.items()}
             record["params"] = {name: _optuna_internal(d, i, e) for name, (d, i, e) in params.items()}
@@ -617,6 +625,15 @@ class _JournalStore(TrialStore):
         outcome = self._storage._commit([self._create_record(state, fixed_params, user_attrs, datetime_start)])
         return self._trial_number(outcome.created[0])
 
+    def enqueue_retry(self, fixed_params: dict[str, Any], user_attrs: dict[str, Any], system_attrs: dict[str, Any],
+                      intermediate_values: dict[int, float]) -> int:
+        """Enqueue a WAITING trial with these attributes and intermediate values, as one record."""
+        self._check()
+        record = self._create_record(TrialState.WAITING, fixed_params, user_attrs, None)
+        record["system_attrs"].update(system_attrs)
+        record["intermediate_values"] = {str(step): value for step, value in intermediate_values.items()}
+        return self._trial_number(self._storage._commit([record]).created[0])
+
     def create_trials(self, params: list[dict[str, tuple[BaseDistribution, float]]]) -> list[int]:
         """Start ``len(params)`` trials with their parameters, as one record group.
 
@@ -645,9 +662,11 @@ class _JournalStore(TrialStore):
             if number is None:
                 return None
             self._check()
-            record = self._trial_record(JournalOperation.SET_TRIAL_STATE_VALUES, number, state=0, values=None,
-                                        datetime_start=_time(datetime_start or datetime.datetime.now()))
-            if self._storage._commit([record]).started:
+            records = [self._trial_record(JournalOperation.SET_TRIAL_STATE_VALUES, number, state=0, values=None,
+                                          datetime_start=_time(datetime_start or datetime.datetime.now()))]
+            records.extend(self._trial_record(JournalOperation.SET_TRIAL_SYSTEM_ATTR, number, system_attr={k: v})
+                           for k, v in first_beat().items())
+            if self._storage._commit(records).started:
                 return number  # else another worker started it first: try the next one
 
     def _oldest_waiting(self) -> int | None:
@@ -727,6 +746,13 @@ class JournalFileStorage(JournalStorage):
         use it when Optuna workers write to the same journal).
     skip_corrupt : bool
         Skip lines that cannot be read, with a warning naming each, instead of failing.
+    heartbeat_interval, grace_period : float, optional
+        Seconds between the heartbeats of a running trial in ``optimize``, and without
+        one after which the trial's worker counts as dead and the trial turns FAIL
+        (default: twice the interval). Off by default.
+    failed_trial_callback : callable, optional
+        ``callback(study, frozen_trial)`` for each trial this worker failed that way,
+        such as :class:`RetryFailedTrialCallback`.
 
     Examples
     --------
@@ -742,7 +768,8 @@ class JournalFileStorage(JournalStorage):
     """
 
     def __init__(self, path: str | os.PathLike, fsync: bool = False, lock: str = "flock",
-                 skip_corrupt: bool = False) -> None:
+                 skip_corrupt: bool = False, heartbeat_interval: float | None = None,
+                 grace_period: float | None = None, failed_trial_callback: Any = None) -> None:
         from fasthpo.storages._file_backend import FileBackend
 
         if not isinstance(path, (str, os.PathLike)):
@@ -753,7 +780,8 @@ class JournalFileStorage(JournalStorage):
         if not isinstance(fsync, bool):
             raise TypeError(f"fsync must be a bool, got {fsync!r}.")
         self.path = path
-        super().__init__(FileBackend(path, lock=lock, fsync=fsync), skip_corrupt=skip_corrupt)
+        super().__init__(FileBackend(path, lock=lock, fsync=fsync), skip_corrupt, heartbeat_interval, grace_period,
+                         failed_trial_callback)
 
     def __repr__(self) -> str:
         return f"JournalFileStorage({self.path!r})"
@@ -773,6 +801,8 @@ class JournalRedisStorage(JournalStorage):
         Prefix of the keys, to keep several journals in one database.
     skip_corrupt : bool
         Skip records that cannot be read, with a warning naming each.
+    heartbeat_interval, grace_period, failed_trial_callback : optional
+        Workers that die, as in :class:`JournalFileStorage`.
 
     Examples
     --------
@@ -780,7 +810,9 @@ class JournalRedisStorage(JournalStorage):
     >>> study = fasthpo.create_study(study_name="s", storage=storage)  # doctest: +SKIP
     """
 
-    def __init__(self, url: str, prefix: str = "", skip_corrupt: bool = False) -> None:
+    def __init__(self, url: str, prefix: str = "", skip_corrupt: bool = False,
+                 heartbeat_interval: float | None = None, grace_period: float | None = None,
+                 failed_trial_callback: Any = None) -> None:
         from fasthpo.storages._redis_backend import RedisBackend
 
         if not isinstance(url, str) or not url:
@@ -788,7 +820,8 @@ class JournalRedisStorage(JournalStorage):
         if not isinstance(prefix, str):
             raise TypeError(f"prefix must be a str, got {prefix!r}.")
         self.url = url
-        super().__init__(RedisBackend(url, prefix), skip_corrupt=skip_corrupt)
+        super().__init__(RedisBackend(url, prefix), skip_corrupt, heartbeat_interval, grace_period,
+                         failed_trial_callback)
 
     def __repr__(self) -> str:
         return f"JournalRedisStorage({self.url!r})"

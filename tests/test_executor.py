@@ -1,0 +1,130 @@
+"""study.optimize on an executor: threads, processes and a real Dask LocalCluster; the sampler in the driver."""
+
+import sys
+import threading
+import time
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+
+import pytest
+
+import fasthpo
+from fasthpo import TrialState
+from fasthpo.samplers import RandomSampler, TPESampler
+
+
+def objective(trial):
+    x = trial.suggest_float("x", -3, 3)
+    kind = trial.suggest_categorical("kind", ["quad", "abs"])
+    if kind == "quad":
+        trial.suggest_int("unused_elsewhere", 0, 3)
+    for step in range(3):
+        trial.report(x * x + 3 - step, step)
+    trial.set_user_attr("kind", kind)
+    return x * x if kind == "quad" else abs(x)
+
+
+def test_the_drivers_sampler_proposes_every_known_parameter(tmp_path):
+    plain = fasthpo.create_study(sampler=RandomSampler(seed=3))
+    plain.optimize(lambda t: t.suggest_float("x", -3, 3), n_trials=10)
+    with ThreadPoolExecutor(2) as pool:
+        remote = fasthpo.create_study(sampler=RandomSampler(seed=3))
+        remote.optimize(lambda t: t.suggest_float("x", -3, 3), n_trials=11, executor=pool)
+    # the first trial met "x" on the worker; from then on the driver's sampler proposed it, in the same order
+    assert [t.params["x"] for t in remote.trials[1:]] == [t.params["x"] for t in plain.trials]
+
+
+def test_threads_keep_at_most_n_jobs_in_flight_and_record_everything(tmp_path):
+    lock, running, peak = threading.Lock(), [0], [0]
+
+    def counted(trial):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.01)
+        with lock:
+            running[0] -= 1
+        return objective(trial)
+
+    seen = []
+    study = fasthpo.create_study(storage=str(tmp_path / "s.log"), study_name="s",
+                                 sampler=TPESampler(seed=0, n_startup_trials=5))
+    with ThreadPoolExecutor(8) as pool:
+        study.optimize(counted, n_trials=30, n_jobs=3, executor=pool, callbacks=[lambda s, t: seen.append(t.number)],
+                       show_progress_bar=True)
+    assert peak[0] <= 3
+    trials = fasthpo.load_study(study_name="s", storage=str(tmp_path / "s.log")).trials
+    assert len(trials) == 30 and all(t.state == TrialState.COMPLETE for t in trials)
+    assert sorted(seen) == list(range(30))
+    for t in trials:
+        assert set(t.params) == ({"x", "kind", "unused_elsewhere"} if t.user_attrs["kind"] == "quad" else {"x", "kind"})
+        assert t.intermediate_values == {s: t.params["x"] ** 2 + 3 - s for s in range(3)}
+        assert t.value == pytest.approx(t.params["x"] ** 2 if t.params["kind"] == "quad" else abs(t.params["x"]))
+
+
+def failing(trial):
+    x = trial.suggest_float("x", 0, 1)
+    if trial.number % 3 == 1:
+        raise ValueError("fails on purpose")
+    if trial.number % 3 == 2:
+        raise fasthpo.TrialPruned()
+    return x
+
+
+@pytest.mark.filterwarnings("ignore:Trial .* failed")
+def test_processes_catch_prune_raise_and_timeout():
+    with ProcessPoolExecutor(2) as pool:
+        study = fasthpo.create_study(sampler=RandomSampler(seed=0))
+        study.optimize(failing, n_trials=9, n_jobs=2, executor=pool, catch=(ValueError,))
+        assert [t.state for t in study.trials] == [TrialState.COMPLETE, TrialState.FAIL, TrialState.PRUNED] * 3
+
+        raising = fasthpo.create_study(sampler=RandomSampler(seed=0))
+        with pytest.raises(ValueError, match="fails on purpose"):
+            raising.optimize(failing, n_trials=9, n_jobs=2, executor=pool)
+        assert TrialState.RUNNING not in {t.state for t in raising.trials}
+
+        timed = fasthpo.create_study(sampler=RandomSampler(seed=0))
+        start = time.monotonic()
+        timed.optimize(lambda t: time.sleep(0.05) or 1.0, timeout=0.5, n_jobs=2, executor=ThreadPoolExecutor(2))
+        assert time.monotonic() - start < 5 and 2 <= len(timed.trials) < 40
+        assert all(t.state == TrialState.COMPLETE for t in timed.trials)
+
+
+def test_bad_executor_arguments():
+    study = fasthpo.create_study()
+    with pytest.raises(TypeError, match="executor must be a concurrent.futures.Executor"):
+        study.optimize(objective, n_trials=1, executor="tcp://127.0.0.1:8786")
+    assert study.trials == []
+
+
+# ------------------------------------------------------ a real Dask cluster
+@pytest.fixture(scope="module")
+def dask_client():
+    distributed = pytest.importorskip("distributed")
+    import cloudpickle
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])  # the workers cannot import this test module
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                                  silence_logs=40) as cluster, distributed.Client(cluster) as client:
+        yield client
+    cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+
+
+def worker_pid(trial):
+    import os
+
+    trial.set_user_attr("pid", os.getpid())
+    return objective(trial)
+
+
+def test_a_dask_local_cluster_runs_the_trials_and_a_restarted_driver_goes_on(tmp_path, dask_client):
+    path = str(tmp_path / "dask.log")
+    study = fasthpo.create_study(study_name="d", storage=path, sampler=TPESampler(seed=0, n_startup_trials=5))
+    study.optimize(worker_pid, n_trials=16, n_jobs=-1, executor=dask_client)
+    trials = study.trials
+    assert len(trials) == 16 and all(t.state == TrialState.COMPLETE for t in trials)
+    pids = {t.user_attrs["pid"] for t in trials}
+    assert len(pids) == 2 and all(pid != __import__("os").getpid() for pid in pids)  # both worker processes
+
+    restarted = fasthpo.load_study(study_name="d", storage=path, sampler=TPESampler(seed=1, n_startup_trials=5))
+    restarted.optimize(worker_pid, n_trials=8, n_jobs=2, executor=dask_client)
+    assert [t.number for t in fasthpo.load_study(study_name="d", storage=path).trials] == list(range(24))
