@@ -95,6 +95,15 @@ def test_a_step_that_does_not_divide_lowers_high_to_the_user_s_decimals(low, hig
     assert d.high == float(f"{last:.12g}")
 
 
+def test_a_lowered_high_is_on_the_grid_so_copies_and_reloads_do_not_warn_again():
+    with pytest.warns(UserWarning, match="adjusted down"):
+        d = FloatDistribution(2.995358013086755e-181, 148851.9, step=1 / 3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert pickle.loads(pickle.dumps(d)) == d
+        assert distribution_from_dict(distribution_to_dict(d)) == d
+
+
 @given(st.integers(0, 10**6), st.integers(1, 10**6), st.integers(0, 12), st.floats(-1e3, 1e3))
 def test_grid_values_never_leave_the_bounds_and_keep_the_user_s_decimals(low_units, n_units, decimals, x):
     scale = 10.0 ** -decimals
