@@ -96,12 +96,14 @@ def test_a_step_that_does_not_divide_lowers_high_to_the_user_s_decimals(low, hig
 
 
 def test_a_lowered_high_is_on_the_grid_so_copies_and_reloads_do_not_warn_again():
-    with pytest.warns(UserWarning, match="adjusted down"):
-        d = FloatDistribution(2.995358013086755e-181, 148851.9, step=1 / 3)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        assert pickle.loads(pickle.dumps(d)) == d
-        assert distribution_from_dict(distribution_to_dict(d)) == d
+    for low, high, step in [(2.995358013086755e-181, 148851.9, 1 / 3), (0.0, 795969.077295807, 1 / 3)]:
+        with pytest.warns(UserWarning, match="adjusted down"):
+            d = FloatDistribution(low, high, step=step)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            assert pickle.loads(pickle.dumps(d)) == d
+            assert distribution_from_dict(distribution_to_dict(d)) == d
+            assert FloatDistribution(low, d.high, step=step) == d
 
 
 @given(st.integers(0, 10**6), st.integers(1, 10**6), st.integers(0, 12), st.floats(-1e3, 1e3))
@@ -277,3 +279,14 @@ def test_contains_checks_range_grid_and_type():
     assert not IntDistribution(0, 10).contains(2.5)
     assert not IntDistribution(0, 10).contains("3")
     assert IntDistribution(0, 10).contains(3)
+
+
+@given(st.floats(-1e6, 1e6), st.floats(0, 1e6), st.sampled_from([1 / 3, 0.1, 0.7, 3e-5, 1e-9, 2.5, 1 / 7]))
+def test_lowering_high_onto_the_grid_is_idempotent(low, span, step):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        d = FloatDistribution(low, low + span, step=step)
+    assert d.high <= low + span
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert FloatDistribution(low, d.high, step=step) == d

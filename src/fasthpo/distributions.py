@@ -86,8 +86,10 @@ def _grid_steps(low, high, step, kind: str) -> tuple[int, Any]:
         exponent = min(_exponent(v) for v in (low, high, step))
         units_low, units_high, units_step = (int(Decimal(repr(v)).scaleb(-exponent)) for v in (low, high, step))
         n_steps, remainder = divmod(units_high - units_low, units_step)
+        if remainder and float(Decimal(f"{units_low + (n_steps + 1) * units_step}e{exponent}")) == high:
+            n_steps += 1  # high is the float of the next grid point (a lowered high, read back)
         last = high if remainder == 0 else float(Decimal(f"{units_low + n_steps * units_step}e{exponent}"))
-    if last != high:  # a float high already on the grid to float precision stays quiet
+    if last != high:
         warnings.warn(
             f"The range [{low}, {high}] is not divisible by step={step}; high is adjusted "
             f"down to {last}, the largest value on the step grid.",
