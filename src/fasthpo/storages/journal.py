@@ -97,6 +97,23 @@ def encode(record: dict) -> bytes:
     return (_ENCODER.encode(record) + "\n").encode()
 
 
+def _decode_all(lines: list[bytes]) -> list | None:
+    """All lines decoded by one call of the JSON decoder (far cheaper than one call a line).
+
+    ``None`` when that fails, or gives as many values as lines only by accident of a
+    damaged line: the caller then decodes line by line and names the bad one.
+    """
+    if len(lines) < 2:
+        return None
+    try:
+        values = _DECODER.decode("[" + b",".join(lines).decode() + "]")
+    except ValueError:  # UnicodeDecodeError is a ValueError too
+        return None
+    if len(values) != len(lines) or not all(type(v) is dict for v in values):
+        return None
+    return values
+
+
 def _tuples(value: Any) -> Any:
     """JSON arrays back to tuples: where a choice or parameter value is expected, a list cannot be one."""
     if isinstance(value, list):
@@ -317,9 +334,10 @@ class JournalStorage(BaseStorage):
             raise self._broken
         lines = self._backend.read_lines()
         first = self._backend.line - len(lines)
+        decoded = _decode_all(lines)
         for i, line in enumerate(lines):
             try:
-                record = _DECODER.decode(line.decode())
+                record = decoded[i] if decoded is not None else _DECODER.decode(line.decode())
                 if not isinstance(record, dict):
                     raise ValueError(f"expected a JSON object, got {record!r}")
                 if "op" in record:  # fasthpo's first format
