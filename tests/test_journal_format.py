@@ -317,3 +317,16 @@ def test_bad_storage_input_names_the_path_and_touches_nothing(tmp_path):
     assert newer.read_bytes() == content
     with pytest.raises(ValueError, match="lock must be one of"):
         JournalFileStorage(tmp_path / "l.log", lock="nfs")
+
+
+def test_a_line_damaged_while_workers_run_is_reported_and_does_not_stop_them(tmp_path):
+    path = tmp_path / "live.log"
+    study = fasthpo.create_study(study_name="s", storage=str(path), sampler=RandomSampler(seed=0))
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    with open(path, "ab") as f:
+        f.write(b'{"op_code":4,"worker_id":"w","study_id":0,"datetime_st\n')  # e.g. an Optuna append after a torn line
+    with pytest.warns(RuntimeWarning, match=rf"Corrupt journal '{path}', line 8: .*Trial 2 stands in its place .the storage had loaded"):
+        study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2 + [TrialState.RUNNING] + [TrialState.COMPLETE] * 2
+    with pytest.raises(ValueError, match="line 8"):  # a fresh load still refuses without skip_corrupt
+        JournalFileStorage(path)

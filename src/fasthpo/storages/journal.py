@@ -237,7 +237,9 @@ class JournalStorage(BaseStorage):
         self._distribution_json: dict[BaseDistribution, str] = {}
         self._legacy = LegacyTranslator(self._legacy_trial_id, self._json_of)
         _OPEN_STORAGES.add(self)
+        self._loaded = False
         self.sync()
+        self._loaded = True
 
     def _after_fork(self) -> None:
         # A child is a worker of its own; its parent's threads (and their locks) are gone.
@@ -351,10 +353,11 @@ class JournalStorage(BaseStorage):
     def _corrupt(self, number: int, line: bytes, exc: Exception) -> None:
         reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
         message = f"Corrupt journal {self._backend.location}, line {number}: {reason} (line: {line[:200]!r})."
-        if self._skip_corrupt:
+        if self._skip_corrupt or self._loaded:  # a running worker warns and goes on
             kept = self._placeholder_trial(line, number)
+            why = "skip_corrupt=True" if self._skip_corrupt else "the storage had loaded: workers go on"
             warnings.warn(message + (f" Trial {kept} stands in its place" if kept is not None else " It is skipped")
-                          + " (skip_corrupt=True).", RuntimeWarning, stacklevel=6)
+                          + f" ({why}).", RuntimeWarning, stacklevel=6)
             return
         self._broken = ValueError(
             f"{message} The {number - 1} lines before it are loaded; the file is left as it is. "
