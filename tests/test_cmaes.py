@@ -109,8 +109,8 @@ def test_state_is_rebuilt_from_the_trials_after_a_restart_of_the_process():
     study.optimize(sphere, n_trials=77)
     original = study.sampler._run.optimizer
     reloaded = CmaEsSampler(seed=0)
-    space = reloaded.infer_relative_search_space(study, None)
-    rebuilt = reloaded._rebuild(study, space).optimizer
+    space = reloaded.infer_relative_search_space(study._history)
+    rebuilt = reloaded._rebuild(study._history, space).optimizer
     assert rebuilt.generation == original.generation
     np.testing.assert_allclose(rebuilt.mean, original.mean, rtol=1e-12)
     np.testing.assert_allclose(rebuilt.C, original.C, rtol=1e-12)
@@ -215,7 +215,7 @@ def test_margin_and_learning_rate_adaptation_in_the_sampler(kwargs):
     assert study.best_value < 0.05
     if "with_margin" in kwargs:
         assert "cma:raw" in study.trials[-1].system_attrs
-        rebuilt = CmaEsSampler(seed=0, **kwargs)._rebuild(study, study.sampler._run.search_space).optimizer
+        rebuilt = CmaEsSampler(seed=0, **kwargs)._rebuild(study._history, study.sampler._run.search_space).optimizer
         np.testing.assert_allclose(rebuilt.mean, study.sampler._run.optimizer.mean, rtol=1e-12)
 
 

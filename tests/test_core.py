@@ -104,3 +104,141 @@ def test_names_print_as_in_optuna():
 def test_shared_names_live_below_the_study():
     assert fasthpo.StudyDirection is StudyDirection is fasthpo.study.StudyDirection
     assert fasthpo.study.pareto_front_mask is pareto_front_mask
+
+
+# ------------------------------------------------------------ samplers on arrays
+import ast  # noqa: E402
+import pathlib  # noqa: E402
+
+from fasthpo.core import ArrayHistory  # noqa: E402
+from fasthpo.samplers import (  # noqa: E402
+    CmaEsSampler,
+    GPSampler,
+    GridSampler,
+    QMCSampler,
+    RandomSampler,
+    TPESampler,
+)
+
+BOX = {"x": FloatDistribution(-5, 5), "y": FloatDistribution(-5, 5)}
+
+
+def sphere(X):
+    return (X ** 2).sum(axis=1)
+
+
+def run_on_arrays(sampler, n_batches, batch, space=BOX):
+    history = ArrayHistory(space, sampler)
+    for _ in range(n_batches):
+        numbers, X = history.ask(n=batch)
+        assert numbers.shape == (batch,) and X.shape == (batch, len(history.space))
+        history.tell(numbers, sphere(X))
+    return history
+
+
+@pytest.mark.parametrize("make", [
+    lambda: RandomSampler(seed=0),
+    lambda: QMCSampler(seed=0),
+    lambda: TPESampler(seed=0, n_startup_trials=8),
+    lambda: GPSampler(seed=0, n_startup_trials=8),
+    lambda: CmaEsSampler(seed=0, popsize=8),
+])
+def test_every_sampler_proposes_on_arrays_without_a_study(make):
+    history = run_on_arrays(make(), n_batches=6, batch=8)
+    X = history.X
+    assert X.shape == (48, 2) and np.all((X >= -5) & (X <= 5))
+    assert (history.states == TrialState.COMPLETE).all()
+    again = run_on_arrays(make(), n_batches=6, batch=8)
+    np.testing.assert_array_equal(again.X, X)  # the same seed, the same rows
+
+
+@pytest.mark.parametrize("make", [lambda: TPESampler(seed=1, n_startup_trials=10),
+                                  lambda: GPSampler(seed=1, n_startup_trials=10)])
+def test_model_based_samplers_improve_on_random_and_spread_their_batches(make):
+    model = run_on_arrays(make(), n_batches=5, batch=8)
+    random = run_on_arrays(RandomSampler(seed=1), n_batches=5, batch=8)
+    assert model.Y[16:].min() < random.Y[16:].min()  # after the 10 (then 16) random startup trials
+    numbers, X = model.ask(n=8)
+    gaps = np.linalg.norm(X[:, None] - X[None], axis=-1)[np.triu_indices(8, 1)]
+    assert gaps.min() > 1e-3, "batch rows collapsed onto each other"
+
+
+def test_a_cma_es_generation_is_a_batch():
+    sampler = CmaEsSampler(seed=0, popsize=6)
+    history = run_on_arrays(sampler, n_batches=1, batch=1)  # the startup trial
+    for generation in range(4):
+        numbers, X = history.ask(n=6)
+        assert {history.system_attrs(n)["cma:generation"] for n in numbers} == {generation}
+        history.tell(numbers, sphere(X))
+
+
+def test_grid_and_qmc_hand_out_their_next_points():
+    grid = GridSampler({"x": [-1.0, 0.0, 1.0], "y": [2.0, 3.0]}, seed=0)
+    history = ArrayHistory({"x": FloatDistribution(-1, 1), "y": FloatDistribution(2, 3)}, grid)
+    numbers, X = history.ask(n=4)
+    assert grid.n_remaining(history) == 2
+    history.tell(numbers, sphere(X))
+    numbers, X2 = history.ask(n=2)
+    assert grid.n_remaining(history) == 0
+    points = {tuple(row) for row in np.vstack([X, X2]).tolist()}
+    assert points == {(x, y) for x in (-1.0, 0.0, 1.0) for y in (2.0, 3.0)}
+    qmc = run_on_arrays(QMCSampler(seed=0, scramble=True), n_batches=1, batch=1)  # fixes the joint space
+    sampler = QMCSampler(seed=0, scramble=True)
+    sampler.infer_relative_search_space(qmc)
+    batch = sampler.propose(qmc, SearchSpace(BOX), [1, 2, 3, 4]).X
+    single = QMCSampler(seed=0, scramble=True)
+    single.infer_relative_search_space(qmc)
+    one_by_one = np.vstack([single.propose(qmc, SearchSpace(BOX), [n]).X for n in (1, 2, 3, 4)])
+    np.testing.assert_array_equal(batch, one_by_one)
+
+
+def test_array_history_rejects_bad_input_and_stays_unchanged():
+    history = ArrayHistory(BOX, RandomSampler(seed=0))
+    numbers, X = history.ask(n=3)
+    for call, error, words in [
+        (lambda: history.ask(n=0), ValueError, ">= 1"),
+        (lambda: history.ask(n=2.0), TypeError, "int"),
+        (lambda: history.tell(numbers, [1.0, 2.0]), ValueError, "shape (3,)"),
+        (lambda: history.tell([0, 0, 1], [1.0, 2.0, 3.0]), ValueError, "twice"),
+        (lambda: history.tell([7], [1.0]), ValueError, "Trial 7"),
+        (lambda: history.tell(numbers, [1.0, 2.0, 3.0], states=[TrialState.RUNNING] * 3), ValueError, "states"),
+    ]:
+        with pytest.raises(error) as info:
+            call()
+        assert words in str(info.value)
+        assert history.n_trials == 3 and (history.states == TrialState.RUNNING).all()
+    history.tell(numbers, [1.0, np.nan, 3.0])  # NaN fails that trial alone
+    assert history.states.tolist() == [TrialState.COMPLETE, TrialState.FAIL, TrialState.COMPLETE]
+    with pytest.raises(ValueError, match="Trial 0"):
+        history.tell(numbers[:1], [1.0])  # told twice
+    with pytest.raises(ValueError, match="at least one"):
+        ArrayHistory({}, RandomSampler())
+
+
+def test_pruners_judge_on_a_history():
+    history = ArrayHistory(BOX, RandomSampler(seed=0))
+    numbers, X = history.ask(n=6)
+    for number in numbers[:5]:
+        history._store.report(int(number), 0, float(number))
+    history.tell(numbers[:5], np.arange(5.0))
+    history._store.report(int(numbers[5]), 0, 9.0)
+    assert fasthpo.pruners.MedianPruner().prune(history, int(numbers[5]))
+    assert not fasthpo.pruners.NopPruner().prune(history, int(numbers[5]))
+
+
+LOWER_LAYERS = ("samplers", "pruners", "storages")
+
+
+def test_lower_layers_import_nothing_of_the_study_or_the_trial():
+    root = pathlib.Path(fasthpo.__file__).parent
+    for layer in LOWER_LAYERS:
+        for path in (root / layer).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text())):
+                names = []
+                if isinstance(node, ast.Import):
+                    names = [alias.name for alias in node.names]
+                elif isinstance(node, ast.ImportFrom) and node.module:
+                    names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+                for name in names:
+                    assert name not in ("fasthpo.study", "fasthpo.trial"), f"{path} imports {name}"
+            assert "_store" not in path.read_text() or layer == "storages", f"{path} reads a store"

@@ -79,7 +79,7 @@ def assert_mirror_matches(sampler, study):
         if trial.state == optuna.trial.TrialState.WAITING:
             assert trial.number not in mirror.number_of
             continue
-        frozen = mirror.study._frozen(mirror.number_of[trial.number])
+        frozen = mirror.history.frozen_trial(mirror.number_of[trial.number])
         assert frozen.state.name == trial.state.name
         assert frozen.params == trial.params
         assert frozen.values == trial.values
@@ -118,7 +118,7 @@ def test_mirror_follows_enqueued_pruned_and_failed_trials():
     assert {s.name for s in states} == {"COMPLETE", "PRUNED", "FAIL", "WAITING"}
     assert_mirror_matches(sampler, study)
     mirror = mirror_of(sampler, study)
-    assert mirror.study._frozen(mirror.number_of[0]).params["x"] == 0.5
+    assert mirror.history.frozen_trial(mirror.number_of[0]).params["x"] == 0.5
 
 
 def test_two_processes_writing_one_storage_see_each_others_trials(tmp_path):

@@ -119,10 +119,11 @@ def test_hyperband_brackets_and_budgets():
     assert pruner._budgets.tolist() == [27, 39, 45, 49]  # ceil(4 * 3^s / (s + 1)), s = 3 .. 0
     assert [b._min_early_stopping_rate for b in pruner._brackets] == [0, 1, 2, 3]
     study = fasthpo.create_study(pruner=pruner, study_name="hb")
-    counts = np.bincount([pruner.bracket_of(study, n) for n in range(49_000)], minlength=4)
+    counts = np.bincount([pruner.bracket_of(study._history, n) for n in range(49_000)], minlength=4)
     np.testing.assert_allclose(counts / 49_000, np.array([27, 12, 6, 4]) / 49, atol=0.01)
     again = HyperbandPruner(min_resource=1, max_resource=27, reduction_factor=3)
-    assert [again.bracket_of(study, n) for n in range(50)] == [pruner.bracket_of(study, n) for n in range(50)]
+    history = study._history
+    assert [again.bracket_of(history, n) for n in range(50)] == [pruner.bracket_of(history, n) for n in range(50)]
 
 
 def test_hyperband_prunes_within_the_bracket_and_tpe_models_the_bracket():
@@ -142,8 +143,8 @@ def test_hyperband_prunes_within_the_bracket_and_tpe_models_the_bracket():
     states = [t.state for t in study.trials]
     assert TrialState.PRUNED in states and TrialState.COMPLETE in states
     number = study._store.n_trials
-    mask = pruner.sampler_rows(study, number)
-    below, above = sampler._split(study, number)
+    mask = pruner.model_rows(study._history, number)
+    below, above = sampler._split(study._history, number)
     assert mask[below].all() and mask[above].all()
 
 

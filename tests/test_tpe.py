@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import fasthpo
+from fasthpo.core import SearchSpace
 from fasthpo import TrialState
 from fasthpo.samplers import RandomSampler, TPESampler
 from fasthpo.samplers.tpe import default_gamma, default_weights, greedy_hypervolume_subset, select_by_pareto_rank
@@ -77,11 +78,12 @@ def test_startup_trials_are_random_then_tpe():
     study = fasthpo.create_study(sampler=sampler)
     for _ in range(4):
         study.optimize(quadratic, n_trials=1)
-    assert sampler._n_done(study) == 4
-    trial = study.ask()
-    assert trial._relative_space is None
-    trial.suggest_float("x", -10, 10)
-    assert trial._relative_params == {}  # still startup: nothing sampled jointly
+    assert sampler._n_done(study._history) == 4
+    history = study._history
+    space = SearchSpace(sampler.infer_relative_search_space(history))
+    assert list(space) == ["x", "y"]
+    proposal = sampler.propose(history, space, [study.ask().number])
+    assert np.isnan(proposal.X).all()  # still startup: nothing proposed jointly
 
 
 def test_constant_liar_spreads_parallel_asks():
@@ -105,7 +107,7 @@ def test_pruned_trials_rank_by_last_step_then_value():
         for step, value in steps:
             trial.report(value, step)
         study.tell(trial, state=TrialState.PRUNED)
-    below, above = sampler._split(study, number=5)
+    below, above = sampler._split(study._history, number=5)
     assert below.tolist() == [1, 3]  # step 3 beats step 0; at step 3, 2.0 < 9.0
     assert above.tolist() == [0, 2, 4]
 
@@ -118,7 +120,7 @@ def test_complete_trials_go_below_before_pruned_and_ties_keep_the_earlier():
     pruned = study.ask()
     pruned.report(0.0, 0)
     study.tell(pruned, state=TrialState.PRUNED)
-    below, above = sampler._split(study, number=99)
+    below, above = sampler._split(study._history, number=99)
     assert below.tolist() == [1, 2, 3] and above.tolist() == [0, 4]
 
 
@@ -132,7 +134,7 @@ def test_infeasible_trials_rank_after_feasible_by_violation():
         trial.suggest_float("x", 0, 1)
         study.tell(trial, value)
     assert study.trials[0].constraints == {"0": pytest.approx(0.4)}
-    below, _ = sampler._split(study, number=99)
+    below, _ = sampler._split(study._history, number=99)
     assert below.tolist() == [1, 2, 3]  # feasible 2, then the least violations 0.1 (1), 0.2 (3)
 
 
@@ -260,7 +262,7 @@ def test_estimator_matches_optunas_parzen_estimator(n_observations):
 
     def draw(n):
         """n random points: internal [n, 6] for us, Optuna's representation by name."""
-        values = [{name: d.to_external(random.sample_independent(study, None, name, d)) for name, d in ours.items()}
+        values = [{name: d.to_external(float(random.propose_independent(study._history, name, d, [0])[0])) for name, d in ours.items()}
                   for _ in range(n)]
         internal = np.array([[d.to_internal(v[name]) for name, d in ours.items()] for v in values]).reshape(n, 6)
         external = {name: np.array([v[name] for v in values], dtype=float) for name in ours if name != "f"}

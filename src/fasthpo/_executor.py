@@ -135,18 +135,14 @@ def executor_capacity(executor: Any) -> int:
 
 def _proposals(study: Any, trial: Any) -> dict[str, tuple[BaseDistribution, Any]]:
     """The sampler's value for every parameter the study has seen, as for a local trial."""
-    store, sampler = study._store, study.sampler
+    store = study._store
     fixed = store.records[trial.number].fixed_params
-    space = sampler.infer_relative_search_space(study, trial)
-    relative = sampler.sample_relative(study, trial, space) if space else {}
     proposals = {}
-    for name, distribution in zip(store.columns, store.column_distributions):
+    for name, distribution in zip(list(store.columns), list(store.column_distributions)):
         if name in fixed:
             continue
-        internal = relative.get(name) if space.get(name) == distribution else None
-        if internal is None:
-            internal = (distribution.internal_low if distribution.single()
-                        else sampler.sample_independent(study, trial, name, distribution))
+        internal = (distribution.internal_low if distribution.single()
+                    else float(trial._proposer.values(name, distribution)[0]))
         proposals[name] = (distribution, distribution.to_external(distribution.round_internal(internal)))
     return proposals
 

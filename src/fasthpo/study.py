@@ -23,7 +23,8 @@ import numpy as np
 from fasthpo._executor import as_executor, executor_capacity, run_on_executor
 from fasthpo._progress import ProgressBar
 from fasthpo.core.direction import StudyDirection, minimization_signs, pareto_front_mask
-from fasthpo.core.history import parse_directions
+from fasthpo.core.history import History, parse_directions
+from fasthpo.core.propose import Proposer
 from fasthpo.distributions import BaseDistribution, CategoricalDistribution, IntDistribution, check_compatible
 from fasthpo.exceptions import DuplicatedStudyError, TrialPruned
 from fasthpo.pruners import BasePruner, MedianPruner
@@ -105,9 +106,13 @@ class Study:
         if not isinstance(self.pruner, BasePruner):
             raise TypeError(f"pruner must be a fasthpo pruner, got {self.pruner!r}.")
         self._lock = threading.RLock()
+        self._history = History(self._store, self._directions, study_name, self._frozen, self._model_rows)
         self._best_number: int | None = None
         self._best_seen = 0
         self._stop_requested = False
+
+    def _model_rows(self, history: History, number: int) -> np.ndarray | None:
+        return self.pruner.model_rows(history, number)
 
     # ------------------------------------------------------------ directions
     @property
@@ -141,8 +146,7 @@ class Study:
             number = self._store.pop_waiting()
             if number is None:
                 number = self._store.create_trial()
-            trial = Trial(self, number)
-            self.sampler.before_trial(self, trial)
+            trial = Trial(self, number, Proposer(self.sampler, self._history, [number], self._store.set_system_attr))
         for name, distribution in (fixed_distributions or {}).items():
             trial._suggest(name, distribution)
         return trial
@@ -190,9 +194,11 @@ class Study:
             state, converted = self._tell_arguments(number, values, state)
             self._store.finish(number, state, converted)
             self._note_finished(number, state)
-            frozen = self._frozen(number)
-        self.sampler.after_trial(self, frozen, state, converted)
-        return frozen
+        attrs = self.sampler.after_trial(self._history, number, state, converted)
+        with self._lock:
+            for key, value in (attrs or {}).items():
+                self._store.set_system_attr(number, key, value)
+            return self._frozen(number)
 
     def _trial_number(self, trial: Trial | int) -> int:
         if type(trial) is Trial or isinstance(trial, Trial):
@@ -287,6 +293,7 @@ class Study:
                 not self._stop_requested
                 and (n_trials is None or started < n_trials)
                 and (deadline is None or time.monotonic() < deadline)
+                and self.sampler.n_remaining(self._history) != 0
             )
 
         self._stop_requested = False

@@ -25,6 +25,7 @@ from fasthpo.distributions import (
 from fasthpo.trial_state import TrialState
 
 if TYPE_CHECKING:
+    from fasthpo.core.propose import Proposer
     from fasthpo.study import Study
 
 __all__ = ["FrozenTrial", "Trial", "create_trial"]
@@ -288,11 +289,10 @@ class Trial:
     >>> _ = study.tell(trial, lr)
     """
 
-    def __init__(self, study: Study, number: int) -> None:
+    def __init__(self, study: Study, number: int, proposer: Proposer) -> None:
         self.study = study
         self._number = number
-        self._relative_space: dict[str, BaseDistribution] | None = None
-        self._relative_params: dict[str, float] = {}
+        self._proposer = proposer
 
     # -------------------------------------------------------------- suggest
     def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False) -> float:
@@ -328,9 +328,7 @@ class Trial:
             if distribution.single():
                 internal = distribution.internal_low
             else:
-                internal = self._relative_value(name, distribution)
-                if internal is None:
-                    internal = study.sampler.sample_independent(study, self, name, distribution)
+                internal = float(self._proposer.values(name, distribution)[0])
             store.set_param(self._number, name, distribution, internal)
             return record.params[name]
 
@@ -351,16 +349,6 @@ class Trial:
         value = int(value) if isinstance(distribution, IntDistribution) else float(value)
         self.study._store.set_param(self._number, name, distribution, internal, external=value)
         return value
-
-    def _relative_value(self, name: str, distribution: BaseDistribution) -> float | None:
-        if self._relative_space is None:
-            sampler = self.study.sampler
-            self._relative_space = sampler.infer_relative_search_space(self.study, self)
-            if self._relative_space:
-                self._relative_params = sampler.sample_relative(self.study, self, self._relative_space)
-        if self._relative_space.get(name) != distribution:
-            return None
-        return self._relative_params.get(name)
 
     # ------------------------------------------------------- report, prune
     def report(self, value: float, step: int) -> None:
@@ -393,8 +381,7 @@ class Trial:
             raise NotImplementedError("should_prune() is for single-objective studies.")
         with self.study._lock:
             self._running_record()
-            frozen = self.study._frozen(self._number)
-        return bool(self.study.pruner.prune(self.study, frozen))
+            return bool(self.study.pruner.prune(self.study._history, self._number))
 
     # ----------------------------------------------------------- attributes
     def set_user_attr(self, key: str, value: Any) -> None:

@@ -10,10 +10,11 @@ See docs/architecture.md.
 """
 
 from fasthpo.core.direction import StudyDirection, minimization_signs, pareto_front_mask
-from fasthpo.core.history import History, TrialView, parse_directions
+from fasthpo.core.history import ArrayHistory, History, TrialView, parse_directions
 from fasthpo.core.space import Proposal, SearchSpace
 
 __all__ = [
+    "ArrayHistory",
     "History",
     "Proposal",
     "SearchSpace",

@@ -4,7 +4,8 @@
 parameters ``X[n, d]`` (NaN where a trial lacks a parameter), objective values ``Y[n, k]``
 already turned into minimization, states, constraint violations, intermediate values by
 step, and per trial its distributions and system attributes. The Study hands one to its
-sampler and pruner.
+sampler and pruner; :class:`ArrayHistory` is a history of its own, driven with plain
+arrays (ask/tell without a Study).
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ import numpy as np
 
 from fasthpo._constraints import constraints_of
 from fasthpo.core.direction import StudyDirection, minimization_signs
+from fasthpo.core.space import SearchSpace
 from fasthpo.distributions import BaseDistribution
 from fasthpo.store import TrialStore
 from fasthpo.trial_state import TrialState
 
-__all__ = ["History", "TrialView", "parse_directions"]
+__all__ = ["ArrayHistory", "History", "TrialView", "parse_directions"]
 
 
 def parse_directions(direction: Any = None, directions: Any = None) -> list[StudyDirection]:
@@ -186,6 +188,15 @@ class History:
         PRUNED ones with ``include_pruned``)."""
         return self._store.intersection_search_space(include_pruned)
 
+    def best_row(self) -> int | None:
+        """The best feasible COMPLETE trial of the first objective (the earliest of
+        equals), None before any."""
+        store = self._store
+        rows = np.flatnonzero((store.states == TrialState.COMPLETE) & ~(store.violation > 0))
+        if not rows.size:
+            return None
+        return int(rows[np.argmin(self.Y[rows, 0])])
+
     def model_rows(self, number: int) -> np.ndarray | None:
         """Mask of the trials to model for trial ``number`` (a Hyperband bracket), None for all."""
         return None if self._model_rows is None else self._model_rows(self, number)
@@ -218,3 +229,108 @@ class TrialView:
     @property
     def value(self) -> float | None:
         return None if self.values is None else self.values[0]
+class ArrayHistory(History):
+    """A history of its own with a sampler, driven with arrays: ask for encoded rows, tell values.
+
+    No Study is involved: this is how a framework of its own (a searcher of another
+    library, a benchmark harness, a lab loop) embeds a fasthpo sampler.
+
+    Parameters
+    ----------
+    space : SearchSpace or mapping of str to distribution
+        The parameters every trial has.
+    sampler : BaseSampler
+        Proposes the rows; it is told every result.
+    directions : sequence of {"minimize", "maximize"}
+        One per objective.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from fasthpo.distributions import FloatDistribution
+    >>> from fasthpo.samplers import RandomSampler
+    >>> space = {"x": FloatDistribution(-5, 5), "y": FloatDistribution(-5, 5)}
+    >>> history = ArrayHistory(space, RandomSampler(seed=0))
+    >>> for _ in range(20):
+    ...     numbers, X = history.ask(n=10)
+    ...     history.tell(numbers, (X ** 2).sum(axis=1))
+    >>> history.n_trials, bool(history.Y.min() < 1.0)
+    (200, True)
+    """
+
+    def __init__(self, space: SearchSpace | Mapping[str, BaseDistribution], sampler: Any,
+                 directions: Sequence[Any] = ("minimize",)) -> None:
+        self.space = space if isinstance(space, SearchSpace) else SearchSpace(space)
+        self.sampler = sampler
+        if len(self.space) == 0:
+            raise ValueError("space must hold at least one parameter.")
+        parsed = parse_directions(directions=list(directions))
+        super().__init__(TrialStore(len(parsed)), parsed, study_name="array-history")
+
+    def ask(self, n: int = 1) -> tuple[np.ndarray, np.ndarray]:
+        """Start ``n`` trials with rows proposed by the sampler.
+
+        Returns
+        -------
+        numbers : ndarray of int, shape (n,)
+            The new trials' numbers (for :meth:`tell`).
+        X : ndarray of shape (n, d)
+            Their encoded parameters, columns in the order of :attr:`space`
+            (``space.decode(X)`` gives user values).
+        """
+        from fasthpo.core.propose import propose_rows  # it builds on this module
+
+        n = _positive_int("n", n)
+        store = self._store
+        numbers = [store.create_trial() for _ in range(n)]
+        X = propose_rows(self.sampler, self, self.space, numbers, store)
+        return np.asarray(numbers, dtype=np.int64), X
+
+    def tell(self, numbers: Sequence[int], values: Any, states: Sequence[TrialState] | None = None) -> None:
+        """Finish trials ``numbers`` with ``values`` (shape ``(n,)`` or ``(n, k)``) and
+        tell the sampler.
+
+        A row with NaN fails that trial alone; ``states`` (COMPLETE, PRUNED or FAIL per
+        trial) overrides. Raises ``ValueError`` (and changes nothing) for an unknown or
+        finished trial, a repeated number or values of the wrong shape.
+        """
+        numbers = np.asarray(numbers)
+        if numbers.ndim != 1 or not np.issubdtype(numbers.dtype, np.integer):
+            raise TypeError(f"numbers must be a 1-D array of trial numbers, got {numbers!r}.")
+        Y = np.asarray(values, dtype=float).reshape(len(numbers), -1) if np.size(values) == len(numbers) * self.n_objectives else None
+        if Y is None or Y.shape[1] != self.n_objectives:
+            raise ValueError(f"values must have shape ({len(numbers)},) or ({len(numbers)}, {self.n_objectives}), "
+                             f"got {np.shape(values)}.")
+        if len(set(numbers.tolist())) != len(numbers):
+            raise ValueError("numbers holds a trial twice.")
+        for number in numbers.tolist():
+            if not 0 <= number < self.n_trials or self.state_of(number) != TrialState.RUNNING:
+                raise ValueError(f"Trial {number} is not a running trial of this history.")
+        states = _states_of(Y, states)
+        for number, y, state in zip(numbers.tolist(), Y, states):
+            values = None if state == TrialState.FAIL else y.tolist()
+            self._store.finish(number, state, values)
+            for key, value in (self.sampler.after_trial(self, number, state, values) or {}).items():
+                self._store.set_system_attr(number, key, value)
+
+
+def _states_of(Y: np.ndarray, states: Sequence[TrialState] | None) -> list[TrialState]:
+    if states is None:
+        return [TrialState.FAIL if np.isnan(y).any() else TrialState.COMPLETE for y in Y]
+    states = list(states)
+    if len(states) != len(Y):
+        raise ValueError(f"states must have {len(Y)} entries, got {len(states)}.")
+    for state, y in zip(states, Y):
+        if not isinstance(state, TrialState) or not state.is_finished():
+            raise ValueError(f"states must be COMPLETE, PRUNED or FAIL, got {state!r}.")
+        if state == TrialState.COMPLETE and np.isnan(y).any():
+            raise ValueError("A COMPLETE trial needs values that are not NaN.")
+    return states
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an int, got {value!r} ({type(value).__name__}).")
+    if value <= 0:
+        raise ValueError(f"{name} must be >= 1, got {value!r}.")
+    return int(value)

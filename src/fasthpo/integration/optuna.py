@@ -8,8 +8,10 @@ constructor arguments of the Optuna sampler of the same name and sample with fas
 
     study = optuna.create_study(sampler=fasthpo.integration.optuna.TPESampler(seed=0))
 
-Each one keeps, per Optuna study, a *mirror*: a fasthpo study (columnar
-:class:`~fasthpo.store.TrialStore`) holding the Optuna study's trials. Before every
+Each one keeps, per Optuna study, a *mirror*: a columnar
+:class:`~fasthpo.store.TrialStore` holding the Optuna study's trials, which the fasthpo
+sampler reads as a :class:`~fasthpo.core.History` (the adapter is a client of the
+sampler core, like the Study). Before every
 sampler call the mirror reads the storage and takes in only what is new: trials it has
 not seen and the unfinished trials whose state, parameters, intermediate values or
 system attributes changed. So it stays right when other processes write to the same
@@ -42,6 +44,7 @@ from __future__ import annotations
 
 import copy
 import itertools
+import math
 import threading
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -56,12 +59,12 @@ except ImportError as error:  # pragma: no cover - exercised only without the ex
     ) from error
 
 from fasthpo import samplers as _fasthpo_samplers
+from fasthpo.core import History, SearchSpace, StudyDirection
 from fasthpo.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 from fasthpo.samplers.base import BaseSampler as _FasthpoBaseSampler
 from fasthpo.storages.base import BaseStorage
 from fasthpo.store import TrialStore
-from fasthpo.study import Study, StudyDirection, create_study
-from fasthpo.trial import Trial
+from fasthpo.study import Study, create_study
 from fasthpo.trial_state import TrialState
 
 __all__ = [
@@ -163,34 +166,6 @@ class _MirrorStore(TrialStore):
         return {**self.__dict__, "forward": None, "forwarding": False}
 
 
-class _MirrorStorage(BaseStorage):
-    """The storage of one mirror study: it only hands out the mirror's store."""
-
-    def __init__(self, directions: list[StudyDirection], store: TrialStore) -> None:
-        self._directions = directions
-        self._store = store
-
-    def load_study(self, study_name: str) -> tuple[list, TrialStore]:
-        return self._directions, self._store
-
-    def get_study_user_attrs(self, study_name: str) -> dict[str, Any]:
-        return {}
-
-
-class _MirrorStudy(Study):
-    """The fasthpo study a mirrored sampler sees; ``stop()`` stops the Optuna study."""
-
-    def __init__(self, mirror: _Mirror, storage: _MirrorStorage, sampler: _FasthpoBaseSampler) -> None:
-        super().__init__("optuna-mirror", storage, sampler)
-        self._mirror = mirror
-
-    def stop(self) -> None:
-        try:
-            self._mirror.optuna_study.stop()
-        except RuntimeError:  # Optuna stops only from inside `optimize`
-            pass
-
-
 def _new_keys(source: dict, mirrored: dict) -> list:
     """Keys of ``source`` missing from ``mirrored``, which holds an earlier state of it.
 
@@ -221,7 +196,7 @@ def _signature(trial: optuna.trial.FrozenTrial) -> tuple:
 
 
 class _Mirror:
-    """A fasthpo study that holds the trials of one Optuna study, brought up to date by :meth:`sync`.
+    """The trials of one Optuna study as a fasthpo history, brought up to date by :meth:`sync`.
 
     Mirror trial numbers follow the order in which Optuna trials start; a WAITING
     (enqueued) trial is taken in when it starts.
@@ -233,7 +208,7 @@ class _Mirror:
         self.study_id = optuna_study._study_id
         directions = _fasthpo_directions(optuna_study)
         self.store = _MirrorStore(len(directions), self._forward_system_attr)
-        self.study = _MirrorStudy(self, _MirrorStorage(directions, self.store), sampler)
+        self.history = History(self.store, directions, optuna_study.study_name)
         self.sampler = sampler
         self.number_of: dict[int, int] = {}  # Optuna trial number -> mirror trial number
         self.trial_ids: list[int] = []  # mirror trial number -> Optuna trial id
@@ -258,8 +233,8 @@ class _Mirror:
         finally:
             self.store.forwarding = True
 
-    def trial(self, optuna_trial: optuna.trial.FrozenTrial) -> Trial:
-        """The mirror trial of ``optuna_trial`` (a WAITING trial being sampled is taken in now)."""
+    def number(self, optuna_trial: optuna.trial.FrozenTrial) -> int:
+        """The mirror trial number of ``optuna_trial`` (a WAITING trial being sampled is taken in now)."""
         number = self.number_of.get(optuna_trial.number)
         if number is None:
             self.store.forwarding = False
@@ -267,11 +242,16 @@ class _Mirror:
                 number = self._take_in(optuna_trial, start=True)
             finally:
                 self.store.forwarding = True
-        return Trial(self.study, number)
+        return number
+
+    def store_attrs(self, number: int, attrs: dict[str, Any] | None) -> None:
+        """Store (and forward to the Optuna trial) the attributes the sampler returned."""
+        for key, value in (attrs or {}).items():
+            self.store.set_system_attr(number, key, value)
 
     def finish(self, optuna_trial: optuna.trial.FrozenTrial, state: Any, values: Sequence[float] | None) -> int:
         """Finish the mirror trial as Optuna is about to (``after_trial`` comes first)."""
-        number = self.trial(optuna_trial).number
+        number = self.number(optuna_trial)
         if self.store.state_of(number) == TrialState.RUNNING:
             self.store.finish(number, TrialState(int(state)), None if values is None else list(values))
         self.relative_names.pop(optuna_trial.number, None)
@@ -362,7 +342,8 @@ class _FasthpoSamplerAdapter(optuna.samplers.BaseSampler):
     ) -> dict[str, optuna.distributions.BaseDistribution]:
         with self._lock:
             mirror = self._synced_mirror(study)
-            space = mirror.sampler.infer_relative_search_space(mirror.study, mirror.trial(trial))
+            mirror.number(trial)
+            space = mirror.sampler.infer_relative_search_space(mirror.history)
             return {name: _to_optuna_distribution(d) for name, d in space.items()}
 
     def sample_relative(
@@ -375,8 +356,11 @@ class _FasthpoSamplerAdapter(optuna.samplers.BaseSampler):
             return {}
         with self._lock:
             mirror = self._synced_mirror(study)
-            space = {name: _from_optuna_distribution(d) for name, d in search_space.items()}
-            internal = mirror.sampler.sample_relative(mirror.study, mirror.trial(trial), space)
+            space = SearchSpace({name: _from_optuna_distribution(d) for name, d in search_space.items()})
+            number = mirror.number(trial)
+            proposal = mirror.sampler.propose(mirror.history, space, [number])
+            mirror.store_attrs(number, proposal.attrs[0])
+            internal = {name: x for name, x in zip(space.names, proposal.X[0].tolist()) if not math.isnan(x)}
             if internal and self._warn_independent_sampling:
                 mirror.relative_names[trial.number] = frozenset(internal)
             return {name: space[name].to_external(x) for name, x in internal.items()}
@@ -403,13 +387,15 @@ class _FasthpoSamplerAdapter(optuna.samplers.BaseSampler):
                     UserWarning,
                     stacklevel=2,
                 )
-            x = mirror.sampler.sample_independent(mirror.study, mirror.trial(trial), param_name, distribution)
-            return distribution.to_external(x)
+            x = mirror.sampler.propose_independent(mirror.history, param_name, distribution, [mirror.number(trial)])
+            return distribution.to_external(float(x[0]))
 
     def before_trial(self, study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
         with self._lock:
             mirror = self._synced_mirror(study)
-            mirror.sampler.before_trial(mirror.study, mirror.trial(trial))
+            number = mirror.number(trial)
+            attrs = mirror.sampler.before_trials(mirror.history, [number])
+            mirror.store_attrs(number, attrs[0] if attrs else None)
 
     def after_trial(
         self,
@@ -423,8 +409,13 @@ class _FasthpoSamplerAdapter(optuna.samplers.BaseSampler):
         with self._lock:
             mirror = self._synced_mirror(study)
             number = mirror.finish(trial, state, values)
-            frozen = mirror.study._frozen(number)
-            mirror.sampler.after_trial(mirror.study, frozen, frozen.state, values)
+            state = TrialState(mirror.store.state_of(number))
+            mirror.store_attrs(number, mirror.sampler.after_trial(mirror.history, number, state, values))
+            if mirror.sampler.n_remaining(mirror.history) == 0:  # a grid is done
+                try:
+                    study.stop()
+                except RuntimeError:  # Optuna stops only from inside `optimize`
+                    pass
 
     def reseed_rng(self) -> None:
         with self._lock:

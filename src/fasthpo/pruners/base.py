@@ -4,19 +4,29 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:
-    from fasthpo.study import Study
-    from fasthpo.trial import FrozenTrial
+import numpy as np
 
-__all__ = ["BasePruner", "NopPruner", "check_count", "is_maximize"]
+if TYPE_CHECKING:
+    from fasthpo.core import History
+
+__all__ = ["BasePruner", "NopPruner", "check_count", "is_maximize", "last_step"]
 
 
 class BasePruner:
-    """Base class of pruners: :meth:`prune` answers ``trial.should_prune()``."""
+    """Base class of pruners: :meth:`prune` answers ``trial.should_prune()``.
 
-    def prune(self, study: Study, trial: FrozenTrial) -> bool:
-        """Whether ``trial`` (RUNNING, with its intermediate values) should stop now."""
+    A pruner reads a :class:`~fasthpo.core.History` (intermediate values by trial and
+    by step, states, values to minimize), never a Study; the one thing it may write
+    is a note on the trial it judges (:meth:`fasthpo.core.History.note`).
+    """
+
+    def prune(self, history: History, number: int) -> bool:
+        """Whether trial ``number`` (RUNNING, with its intermediate values) should stop now."""
         raise NotImplementedError
+
+    def model_rows(self, history: History, number: int) -> np.ndarray | None:
+        """Mask of the trials a sampler should model for trial ``number`` (None: all)."""
+        return None
 
 
 class NopPruner(BasePruner):
@@ -32,7 +42,7 @@ class NopPruner(BasePruner):
     False
     """
 
-    def prune(self, study: Study, trial: FrozenTrial) -> bool:
+    def prune(self, history: History, number: int) -> bool:
         return False
 
 
@@ -45,5 +55,10 @@ def check_count(name: str, value: Any, minimum: int) -> int:
     return value
 
 
-def is_maximize(study: Study) -> bool:
-    return study.directions[0].name == "MAXIMIZE"
+def is_maximize(history: History) -> bool:
+    return history.directions[0].name == "MAXIMIZE"
+
+
+def last_step(reported: dict[int, float]) -> int | None:
+    """The last step of a trial's intermediate values (None: none reported)."""
+    return max(reported) if reported else None

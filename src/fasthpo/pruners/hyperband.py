@@ -14,8 +14,7 @@ from fasthpo.pruners.successive_halving import SuccessiveHalvingPruner
 from fasthpo.trial_state import TrialState
 
 if TYPE_CHECKING:
-    from fasthpo.study import Study
-    from fasthpo.trial import FrozenTrial
+    from fasthpo.core import History
 
 __all__ = ["HyperbandPruner"]
 
@@ -77,35 +76,34 @@ class HyperbandPruner(BasePruner):
         # bracket i starts n * eta^s / (s + 1) trials, s = n - 1 - i (Li et al. 2018, Algorithm 1)
         self._budgets = np.cumsum([math.ceil(n * self._reduction_factor ** (n - 1 - i) / (n - i)) for i in range(n)])
 
-    def bracket_of(self, study: Study, number: int) -> int:
+    def bracket_of(self, history: History, number: int) -> int:
         """The bracket of trial ``number``: a CRC-32 of the study name and the number, over
         the brackets' cumulative budgets."""
-        ticket = binascii.crc32(f"{study.study_name}_{number}".encode()) % int(self._budgets[-1])
+        ticket = binascii.crc32(f"{history.study_name}_{number}".encode()) % int(self._budgets[-1])
         return int(np.searchsorted(self._budgets, ticket, side="right"))
 
-    def _ready(self, study: Study) -> bool:
+    def _ready(self, history: History) -> bool:
         if not self._brackets:
-            store = study._store
-            complete = np.flatnonzero(store.states == TrialState.COMPLETE)
-            last = [max(store.records[i].intermediate_values) for i in complete if store.records[i].intermediate_values]
+            last = [max(history.intermediate_values(i)) for i in history.rows_in(TrialState.COMPLETE)
+                    if history.intermediate_values(i)]
             if not last:
                 return False
             self._max_resource = max(max(last) + 1, self._min_resource)
             self._make_brackets()
         return True
 
-    def prune(self, study: Study, trial: FrozenTrial) -> bool:
-        if not self._ready(study):
+    def prune(self, history: History, number: int) -> bool:
+        if not self._ready(history):
             return False
-        return self._brackets[self.bracket_of(study, trial.number)].prune(study, trial)
+        return self._brackets[self.bracket_of(history, number)].prune(history, number)
 
-    def sampler_rows(self, study: Study, number: int) -> np.ndarray | None:
+    def model_rows(self, history: History, number: int) -> np.ndarray | None:
         """Mask of the trials in the bracket of trial ``number`` (None: every trial)."""
-        if not self._ready(study):
+        if not self._ready(history):
             return None
-        n = study._store.n_trials
-        if self._bracket_cache[0] is not study._store:
-            self._bracket_cache = (study._store, [])
+        n = history.n_trials
+        if self._bracket_cache[0] != history.key:
+            self._bracket_cache = (history.key, [])
         brackets = self._bracket_cache[1]  # the bracket of every trial so far, computed once
-        brackets.extend(self.bracket_of(study, i) for i in range(len(brackets), n))
-        return np.asarray(brackets[:n]) == self.bracket_of(study, number)
+        brackets.extend(self.bracket_of(history, i) for i in range(len(brackets), n))
+        return np.asarray(brackets[:n]) == self.bracket_of(history, number)

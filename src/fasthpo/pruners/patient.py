@@ -9,8 +9,7 @@ import numpy as np
 from fasthpo.pruners.base import BasePruner, check_count, is_maximize
 
 if TYPE_CHECKING:
-    from fasthpo.study import Study
-    from fasthpo.trial import FrozenTrial
+    from fasthpo.core import History
 
 __all__ = ["PatientPruner"]
 
@@ -49,8 +48,8 @@ class PatientPruner(BasePruner):
             raise ValueError(f"min_delta must be a number >= 0, got {min_delta!r}.")
         self._min_delta = float(min_delta)
 
-    def prune(self, study: Study, trial: FrozenTrial) -> bool:
-        reported = trial.intermediate_values
+    def prune(self, history: History, number: int) -> bool:
+        reported = history.intermediate_values(number)
         if len(reported) <= self._patience + 1:
             return False
         steps = sorted(reported)
@@ -58,10 +57,10 @@ class PatientPruner(BasePruner):
         recent = np.array([reported[s] for s in steps[-self._patience - 1:]])
         if np.isnan(before).all() or np.isnan(recent).all():
             return False
-        if is_maximize(study):
+        if is_maximize(history):
             stalled = np.nanmax(before) - self._min_delta > np.nanmax(recent)
         else:
             stalled = np.nanmin(before) + self._min_delta < np.nanmin(recent)
         if not stalled:
             return False
-        return True if self._wrapped is None else self._wrapped.prune(study, trial)
+        return True if self._wrapped is None else self._wrapped.prune(history, number)

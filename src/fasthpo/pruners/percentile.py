@@ -8,12 +8,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fasthpo.pruners.base import BasePruner, check_count, is_maximize
+from fasthpo.pruners.base import BasePruner, check_count, is_maximize, last_step
 from fasthpo.trial_state import TrialState
 
 if TYPE_CHECKING:
-    from fasthpo.study import Study
-    from fasthpo.trial import FrozenTrial
+    from fasthpo.core import History
 
 __all__ = ["MedianPruner", "PercentilePruner"]
 
@@ -65,19 +64,19 @@ class PercentilePruner(BasePruner):
         self._interval_steps = check_count("interval_steps", interval_steps, minimum=1)
         self._n_min_trials = check_count("n_min_trials", n_min_trials, minimum=1)
 
-    def prune(self, study: Study, trial: FrozenTrial) -> bool:
-        store = study._store
-        n_complete = int(np.count_nonzero(store.states == TrialState.COMPLETE))
-        step = trial.last_step
+    def prune(self, history: History, number: int) -> bool:
+        n_complete = int(np.count_nonzero(history.states == TrialState.COMPLETE))
+        reported = history.intermediate_values(number)
+        step = last_step(reported)
         if n_complete == 0 or n_complete < self._n_startup_trials or step is None or step < self._n_warmup_steps:
             return False
-        if not _first_report_in_interval(step, trial.intermediate_values, self._n_warmup_steps, self._interval_steps):
+        if not _first_report_in_interval(step, reported, self._n_warmup_steps, self._interval_steps):
             return False
-        maximize = is_maximize(study)
-        best = _best_so_far(trial, maximize)
+        maximize = is_maximize(history)
+        best = _best_so_far(reported, maximize)
         if math.isnan(best):
             return True
-        threshold = _percentile_at_step(study, step, 100 - self._percentile if maximize else self._percentile,
+        threshold = _percentile_at_step(history, step, 100 - self._percentile if maximize else self._percentile,
                                         self._n_min_trials)
         if math.isnan(threshold):
             return False
@@ -115,17 +114,17 @@ def _first_report_in_interval(step: int, reported: dict[int, float], warmup: int
     return earlier < window_start
 
 
-def _best_so_far(trial: FrozenTrial, maximize: bool) -> float:
-    values = np.array(list(trial.intermediate_values.values()), dtype=float)
+def _best_so_far(reported: dict[int, float], maximize: bool) -> float:
+    values = np.array(list(reported.values()), dtype=float)
     if np.isnan(values).all():
         return math.nan
     return float(np.nanmax(values) if maximize else np.nanmin(values))
 
 
-def _percentile_at_step(study: Study, step: int, percentile: float, n_min_trials: int) -> float:
+def _percentile_at_step(history: History, step: int, percentile: float, n_min_trials: int) -> float:
     """The percentile of the COMPLETE trials' values reported at ``step`` (NaN if too few)."""
-    numbers, values = study._store.step_values(step)
-    values = values[study._store.states[numbers] == TrialState.COMPLETE]
+    numbers, values = history.step_values(step)
+    values = values[history.states[numbers] == TrialState.COMPLETE]
     if len(values) < n_min_trials:
         return math.nan
     values = values[~np.isnan(values)]

@@ -8,12 +8,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from fasthpo.pruners.base import BasePruner, check_count, is_maximize
+from fasthpo.pruners.base import BasePruner, check_count, is_maximize, last_step
 from fasthpo.trial_state import TrialState
 
 if TYPE_CHECKING:
-    from fasthpo.study import Study
-    from fasthpo.trial import FrozenTrial
+    from fasthpo.core import History
 
 __all__ = ["SuccessiveHalvingPruner"]
 
@@ -61,21 +60,22 @@ class SuccessiveHalvingPruner(BasePruner):
             raise ValueError("bootstrap_count > 0 needs an explicit min_resource (not 'auto').")
         self._rungs = _RungValues("completed_rung_")
 
-    def prune(self, study: Study, trial: FrozenTrial) -> bool:
-        step = trial.last_step
+    def prune(self, history: History, number: int) -> bool:
+        reported = history.intermediate_values(number)
+        step = last_step(reported)
         if step is None:
             return False
         if self._min_resource is None:
-            self._min_resource = _estimate_min_resource(study)
+            self._min_resource = _estimate_min_resource(history)
             if self._min_resource is None:
                 return False
-        value = trial.intermediate_values[step]
-        rung = self._rungs.current_rung(trial.system_attrs)
-        maximize = is_maximize(study)
+        value = reported[step]
+        rung = self._rungs.current_rung(history.system_attrs(number))
+        maximize = is_maximize(history)
         while step >= self._min_resource * self._reduction_factor ** (self._min_early_stopping_rate + rung):
             if math.isnan(value):
                 return True
-            competing = self._rungs.record(study, trial.number, rung, value)
+            competing = self._rungs.record(history, number, rung, value)
             if len(competing) <= self._bootstrap_count or not _promotable(value, competing, self._reduction_factor,
                                                                             maximize):
                 return True
@@ -90,7 +90,7 @@ class _RungValues:
 
     def __init__(self, prefix: str) -> None:
         self.prefix = prefix
-        self._store = None
+        self._history_key: int | None = None
         self._values: dict[int, list[float]] = {}
 
     def current_rung(self, system_attrs: dict) -> int:
@@ -99,25 +99,24 @@ class _RungValues:
             rung += 1
         return rung
 
-    def record(self, study: Study, number: int, rung: int, value: float) -> np.ndarray:
-        store = study._store
-        if store is not self._store:
-            self._store = store
+    def record(self, history: History, number: int, rung: int, value: float) -> np.ndarray:
+        if history.key != self._history_key:
+            self._history_key = history.key
             self._values = {}
-            for record in store.records:
-                for r in range(self.current_rung(record.system_attrs)):
-                    self._values.setdefault(r, []).append(record.system_attrs[f"{self.prefix}{r}"])
-        store.set_system_attr(number, f"{self.prefix}{rung}", value)
+            for row in range(history.n_trials):
+                attrs = history.system_attrs(row)
+                for r in range(self.current_rung(attrs)):
+                    self._values.setdefault(r, []).append(attrs[f"{self.prefix}{r}"])
+        history.note(number, f"{self.prefix}{rung}", value)
         values = self._values.setdefault(rung, [])
         values.append(value)
         return np.asarray(values, dtype=float)
 
 
-def _estimate_min_resource(study: Study) -> int | None:
+def _estimate_min_resource(history: History) -> int | None:
     """1/100 of the longest COMPLETE trial's last step (at least 1); None before any."""
-    store = study._store
-    last_steps = [max(store.records[i].intermediate_values) for i in np.flatnonzero(store.states == TrialState.COMPLETE)
-                  if store.records[i].intermediate_values]
+    last_steps = [max(history.intermediate_values(i)) for i in history.rows_in(TrialState.COMPLETE)
+                  if history.intermediate_values(i)]
     return max(max(last_steps) // 100, 1) if last_steps else None
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
-from fasthpo.pruners.base import BasePruner, check_count
+from fasthpo.pruners.base import BasePruner, check_count, last_step
 from fasthpo.pruners.percentile import _first_report_in_interval
 
 if TYPE_CHECKING:
-    from fasthpo.study import Study
-    from fasthpo.trial import FrozenTrial
+    from fasthpo.core import History
 
 __all__ = ["ThresholdPruner"]
 
@@ -48,11 +47,12 @@ class ThresholdPruner(BasePruner):
         self._n_warmup_steps = check_count("n_warmup_steps", n_warmup_steps, minimum=0)
         self._interval_steps = check_count("interval_steps", interval_steps, minimum=1)
 
-    def prune(self, study: Study, trial: FrozenTrial) -> bool:
-        step = trial.last_step
+    def prune(self, history: History, number: int) -> bool:
+        reported = history.intermediate_values(number)
+        step = last_step(reported)
         if step is None or step < self._n_warmup_steps:
             return False
-        if not _first_report_in_interval(step, trial.intermediate_values, self._n_warmup_steps, self._interval_steps):
+        if not _first_report_in_interval(step, reported, self._n_warmup_steps, self._interval_steps):
             return False
-        value = trial.intermediate_values[step]
+        value = reported[step]
         return math.isnan(value) or value < self._lower or value > self._upper

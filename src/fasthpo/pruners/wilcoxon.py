@@ -12,8 +12,7 @@ import numpy as np
 from fasthpo.pruners.base import BasePruner, check_count, is_maximize
 
 if TYPE_CHECKING:
-    from fasthpo.study import Study
-    from fasthpo.trial import FrozenTrial
+    from fasthpo.core import History
 
 __all__ = ["WilcoxonPruner"]
 
@@ -54,17 +53,18 @@ class WilcoxonPruner(BasePruner):
         self._p_threshold = float(p_threshold)
         self._n_startup_steps = check_count("n_startup_steps", n_startup_steps, minimum=0)
 
-    def prune(self, study: Study, trial: FrozenTrial) -> bool:
-        if not trial.intermediate_values:
+    def prune(self, history: History, number: int) -> bool:
+        reported = history.intermediate_values(number)
+        if not reported:
             return False
-        try:
-            best = study.best_trial
-        except ValueError:
+        best = history.best_row()
+        if best is None:
             return False
-        steps = np.array(list(trial.intermediate_values), dtype=np.int64)
-        values = np.array(list(trial.intermediate_values.values()), dtype=float)
-        best_steps = np.array(list(best.intermediate_values), dtype=np.int64)
-        best_values = np.array(list(best.intermediate_values.values()), dtype=float)
+        best_reported = history.intermediate_values(best)
+        steps = np.array(list(reported), dtype=np.int64)
+        values = np.array(list(reported.values()), dtype=float)
+        best_steps = np.array(list(best_reported), dtype=np.int64)
+        best_values = np.array(list(best_reported.values()), dtype=float)
         if not (np.isfinite(values).all() and np.isfinite(best_values).all()):
             warnings.warn("WilcoxonPruner skips trials with NaN or inf intermediate values.", UserWarning,
                           stacklevel=3)
@@ -73,7 +73,7 @@ class WilcoxonPruner(BasePruner):
         if len(mine) < max(self._n_startup_steps, 1):
             return False
         diff = values[mine] - best_values[theirs]
-        if is_maximize(study):
+        if is_maximize(history):
             diff = -diff  # losses: positive means worse than the best trial
         if np.all(diff == 0):
             return False

@@ -1,32 +1,42 @@
-"""The interface every sampler implements.
+"""The interface every sampler implements: proposals on arrays, no Study.
 
-A sampler proposes parameters in the internal encoding (DESIGN.md, principle 4) in two
-steps, the way Optuna's samplers do:
+A sampler reads a :class:`~fasthpo.core.History` (encoded rows ``X``, values to
+minimize ``Y``, states, constraints, intermediate values) and answers with encoded
+rows in the internal encoding (DESIGN.md, principle 4). It never sees a Study or a
+Trial; the define-by-run Study, the Optuna adapter and :class:`~fasthpo.core.ArrayHistory`
+are its clients, and all three drive it the same way (:func:`fasthpo.core.propose.propose_rows`)
+for a group of new trials ``numbers`` (one trial for a scalar ``ask``):
 
-1. **Relative (joint) sampling.** On the first suggestion of a trial the sampler names a
-   search space (:meth:`BaseSampler.infer_relative_search_space`, usually the
-   parameters every finished trial shares) and proposes all of it at once
-   (:meth:`BaseSampler.sample_relative`). TPE-multivariate, GP and CMA-ES live here.
-2. **Independent sampling.** Any parameter outside that space, or with another
-   distribution, is proposed alone (:meth:`BaseSampler.sample_independent`).
+1. ``before_trials(history, numbers)`` when the trials exist (RUNNING, no parameter
+   yet); it may return one dict of system attributes per trial to store.
+2. **Relative (joint) proposal.** ``infer_relative_search_space(history)`` names the
+   parameters to propose jointly (usually those every finished trial shares) and
+   ``propose(history, space, numbers)`` returns a :class:`~fasthpo.core.Proposal`: one
+   encoded row per trial (NaN where it proposes nothing) and the attributes to store.
+   In a batch, earlier rows count as running trials for the later ones (TPE's constant
+   liar, GP's lie at the mean), so the rows do not collapse; a CMA-ES generation is a batch.
+3. **Independent proposal.** Any parameter outside that space (or with another
+   distribution, or left NaN) is proposed alone:
+   ``propose_independent(history, name, distribution, numbers)`` returns one encoded
+   value per trial.
+4. ``after_trial(history, number, state, values)`` once a trial is finished in the
+   history; it may return system attributes to store (constraint values).
+5. ``n_remaining(history)``: how many more trials the sampler can propose (a grid
+   runs out), None for no limit. ``optimize`` stops at 0.
 
-Samplers read the history from ``study._store`` (a :class:`fasthpo.store.TrialStore`),
-never by looping over trial objects.
+Samplers return what they want stored instead of writing it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from fasthpo.core import History, Proposal, SearchSpace
 from fasthpo.distributions import BaseDistribution
 from fasthpo.trial_state import TrialState
-
-if TYPE_CHECKING:
-    from fasthpo.study import Study
-    from fasthpo.trial import FrozenTrial, Trial
 
 __all__ = ["BaseSampler", "JointSampler", "UniformSource"]
 
@@ -34,27 +44,35 @@ __all__ = ["BaseSampler", "JointSampler", "UniformSource"]
 class BaseSampler:
     """Base class of samplers. Subclasses override the steps they use."""
 
-    def infer_relative_search_space(self, study: Study, trial: Trial) -> dict[str, BaseDistribution]:
-        """The parameters to sample jointly for ``trial`` (empty: none)."""
+    def infer_relative_search_space(self, history: History) -> dict[str, BaseDistribution]:
+        """The parameters to propose jointly for the next trials (empty: none)."""
         return {}
 
-    def sample_relative(
-        self, study: Study, trial: Trial, search_space: dict[str, BaseDistribution]
-    ) -> dict[str, float]:
-        """Internal values for (a subset of) ``search_space``, proposed jointly."""
-        return {}
+    def propose(self, history: History, space: SearchSpace, numbers: Sequence[int]) -> Proposal:
+        """Encoded rows ``[len(numbers), len(space)]`` for trials ``numbers`` (NaN: not proposed)."""
+        return Proposal.empty(len(numbers), len(space))
 
-    def sample_independent(self, study: Study, trial: Trial, name: str, distribution: BaseDistribution) -> float:
-        """An internal value for one parameter outside the relative search space."""
+    def propose_independent(
+        self, history: History, name: str, distribution: BaseDistribution, numbers: Sequence[int]
+    ) -> np.ndarray:
+        """One encoded value of parameter ``name`` per trial of ``numbers``."""
         raise NotImplementedError
 
-    def before_trial(self, study: Study, trial: Trial) -> None:
-        """Called when ``study.ask`` has created ``trial``, before any suggestion."""
+    def before_trials(self, history: History, numbers: Sequence[int]) -> list[dict[str, Any]] | None:
+        """Called when trials ``numbers`` exist, before any proposal; per trial the
+        system attributes to store (None: nothing)."""
+        return None
 
     def after_trial(
-        self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None
-    ) -> None:
-        """Called when ``trial`` has been told (and is already finished in the store)."""
+        self, history: History, number: int, state: TrialState, values: Sequence[float] | None
+    ) -> dict[str, Any] | None:
+        """Called when trial ``number`` is finished in ``history``; the system
+        attributes to store with it (None: nothing)."""
+        return None
+
+    def n_remaining(self, history: History) -> int | None:
+        """How many more trials this sampler can propose (None: no limit)."""
+        return None
 
     def reseed_rng(self) -> None:
         """Draw a fresh seed (each worker of ``optimize(n_jobs>1)`` keeps its own sequence)."""
@@ -66,16 +84,21 @@ class JointSampler(BaseSampler):
 
     _independent: BaseSampler
 
-    def sample_independent(self, study: Study, trial: Trial, name: str, distribution: BaseDistribution) -> float:
-        return self._independent.sample_independent(study, trial, name, distribution)
+    def propose_independent(
+        self, history: History, name: str, distribution: BaseDistribution, numbers: Sequence[int]
+    ) -> np.ndarray:
+        return self._independent.propose_independent(history, name, distribution, numbers)
 
-    def before_trial(self, study: Study, trial: Trial) -> None:
-        self._independent.before_trial(study, trial)
+    def before_trials(self, history: History, numbers: Sequence[int]) -> list[dict[str, Any]] | None:
+        return self._independent.before_trials(history, numbers)
 
     def after_trial(
-        self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None
-    ) -> None:
-        self._independent.after_trial(study, trial, state, values)
+        self, history: History, number: int, state: TrialState, values: Sequence[float] | None
+    ) -> dict[str, Any] | None:
+        return self._independent.after_trial(history, number, state, values)
+
+    def n_remaining(self, history: History) -> int | None:
+        return self._independent.n_remaining(history)
 
     def reseed_rng(self) -> None:
         self._independent.reseed_rng()
@@ -106,6 +129,20 @@ class UniformSource:
             self._buffer = self.rng.random(self._block).tolist()
             self._buffer.reverse()
         return self._buffer.pop()
+
+    def take(self, n: int) -> np.ndarray:
+        """The next ``n`` draws (the same numbers ``n`` calls of :meth:`next` give)."""
+        if n == 1:
+            return np.array([self.next()])
+        head = self._buffer[::-1][:n]
+        del self._buffer[len(self._buffer) - len(head):]
+        if len(head) == n:
+            return np.array(head)
+        rest = n - len(head)
+        blocks = -(-rest // self._block)
+        fresh = self.rng.random(blocks * self._block)
+        self._buffer = fresh[rest:].tolist()[::-1]
+        return np.concatenate([head, fresh[:rest]])
 
     def reseed(self, seed: int | None = None) -> None:
         self.rng = np.random.default_rng(seed)

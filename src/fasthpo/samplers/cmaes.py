@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from fasthpo.core import History, Proposal, SearchSpace
 from fasthpo.distributions import BaseDistribution, CategoricalDistribution
 from fasthpo.distributions import FloatDistribution, IntDistribution
 from fasthpo.samplers._cma import CMA, CMAwM, SepCMA, warm_start
 from fasthpo.samplers.base import BaseSampler, JointSampler, check_seed
 from fasthpo.samplers.random import RandomSampler
 from fasthpo.trial_state import TrialState
-
-if TYPE_CHECKING:
-    from fasthpo.study import Study
-    from fasthpo.trial import FrozenTrial, Trial
 
 __all__ = ["CmaEsSampler"]
 
@@ -123,69 +120,70 @@ class CmaEsSampler(JointSampler):
         self._space: tuple = (None, {})
 
     # ------------------------------------------------------------ interface
-    def infer_relative_search_space(self, study: Study, trial: Trial) -> dict[str, BaseDistribution]:
-        store = study._store
-        key = (id(store), store.n_finished)  # the intersection only changes when trials finish
+    def infer_relative_search_space(self, history: History) -> dict[str, BaseDistribution]:
+        key = (history.key, history.n_finished)  # the intersection only changes when trials finish
         if self._space[0] != key:
-            space = store.intersection_search_space(include_pruned=self._consider_pruned)
+            space = history.intersection_search_space(include_pruned=self._consider_pruned)
             self._space = (key, {name: d for name, d in sorted(space.items())
                                  if not d.single() and not isinstance(d, CategoricalDistribution)})
         return self._space[1]
 
-    def sample_relative(self, study: Study, trial: Trial, search_space: dict[str, BaseDistribution]) -> dict[str, float]:
-        if not search_space:
-            return {}
-        if len(study.directions) > 1:
+    def propose(self, history: History, space: SearchSpace, numbers: Sequence[int]) -> Proposal:
+        """One solution per trial, from the current generation (a generation is a batch
+        of ``popsize``); each row's attributes record its restart and generation."""
+        if history.n_objectives > 1:
             raise ValueError("CmaEsSampler optimizes one objective; this study has several.")
-        n_complete = int(np.count_nonzero(study._store.states == TrialState.COMPLETE))
-        if n_complete < self._n_startup_trials:
-            return {}
-        run = self._current_run(study, search_space)
-        x, raw = run.ask(self._rng)
-        store = study._store
-        if run.discrete.any():  # margin: tell the raw coordinates, not the rounded ones
-            store.set_system_attr(trial.number, RAW_KEY, raw[run.discrete].tolist())
-        store.set_system_attr(trial.number, RESTART_KEY, run.restart)
-        store.set_system_attr(trial.number, GENERATION_KEY, run.optimizer.generation)
-        if run.first_asked is None:
-            run.first_asked = trial.number
-            store.set_system_attr(trial.number, INIT_KEY, run.init_record())
-        return dict(zip(run.names, run.low + x * run.width))
+        if len(history.rows_in(TrialState.COMPLETE)) < self._n_startup_trials:
+            return Proposal.empty(len(numbers), len(space))
+        run = self._current_run(history, space.as_dict())
+        X = np.empty((len(numbers), len(space)))
+        attrs = []
+        for i, number in enumerate(numbers):
+            x, raw = run.ask(self._rng)
+            X[i] = run.low + x * run.width
+            row: dict[str, Any] = {RESTART_KEY: run.restart, GENERATION_KEY: run.optimizer.generation}
+            if run.discrete.any():  # margin: tell the raw coordinates, not the rounded ones
+                row[RAW_KEY] = raw[run.discrete].tolist()
+            if run.first_asked is None:
+                run.first_asked = number
+                row[INIT_KEY] = run.init_record()
+            attrs.append(row)
+        return Proposal(X, attrs)
 
-    def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None) -> None:
-        super().after_trial(study, trial, state, values)
+    def after_trial(self, history: History, number: int, state: TrialState,
+                    values: Sequence[float] | None) -> dict[str, Any] | None:
+        attrs = super().after_trial(history, number, state, values)
         run = self._run
-        if run is None or run.store is not study._store or trial.system_attrs.get(RESTART_KEY) != run.restart:
-            return
-        value = self._value_of(study, trial.number, state)
+        if run is None or run.key != history.key or history.system_attrs(number).get(RESTART_KEY) != run.restart:
+            return attrs
+        value = self._value_of(history, number, state)
         if value is not None:
-            self._take(study, run, trial.number, value)
+            self._take(history, run, number, value)
+        return attrs
 
     def reseed_rng(self) -> None:
         self._rng = np.random.default_rng()
         super().reseed_rng()
 
     # ---------------------------------------------------------------- state
-    def _value_of(self, study: Study, number: int, state: int) -> float | None:
+    def _value_of(self, history: History, number: int, state: int) -> float | None:
         """The loss CMA-ES is told for a finished trial (None: not told)."""
-        store = study._store
         if state == TrialState.COMPLETE:
-            value = float(store.Y[number, 0])
+            value = float(history.Y[number, 0])
         elif state == TrialState.PRUNED and self._consider_pruned:
-            reported = store.records[number].intermediate_values
+            reported = history.intermediate_values(number)
             if not reported:
                 return None
             value = reported[max(reported)]
+            value = -value if history.directions[0].name == "MAXIMIZE" else value
         else:
             return None
-        if math.isnan(value):
-            return None
-        return -value if study.directions[0].name == "MAXIMIZE" else value
+        return None if math.isnan(value) else value
 
-    def _take(self, study: Study, run: _Run, number: int, value: float) -> None:
+    def _take(self, history: History, run: _Run, number: int, value: float) -> None:
         """Add a result; tell a generation when ``popsize`` are in; restart when stuck."""
-        x = run.encode(study._store.X[number, run.columns])
-        raw = study._store.records[number].system_attrs.get(RAW_KEY)
+        x = run.encode(history.X[number, run.columns])
+        raw = history.system_attrs(number).get(RAW_KEY)
         if raw is not None:
             x[run.discrete] = raw
         run.results.append((x, value))
@@ -194,47 +192,44 @@ class CmaEsSampler(JointSampler):
         told, run.results = run.results[: run.optimizer.popsize], run.results[run.optimizer.popsize:]
         run.optimizer.tell(np.array([x for x, _ in told]), np.array([v for _, v in told]))
         if self._restart_strategy is not None and run.optimizer.should_stop():
-            self._run = run.restarted(self._restart_strategy, self._inc_popsize, self._rng)
+            self._run = run.restarted(history, self._restart_strategy, self._inc_popsize, self._rng)
 
-    def _current_run(self, study: Study, search_space: dict[str, BaseDistribution]) -> _Run:
+    def _current_run(self, history: History, search_space: dict[str, BaseDistribution]) -> _Run:
         names = list(search_space)
         run = self._run
-        if run is None or run.store is not study._store or run.names != names:
-            run = self._run = self._rebuild(study, search_space)
+        if run is None or run.key != history.key or run.names != names:
+            run = self._run = self._rebuild(history, search_space)
         return run
 
-    def _rebuild(self, study: Study, search_space: dict[str, BaseDistribution]) -> _Run:
+    def _rebuild(self, history: History, search_space: dict[str, BaseDistribution]) -> _Run:
         """A fresh optimizer, or the current restart replayed from the trials' records."""
-        store = study._store
         names = list(search_space)
-        records = store.records
         latest = None
-        for number in range(store.n_trials):  # once per process: find the newest restart
-            attrs = records[number].system_attrs
+        for number in range(history.n_trials):  # once per process: find the newest restart
+            attrs = history.system_attrs(number)
             if INIT_KEY in attrs and attrs[INIT_KEY].get("names") == names:
                 latest = number
         if latest is None:
             if self._source_trials:
-                mean, sigma, cov = self._warm_start(study, search_space)
-                return _Run.new(store, search_space, mean, sigma, self._popsize, self._kind, cov=cov)
-            return _Run.new(store, search_space, self._initial_mean(search_space), self._sigma0 or 1 / 6,
+                mean, sigma, cov = self._warm_start(history, search_space)
+                return _Run.new(history, search_space, mean, sigma, self._popsize, self._kind, cov=cov)
+            return _Run.new(history, search_space, self._initial_mean(search_space), self._sigma0 or 1 / 6,
                             self._popsize, self._kind)
-        init = records[latest].system_attrs[INIT_KEY]
-        run = _Run.from_record(store, search_space, init, self._kind)
+        init = history.system_attrs(latest)[INIT_KEY]
+        run = _Run.from_record(history, search_space, init, self._kind)
         run.first_asked = latest
-        for number in range(latest, store.n_trials):
-            attrs = records[number].system_attrs
-            if attrs.get(RESTART_KEY) == run.restart:
-                value = self._value_of(study, number, store.state_of(number))
+        for number in range(latest, history.n_trials):
+            if history.system_attrs(number).get(RESTART_KEY) == run.restart:
+                value = self._value_of(history, number, history.state_of(number))
                 if value is not None:
                     self._run = run
-                    self._take(study, run, number, value)
+                    self._take(history, run, number, value)
                     run = self._run
         return run
 
-    def _warm_start(self, study: Study, search_space: dict[str, BaseDistribution]):
+    def _warm_start(self, history: History, search_space: dict[str, BaseDistribution]):
         """WS-CMA-ES start from the source trials that have every parameter of the space."""
-        sign = -1.0 if study.directions[0].name == "MAXIMIZE" else 1.0
+        sign = -1.0 if history.directions[0].name == "MAXIMIZE" else 1.0
         bounds = np.array([d.sampling_bounds() for d in search_space.values()])
         rows, values = [], []
         for trial in self._source_trials:
@@ -258,11 +253,11 @@ class CmaEsSampler(JointSampler):
 class _Run:
     """One CMA-ES run (a restart) over a search space mapped to the unit cube."""
 
-    def __init__(self, store, search_space: dict[str, BaseDistribution], optimizer, restart: int,
+    def __init__(self, history: History, search_space: dict[str, BaseDistribution], optimizer, restart: int,
                  budget: dict[str, Any]) -> None:
-        self.store = store
+        self.key = history.key
         self.names = list(search_space)
-        self.columns = [store.columns[n] for n in self.names]
+        self.columns = [history.columns[n] for n in self.names]
         bounds = np.array([d.sampling_bounds() for d in search_space.values()])
         self.low, self.width = bounds[:, 0], bounds[:, 1] - bounds[:, 0]
         self.search_space = search_space
@@ -276,19 +271,19 @@ class _Run:
         self.initial_cov = None
 
     @classmethod
-    def new(cls, store, search_space, mean, sigma, popsize, kind, restart=0, budget=None, cov=None) -> _Run:
+    def new(cls, history, search_space, mean, sigma, popsize, kind, restart=0, budget=None, cov=None) -> _Run:
         optimizer = _optimizer(kind, search_space, mean, sigma, popsize, cov)
         budget = budget or {"popsize0": optimizer.popsize, "sigma0": sigma, "small": 0, "large": 0,
                             "type": "large", "n_restarts": 0}
-        run = cls(store, search_space, optimizer, restart, budget)
+        run = cls(history, search_space, optimizer, restart, budget)
         run.kind = kind
         run.initial_cov = None if cov is None else np.array(cov)
         return run
 
     @classmethod
-    def from_record(cls, store, search_space, init: dict, kind: str) -> _Run:
+    def from_record(cls, history, search_space, init: dict, kind: str) -> _Run:
         cov = np.array(init["cov"]) if "cov" in init else None
-        return cls.new(store, search_space, np.array(init["mean"]), init["sigma"], init["popsize"], kind,
+        return cls.new(history, search_space, np.array(init["mean"]), init["sigma"], init["popsize"], kind,
                        init["restart"], dict(init["budget"]), cov)
 
     def init_record(self) -> dict:
@@ -324,7 +319,7 @@ class _Run:
         x = self.optimizer.encode(raw[None])[0] if isinstance(self.optimizer, CMAwM) else raw
         return x, raw
 
-    def restarted(self, strategy: str, inc_popsize: int, rng: np.random.Generator) -> _Run:
+    def restarted(self, history: History, strategy: str, inc_popsize: int, rng: np.random.Generator) -> _Run:
         """The next run: IPOP grows the population; BIPOP alternates a large population
         with small ones of random size while their evaluations lag behind (Hansen 2009)."""
         budget = dict(self.budget)
@@ -341,7 +336,7 @@ class _Run:
                 budget["type"] = "large"
                 popsize = popsize0 * inc_popsize**k
         mean = rng.uniform(size=len(self.names))
-        return _Run.new(self.store, self.search_space, mean, budget["sigma0"], popsize, self.kind, self.restart + 1,
+        return _Run.new(history, self.search_space, mean, budget["sigma0"], popsize, self.kind, self.restart + 1,
                         budget)
 
 

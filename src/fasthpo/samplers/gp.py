@@ -7,24 +7,22 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import Any
 
 import numpy as np
 import scipy.optimize
 from scipy.stats import qmc
 
 from fasthpo._batched_lbfgsb import batched_lbfgsb
-from fasthpo._constraints import CONSTRAINTS_KEY, constraint_values, constraints_of
+from fasthpo._constraints import CONSTRAINTS_KEY, constraint_values
 from fasthpo._kernels import gp as kernels
 from fasthpo._threads import single_threaded_blas
+from fasthpo.core import History, Proposal, SearchSpace
 from fasthpo.distributions import BaseDistribution, CategoricalDistribution
 from fasthpo.samplers.base import BaseSampler, JointSampler, check_seed
 from fasthpo.samplers.random import RandomSampler
 from fasthpo.trial_state import TrialState
 
-if TYPE_CHECKING:
-    from fasthpo.study import Study
-    from fasthpo.trial import FrozenTrial, Trial
 
 __all__ = ["GPSampler"]
 
@@ -153,7 +151,7 @@ class GPSampler(JointSampler):
 
     def __init__(self, *, seed: int | None = None, independent_sampler: BaseSampler | None = None,
                  n_startup_trials: int = 10, deterministic_objective: bool = False,
-                 constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None) -> None:
+                 constraints_func: Callable[[Any], Sequence[float]] | None = None) -> None:
         if isinstance(n_startup_trials, bool) or not isinstance(n_startup_trials, int) or n_startup_trials < 0:
             raise ValueError(f"n_startup_trials must be an int >= 0, got {n_startup_trials!r}.")
         if independent_sampler is not None and not isinstance(independent_sampler, BaseSampler):
@@ -170,56 +168,62 @@ class GPSampler(JointSampler):
         self._deterministic = deterministic_objective
         self._fits: dict[tuple, tuple[np.ndarray, _Model]] = {}  # per space: (rows, model) of the last fit
 
-    def infer_relative_search_space(self, study: Study, trial: Trial) -> dict[str, BaseDistribution]:
-        space = study._store.intersection_search_space()
+    def infer_relative_search_space(self, history: History) -> dict[str, BaseDistribution]:
+        space = history.intersection_search_space()
         return {name: d for name, d in sorted(space.items()) if not d.single()}
 
-    def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None) -> None:
-        super().after_trial(study, trial, state, values)
+    def after_trial(self, history: History, number: int, state: TrialState,
+                    values: Sequence[float] | None) -> dict[str, Any] | None:
+        attrs = dict(super().after_trial(history, number, state, values) or {})
         if self._constraints_func is not None and state == TrialState.COMPLETE:
-            study._store.set_system_attr(trial.number, CONSTRAINTS_KEY,
-                                         constraint_values(self._constraints_func(trial)))
+            attrs[CONSTRAINTS_KEY] = constraint_values(self._constraints_func(history.frozen_trial(number)))
+        return attrs or None
 
     def reseed_rng(self) -> None:
         self._rng = np.random.default_rng()
         super().reseed_rng()
 
-    def sample_relative(self, study: Study, trial: Trial, search_space: dict[str, BaseDistribution]) -> dict[str, float]:
-        if not search_space:
-            return {}
-        if len(study.directions) > 1:
+    def propose(self, history: History, space: SearchSpace, numbers: Sequence[int]) -> Proposal:
+        """One row per trial; each earlier row of the batch counts as a running trial for
+        the later ones, observed at the mean value, so the rows spread out."""
+        if history.n_objectives > 1:
             raise ValueError("GPSampler optimizes one objective; this study has several.")
-        with single_threaded_blas(study._store.n_trials):
-            return self._sample(study, trial, search_space)
+        X = np.full((len(numbers), len(space)), np.nan)
+        with single_threaded_blas(history.n_trials):
+            for i, number in enumerate(numbers):
+                row = self._sample(history, number, space.as_dict(), X[:i])
+                if row is None:
+                    break
+                X[i] = row
+        return Proposal(X)
 
-    def _sample(self, study: Study, trial: Trial, search_space: dict[str, BaseDistribution]) -> dict[str, float]:
-        store = study._store
+    def _sample(self, history: History, number: int, search_space: dict[str, BaseDistribution],
+                earlier: np.ndarray) -> list[float] | None:
         names = list(search_space)
-        columns = [store.columns[n] for n in names]
-        complete = np.flatnonzero(store.states == TrialState.COMPLETE)
-        X = store.X[np.ix_(complete, columns)]
+        columns = [history.columns[n] for n in names]
+        complete = history.rows_in(TrialState.COMPLETE)
+        X = history.X[np.ix_(complete, columns)]
         keep = ~np.isnan(X).any(axis=1)
         if keep.sum() < self._n_startup_trials:
-            return {}
+            return None
         space = _UnitCube(search_space)
         X = np.ascontiguousarray(space.encode(X[keep]))
-        values = store.Y[complete[keep], 0] * (-1.0 if study.directions[0].name == "MAXIMIZE" else 1.0)
-        running = self._running_points(study, columns, space, trial.number)
+        values = history.Y[complete[keep], 0]
+        running = np.vstack([self._running_points(history, columns, space, number), space.encode(earlier)])
         if not np.ptp(values) > 0:  # equal values say nothing: fill the space instead
-            return dict(zip(names, space.decode(self._farthest_point(space, np.vstack([X, running])))))
+            return space.decode(self._farthest_point(space, np.vstack([X, running])))
         y, _ = standardize(values)
         rows = complete[keep]
         model = self._model(tuple(names), rows, X, y, space.is_cat)
         model = self._with_running_trials(model, running)
-        acquisition = self._acquisition(study, tuple(names), rows, X, y, model)
+        acquisition = self._acquisition(history, tuple(names), rows, X, y, model)
         x = self._maximize(acquisition, space, len(model.X), X[int(np.argmin(y))])
-        return dict(zip(names, space.decode(x)))
+        return space.decode(x)
 
-    def _acquisition(self, study: Study, key: tuple, rows: np.ndarray, X: np.ndarray, y: np.ndarray,
+    def _acquisition(self, history: History, key: tuple, rows: np.ndarray, X: np.ndarray, y: np.ndarray,
                      model: _Model) -> _Acquisition:
         """log EI, plus log P(feasible) from one GP per constraint when every trial has them."""
-        records = study._store.records
-        constraints = [list(constraints_of(records[r].system_attrs).values()) for r in rows]
+        constraints = [list(history.constraints(r).values()) for r in rows]
         if any(not c for c in constraints) or len({len(c) for c in constraints}) != 1:
             return _Acquisition(model, float(y.min()), [])
         C = np.array(constraints, dtype=float)
@@ -238,6 +242,8 @@ class GPSampler(JointSampler):
         last = self._fits.get(key)
         if last is not None:
             last_rows, last_model = last
+            if np.array_equal(rows, last_rows) and np.array_equal(y, last_model.y):  # e.g. the next row of a batch
+                return last_model
             grown = len(rows) > len(last_rows) and np.array_equal(rows[: len(last_rows)], last_rows)
             if len(rows) > 200 and grown and len(rows) < 1.1 * len(last_rows):
                 try:
@@ -257,11 +263,10 @@ class GPSampler(JointSampler):
         return model
 
     @staticmethod
-    def _running_points(study: Study, columns: list[int], space: _UnitCube, number: int) -> np.ndarray:
+    def _running_points(history: History, columns: list[int], space: _UnitCube, number: int) -> np.ndarray:
         """The encoded points of the other running trials that have every parameter."""
-        store = study._store
-        running = np.flatnonzero(store.states == TrialState.RUNNING)
-        Xr = store.X[np.ix_(running[running != number], columns)]
+        running = history.rows_in(TrialState.RUNNING)
+        Xr = history.X[np.ix_(running[running != number], columns)]
         return np.ascontiguousarray(space.encode(Xr[~np.isnan(Xr).any(axis=1)]))
 
     def _farthest_point(self, space: _UnitCube, observed: np.ndarray) -> np.ndarray:

@@ -13,7 +13,6 @@ import numpy as np
 
 from fasthpo.distributions import BaseDistribution
 from fasthpo.samplers.base import BaseSampler, check_seed
-from fasthpo.trial_state import TrialState
 
 __all__ = ["GridSampler"]
 
@@ -56,36 +55,46 @@ class GridSampler(BaseSampler):
         self._rng = np.random.default_rng(check_seed(seed))
         self._visited: set[int] = set()
         self._n_seen = 0
+        self._history_key: int | None = None
 
-    def _update_visited(self, study) -> None:
-        records = study._store.records
-        for record in records[self._n_seen :]:
-            if _GRID_ID in record.system_attrs:
-                self._visited.add(record.system_attrs[_GRID_ID])
-        self._n_seen = len(records)
+    def _update_visited(self, history) -> None:
+        if history.key != self._history_key:
+            self._history_key, self._n_seen, self._visited = history.key, 0, set()
+        for number in range(self._n_seen, history.n_trials):
+            attrs = history.system_attrs(number)
+            if _GRID_ID in attrs:
+                self._visited.add(attrs[_GRID_ID])
+        self._n_seen = history.n_trials
 
-    def before_trial(self, study, trial) -> None:
-        self._update_visited(study)
-        unvisited = [i for i in range(len(self._grid)) if i not in self._visited]
-        if not unvisited:
-            warnings.warn("Every grid point has been tried; a grid point is tried again.", UserWarning, stacklevel=3)
-            unvisited = list(range(len(self._grid)))
-        grid_id = int(self._rng.choice(unvisited))
-        trial.set_system_attr(_GRID_ID, grid_id)
-        self._visited.add(grid_id)
+    def before_trials(self, history, numbers) -> list[dict[str, Any]]:
+        self._update_visited(history)
+        attrs = []
+        for _ in numbers:
+            unvisited = [i for i in range(len(self._grid)) if i not in self._visited]
+            if not unvisited:
+                warnings.warn("Every grid point has been tried; a grid point is tried again.", UserWarning, stacklevel=4)
+                unvisited = list(range(len(self._grid)))
+            grid_id = int(self._rng.choice(unvisited))
+            self._visited.add(grid_id)
+            attrs.append({_GRID_ID: grid_id})
+        return attrs
 
-    def sample_independent(self, study, trial, name: str, distribution: BaseDistribution) -> float:
+    def propose_independent(self, history, name: str, distribution: BaseDistribution, numbers) -> np.ndarray:
         if name not in self._search_space:
             raise ValueError(f"Parameter {name!r} is not in the grid {list(self._names)!r}.")
-        value = self._grid[trial.system_attrs[_GRID_ID]][self._names.index(name)]
-        if not distribution.contains(value):
-            raise ValueError(f"Grid value {value!r} of parameter {name!r} is not in {distribution!r}.")
-        return distribution.to_internal(value)
+        column = self._names.index(name)
+        out = np.empty(len(numbers))
+        for i, number in enumerate(numbers):
+            value = self._grid[history.system_attrs(number)[_GRID_ID]][column]
+            if not distribution.contains(value):
+                raise ValueError(f"Grid value {value!r} of parameter {name!r} is not in {distribution!r}.")
+            out[i] = distribution.to_internal(value)
+        return out
 
-    def after_trial(self, study, trial, state: TrialState, values) -> None:
-        self._update_visited(study)
-        if len(self._visited) >= len(self._grid):
-            study.stop()
+    def n_remaining(self, history) -> int:
+        """Grid points neither tried nor running (``optimize`` stops at 0)."""
+        self._update_visited(history)
+        return len(self._grid) - len(self._visited)
 
     def reseed_rng(self) -> None:
         self._rng = np.random.default_rng()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.stats import qmc
 
+from fasthpo.core import Proposal, SearchSpace
 from fasthpo.distributions import BaseDistribution
 from fasthpo.samplers.base import BaseSampler, JointSampler, check_seed
 from fasthpo.samplers.random import RandomSampler
@@ -57,27 +58,20 @@ class QMCSampler(JointSampler):
         self._engine = None
         self._next_index = 0
 
-    def infer_relative_search_space(self, study, trial) -> dict[str, BaseDistribution]:
+    def infer_relative_search_space(self, history) -> dict[str, BaseDistribution]:
         if self._space is None:
-            space = study._store.intersection_search_space()
+            space = history.intersection_search_space()
             if not space:
                 return {}
             self._space = {n: space[n] for n in sorted(space) if not space[n].single()}
         return self._space
 
-    def sample_relative(self, study, trial, search_space) -> dict[str, float]:
-        if not search_space:
-            return {}
-        names = list(search_space)
+    def propose(self, history, space: SearchSpace, numbers) -> Proposal:
+        """The next ``len(numbers)`` points of the sequence, in order."""
         if self._engine is None:
             engine = qmc.Sobol if self.qmc_type == "sobol" else qmc.Halton
-            self._engine = engine(d=len(names), scramble=self.scramble, seed=self._seed)
-        u = self._engine.random(1)[0]
-        self._next_index += 1
-        trial.set_system_attr("qmc_index", self._next_index - 1)
-        out = {}
-        for name, ui in zip(names, u):
-            low, high = search_space[name].sampling_bounds()
-            out[name] = low + (high - low) * ui
-        return out
-
+            self._engine = engine(d=len(space), scramble=self.scramble, seed=self._seed)
+        u = self._engine.random(len(numbers))
+        first = self._next_index
+        self._next_index += len(numbers)
+        return Proposal(space.low + (space.high - space.low) * u, [{"qmc_index": first + i} for i in range(len(numbers))])

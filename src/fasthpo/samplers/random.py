@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from fasthpo.distributions import BaseDistribution
 from fasthpo.samplers.base import BaseSampler, UniformSource, check_seed
 
@@ -30,9 +32,9 @@ class RandomSampler(BaseSampler):
     def __init__(self, seed: int | None = None) -> None:
         self._uniforms = UniformSource(check_seed(seed))
 
-    def sample_independent(self, study, trial, name: str, distribution: BaseDistribution) -> float:
+    def propose_independent(self, history, name: str, distribution: BaseDistribution, numbers) -> np.ndarray:
         low, high = distribution.sampling_bounds()
-        return low + (high - low) * self._uniforms.next()
+        return low + (high - low) * self._uniforms.take(len(numbers))
 
     def reseed_rng(self) -> None:
         self._uniforms.reseed()

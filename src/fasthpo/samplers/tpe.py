@@ -11,21 +11,18 @@ from __future__ import annotations
 import heapq
 import math
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from fasthpo._constraints import CONSTRAINTS_KEY, constraint_values
+from fasthpo.core import History, Proposal, SearchSpace
 from fasthpo.distributions import BaseDistribution
 from fasthpo._kernels import hypervolume as hv_kernels
 from fasthpo.samplers._parzen import Dimensions, ParzenEstimator, SpaceHistory
 from fasthpo.samplers.base import BaseSampler, check_seed
 from fasthpo.samplers.random import RandomSampler
 from fasthpo.trial_state import TrialState
-
-if TYPE_CHECKING:
-    from fasthpo.study import Study
-    from fasthpo.trial import FrozenTrial, Trial
 
 __all__ = ["TPESampler", "default_gamma", "default_weights"]
 
@@ -101,7 +98,7 @@ class TPESampler(BaseSampler):
         multivariate: bool | None = None,
         group: bool = False,
         constant_liar: bool = True,
-        constraints_func: Callable[[FrozenTrial], Sequence[float]] | None = None,
+        constraints_func: Callable[[Any], Sequence[float]] | None = None,
         seed: int | None = None,
     ) -> None:
         self._n_startup_trials = _count("n_startup_trials", n_startup_trials, minimum=0)
@@ -133,52 +130,72 @@ class TPESampler(BaseSampler):
         seed = check_seed(seed)
         self._rng = np.random.default_rng(seed)
         self._random = RandomSampler(seed=seed)
-        self._pending: dict[int, dict[str, float]] = {}  # relative params of running trials
+        self._pending: dict[int, dict[str, float]] = {}  # proposed params of running trials
+        self._batch: set[int] = set()  # rows proposed in the current batch: running for the later rows
         self._facts = _FinishedTrialFacts()
         self._histories: dict[tuple, SpaceHistory] = {}
         self._groups = _GroupDecomposition()
         self._last_split: tuple = (None, None)
 
     # ------------------------------------------------------------ interface
-    def _is_multivariate(self, study: Study) -> bool:
+    def _is_multivariate(self, history: History) -> bool:
         if self._multivariate is not None:
             return self._multivariate
-        return self._group or len(study.directions) == 1
+        return self._group or history.n_objectives == 1
 
-    def infer_relative_search_space(self, study: Study, trial: Trial) -> dict[str, BaseDistribution]:
-        if not self._is_multivariate(study):
+    def infer_relative_search_space(self, history: History) -> dict[str, BaseDistribution]:
+        if not self._is_multivariate(history):
             return {}
         if self._group:
-            groups = self._groups.update(study)
+            groups = self._groups.update(history)
             return {name: d for group in groups for name, d in group.items() if not d.single()}
-        space = study._store.intersection_search_space(include_pruned=True)
+        space = history.intersection_search_space(include_pruned=True)
         return {name: d for name, d in space.items() if not d.single()}
 
-    def sample_relative(self, study: Study, trial: Trial, search_space: dict[str, BaseDistribution]) -> dict[str, float]:
-        if not search_space or self._n_done(study) < self._n_startup_trials:
-            return {}
-        if self._group:
-            params = {}
-            for group in self._groups.groups:
-                sub_space = {name: d for name, d in group.items() if name in search_space}
-                if sub_space:
-                    params.update(self._sample(study, trial, sub_space))
-        else:
-            params = self._sample(study, trial, search_space)
-        if self._constant_liar:
-            self._pending[trial.number] = params
-        return params
+    def propose(self, history: History, space: SearchSpace, numbers: Sequence[int]) -> Proposal:
+        """One row per trial, in order; each earlier row counts as a running trial for
+        the later ones (the constant liar), so a batch spreads out."""
+        if self._n_done(history) < self._n_startup_trials:
+            return Proposal.empty(len(numbers), len(space))
+        search_space = space.as_dict()
+        X = np.empty((len(numbers), len(space)))
+        for i, number in enumerate(numbers):
+            if self._group:
+                params = {}
+                for group in self._groups.groups:
+                    sub_space = {name: d for name, d in group.items() if name in search_space}
+                    if sub_space:
+                        params.update(self._sample(history, number, sub_space))
+            else:
+                params = self._sample(history, number, search_space)
+            X[i] = [params[name] for name in space.names]
+            self._note_pending(number, params, len(numbers))
+        self._batch.clear()
+        return Proposal(X)
 
-    def sample_independent(self, study: Study, trial: Trial, name: str, distribution: BaseDistribution) -> float:
-        if self._n_done(study) < self._n_startup_trials:
-            return self._random.sample_independent(study, trial, name, distribution)
-        return self._sample(study, trial, {name: distribution})[name]
+    def propose_independent(self, history: History, name: str, distribution: BaseDistribution,
+                            numbers: Sequence[int]) -> np.ndarray:
+        if self._n_done(history) < self._n_startup_trials:
+            return self._random.propose_independent(history, name, distribution, numbers)
+        out = np.empty(len(numbers))
+        for i, number in enumerate(numbers):
+            out[i] = self._sample(history, number, {name: distribution})[name]
+            self._note_pending(number, {name: out[i]}, len(numbers))
+        self._batch.clear()
+        return out
 
-    def after_trial(self, study: Study, trial: FrozenTrial, state: TrialState, values: Sequence[float] | None) -> None:
-        self._pending.pop(trial.number, None)
+    def _note_pending(self, number: int, params: dict[str, float], batch_size: int) -> None:
+        if self._constant_liar or batch_size > 1:
+            self._pending.setdefault(number, {}).update(params)
+        if batch_size > 1:
+            self._batch.add(number)
+
+    def after_trial(self, history: History, number: int, state: TrialState,
+                    values: Sequence[float] | None) -> dict[str, Any] | None:
+        self._pending.pop(number, None)
         if self._constraints_func is not None and state in (TrialState.COMPLETE, TrialState.PRUNED):
-            constraints = constraint_values(self._constraints_func(trial))
-            study._store.set_system_attr(trial.number, CONSTRAINTS_KEY, constraints)
+            return {CONSTRAINTS_KEY: constraint_values(self._constraints_func(history.frozen_trial(number)))}
+        return None
 
     def reseed_rng(self) -> None:
         self._rng = np.random.default_rng()
@@ -186,52 +203,51 @@ class TPESampler(BaseSampler):
 
     # ------------------------------------------------------------- sampling
     @staticmethod
-    def _n_done(study: Study) -> int:
-        states = study._store.states
+    def _n_done(history: History) -> int:
+        states = history.states
         return int(np.count_nonzero((states == TrialState.COMPLETE) | (states == TrialState.PRUNED)))
 
-    def _sample(self, study: Study, trial: Trial, search_space: dict[str, BaseDistribution]) -> dict[str, float]:
+    def _sample(self, history: History, number: int, search_space: dict[str, BaseDistribution]) -> dict[str, float]:
         names = list(search_space)
-        below_rows, above_rows = self._split(study, trial.number)
+        below_rows, above_rows = self._split(history, number)
         dims = Dimensions.of([search_space[n] for n in names])
-        columns = [study._store.columns.get(n) for n in names]
-        below, _ = self._observations(study, below_rows, names, columns)
-        below_weights = self._weights_of(len(below)) if len(study.directions) == 1 else np.ones(len(below))
+        columns = [history.columns.get(n) for n in names]
+        below, _ = self._observations(history, below_rows, names, columns)
+        below_weights = self._weights_of(len(below)) if history.n_objectives == 1 else np.ones(len(below))
         estimator_below = ParzenEstimator(below, dims, below_weights, self._prior_weight, self._magic_clip,
                                           self._endpoints)
-        estimator_above = self._estimator_above(study, above_rows, names, columns, dims)
+        estimator_above = self._estimator_above(history, above_rows, names, columns, dims)
         candidates = estimator_below.sample(self._rng, self._n_ei_candidates)
         score = estimator_below.log_pdf(candidates) - estimator_above.log_pdf(candidates)
         best = candidates[int(np.argmax(score))]
         return {name: float(best[j]) for j, name in enumerate(names)}
 
-    def _estimator_above(self, study: Study, rows: np.ndarray, names: list[str], columns: list[int | None],
+    def _estimator_above(self, history: History, rows: np.ndarray, names: list[str], columns: list[int | None],
                          dims: Dimensions) -> ParzenEstimator:
         """g(x): from the space's history when the set is large and all finished (the usual
         case), else from the gathered observations."""
         if len(rows) >= 256 and None not in columns:
-            history = self._history(study, columns)
-            inside = rows < len(history.in_sorted)
-            inside[inside] = history.in_sorted[rows[inside]]
+            sorted_history = self._space_history(history, columns)
+            inside = rows < len(sorted_history.in_sorted)
+            inside[inside] = sorted_history.in_sorted[rows[inside]]
             members = rows[inside]
-            others, _ = self._observations(study, rows[~inside], names, columns)
-            if len(others) == 0 and history.covers(members):
+            others, _ = self._observations(history, rows[~inside], names, columns)
+            if len(others) == 0 and sorted_history.covers(members):
                 return ParzenEstimator(None, dims, self._weights_of(len(members)), self._prior_weight,
-                                       self._magic_clip, self._endpoints, history, members)
-        above, _ = self._observations(study, rows, names, columns)
+                                       self._magic_clip, self._endpoints, sorted_history, members)
+        above, _ = self._observations(history, rows, names, columns)
         return ParzenEstimator(above, dims, self._weights_of(len(above)), self._prior_weight, self._magic_clip,
                                self._endpoints)
 
-    def _history(self, study: Study, columns: list[int | None]) -> SpaceHistory:
+    def _space_history(self, history: History, columns: list[int | None]) -> SpaceHistory:
         """The :class:`SpaceHistory` of these columns, up to date with the finished trials."""
-        store = study._store
-        key = (id(store), tuple(columns))
-        history = self._histories.get(key)
-        if history is None:
-            history = self._histories[key] = SpaceHistory(columns)
-        states = store.states
-        history.add_finished(store.X, (states == TrialState.COMPLETE) | (states == TrialState.PRUNED))
-        return history
+        key = (history.key, tuple(columns))
+        sorted_history = self._histories.get(key)
+        if sorted_history is None:
+            sorted_history = self._histories[key] = SpaceHistory(columns)
+        states = history.states
+        sorted_history.add_finished(history.X, (states == TrialState.COMPLETE) | (states == TrialState.PRUNED))
+        return sorted_history
 
     def _weights_of(self, m: int) -> np.ndarray:
         w = np.asarray(self._weights(m), dtype=float)[:m]
@@ -239,13 +255,12 @@ class TPESampler(BaseSampler):
             raise ValueError(f"weights({m}) must return {m} finite non-negative numbers, not all zero; got {w!r}.")
         return w
 
-    def _observations(self, study: Study, rows: np.ndarray, names: list[str],
+    def _observations(self, history: History, rows: np.ndarray, names: list[str],
                       columns: list[int | None]) -> tuple[np.ndarray, np.ndarray]:
         """Internal values [m, D] of the trials in ``rows`` that have every parameter, and their rows."""
-        store = study._store
         if any(c is None for c in columns) or len(rows) == 0:
             return np.empty((0, len(names))), np.empty(0, dtype=np.int64)
-        X = store.X[rows]
+        X = history.X[rows]
         if columns != list(range(X.shape[1])):
             X = X[:, columns]
         missing = np.flatnonzero(np.isnan(X.sum(axis=1)))
@@ -258,28 +273,26 @@ class TPESampler(BaseSampler):
         keep = ~np.isnan(X).any(axis=1)
         return np.ascontiguousarray(X[keep]), rows[keep]
 
-    def _split(self, study: Study, number: int) -> tuple[np.ndarray, np.ndarray]:
+    def _split(self, history: History, number: int) -> tuple[np.ndarray, np.ndarray]:
         """Row numbers of the "below" and "above" trials, each ascending (Optuna's order).
 
         The split is kept while the history stays the same, for the other parameters
         of the same trial (univariate and group sampling split once per trial).
         """
-        store = study._store
-        key = (id(store), number, store.n_trials, store.n_finished)
+        key = (history.key, number, history.n_trials, history.n_finished)
         if self._last_split[0] != key:
-            self._last_split = (key, self._compute_split(study, number))
+            self._last_split = (key, self._compute_split(history, number))
         return self._last_split[1]
 
-    def _compute_split(self, study: Study, number: int) -> tuple[np.ndarray, np.ndarray]:
-        store = study._store
-        states = store.states
+    def _compute_split(self, history: History, number: int) -> tuple[np.ndarray, np.ndarray]:
+        states = history.states
         complete = states == TrialState.COMPLETE
         pruned = states == TrialState.PRUNED
-        bracket = _pruner_bracket(study, number)
+        bracket = history.model_rows(number)
         if bracket is not None:  # Hyperband: model only the trials of this trial's bracket
             complete, pruned = complete & bracket, pruned & bracket
-        n_below = self._n_below(study, int(np.count_nonzero(complete | pruned)))
-        violation = self._violations(study, complete | pruned)
+        n_below = self._n_below(history, int(np.count_nonzero(complete | pruned)))
+        violation = self._violations(history, complete | pruned)
         feasible = violation <= 0.0
         below = []
         for rows, select in (
@@ -289,45 +302,46 @@ class TPESampler(BaseSampler):
         ):
             take = min(n_below, len(rows))
             if take:
-                below.append(rows[select(study, rows, take)])
+                below.append(rows[select(history, rows, take)])
                 n_below -= take
         below_rows = np.sort(np.concatenate(below)) if below else np.empty(0, dtype=np.int64)
         candidates = complete | pruned
         if self._constant_liar:
             running = states == TrialState.RUNNING
             candidates = candidates | (running if bracket is None else running & bracket)
-            if number < len(candidates):
-                candidates[number] = False
+        if self._batch:
+            candidates[list(self._batch)] = True
+        if number < len(candidates):
+            candidates[number] = False
         candidates[below_rows] = False
         return below_rows, np.flatnonzero(candidates)
 
-    def _n_below(self, study: Study, n: int) -> int:
+    def _n_below(self, history: History, n: int) -> int:
         if self._gamma is not None:
             return int(self._gamma(n))
-        if len(study.directions) == 1:
+        if history.n_objectives == 1:
             return default_gamma(n)
         return math.ceil(0.1 * n)  # Optuna's multi-objective default: no cap
 
     @staticmethod
-    def _select_complete(study: Study, rows: np.ndarray, take: int) -> np.ndarray:
+    def _select_complete(history: History, rows: np.ndarray, take: int) -> np.ndarray:
         """Positions in ``rows`` of the ``take`` best complete trials: by value (ties to
         the earlier trial), or with several objectives by Pareto rank, the last rank
         that does not fit whole thinned by greedy hypervolume subset selection."""
-        signs = np.array([-1.0 if d.name == "MAXIMIZE" else 1.0 for d in study.directions])
-        losses = study._store.Y[rows] * signs
-        if len(signs) == 1:
+        losses = history.Y[rows]
+        if history.n_objectives == 1:
             return _stable_smallest(losses[:, 0], take)
         return select_by_pareto_rank(np.ascontiguousarray(losses), take)
 
-    def _select_pruned(self, study: Study, rows: np.ndarray, take: int) -> np.ndarray:
+    def _select_pruned(self, history: History, rows: np.ndarray, take: int) -> np.ndarray:
         """Pruned trials by their last step (later first), then the value there."""
         facts = self._facts
         return np.lexsort((facts.pruned_value[rows], -facts.pruned_step[rows]))[:take]
 
-    def _violations(self, study: Study, finished: np.ndarray) -> np.ndarray:
+    def _violations(self, history: History, finished: np.ndarray) -> np.ndarray:
         """Total constraint violation of every trial (0 without constraints)."""
-        self._facts.update(study, finished)
-        return np.nan_to_num(study._store.violation, nan=0.0)
+        self._facts.update(history, finished)
+        return np.nan_to_num(history.violation, nan=0.0)
 
 
 class _GroupDecomposition:
@@ -340,20 +354,19 @@ class _GroupDecomposition:
 
     def __init__(self) -> None:
         self.groups: list[dict[str, BaseDistribution]] = []
-        self._store = None
+        self._history_key: int | None = None
         self._seen = np.zeros(0, dtype=bool)
 
-    def update(self, study: Study) -> list[dict[str, BaseDistribution]]:
-        store = study._store
-        if store is not self._store:
+    def update(self, history: History) -> list[dict[str, BaseDistribution]]:
+        if history.key != self._history_key:
             self.__init__()
-            self._store = store
-        states = store.states
+            self._history_key = history.key
+        states = history.states
         finished = (states == TrialState.COMPLETE) | (states == TrialState.PRUNED)
         seen = np.zeros(len(states), dtype=bool)
         seen[: len(self._seen)] = self._seen[: len(states)]
         for row in np.flatnonzero(finished & ~seen):
-            self._add(store.records[row].distributions)
+            self._add(history.distributions(row))
         self._seen = seen | finished
         return self.groups
 
@@ -377,25 +390,24 @@ class _FinishedTrialFacts:
     """
 
     def __init__(self) -> None:
-        self.store = None
+        self.history_key: int | None = None
         self.known = np.zeros(0, dtype=bool)
         self.pruned_step = np.zeros(0)
         self.pruned_value = np.zeros(0)
 
-    def update(self, study: Study, finished: np.ndarray) -> None:
-        store = study._store
+    def update(self, history: History, finished: np.ndarray) -> None:
         n = len(finished)
-        if store is not self.store:
+        if history.key != self.history_key:
             self.__init__()
-            self.store = store
+            self.history_key = history.key
         if n > len(self.known):
             grow = max(n, 2 * len(self.known)) - len(self.known)
             self.known = np.concatenate([self.known, np.zeros(grow, dtype=bool)])
             self.pruned_step, self.pruned_value = (
                 np.concatenate([a, np.zeros(grow)]) for a in (self.pruned_step, self.pruned_value))
-        sign = -1.0 if study.directions[0].name == "MAXIMIZE" else 1.0
+        sign = -1.0 if history.directions[0].name == "MAXIMIZE" else 1.0
         for row in np.flatnonzero(finished & ~self.known[:n]):
-            reported = store.records[row].intermediate_values
+            reported = history.intermediate_values(row)
             if reported:  # Optuna's score: (-last step, value); (1, 0) without reports
                 step = max(reported)
                 value = reported[step]
@@ -447,12 +459,6 @@ def greedy_hypervolume_subset(losses: np.ndarray, size: int) -> np.ndarray:
         else:
             heapq.heappush(bounds, (-gain, i))
     return first[selected]
-
-
-def _pruner_bracket(study: Study, number: int) -> np.ndarray | None:
-    """The pruner's mask of trials to model for trial ``number`` (Hyperband brackets)."""
-    sampler_rows = getattr(study.pruner, "sampler_rows", None)
-    return None if sampler_rows is None else sampler_rows(study, number)
 
 
 def _stable_smallest(values: np.ndarray, k: int) -> np.ndarray:
