@@ -212,6 +212,41 @@ class TrialStore:
         record.params[name] = external
         record.distributions[name] = distribution
 
+    def create_trials(self, params: list[dict[str, tuple[BaseDistribution, float]]]) -> list[int]:
+        """Append ``len(params)`` RUNNING trials, ``params[i]`` mapping a parameter name to
+        its distribution and internal value (a journal writes them as one group)."""
+        numbers = []
+        for trial_params in params:
+            number = self.create_trial()
+            for name, (distribution, internal) in trial_params.items():
+                self.check_param(name, distribution)
+                self.set_param(number, name, distribution, internal)
+            numbers.append(number)
+        return numbers
+
+    def set_params(self, numbers: list[int], name: str, distribution: BaseDistribution, internals: list[float]) -> None:
+        """:meth:`set_param` for each of ``numbers`` (a journal writes them as one group)."""
+        col = self.columns.get(name)
+        if col is None:
+            col = len(self.columns)
+            if col == self._X.shape[1]:
+                self._grow_columns()
+            self.columns[name] = col
+            self.column_distributions.append(distribution)
+        rounded = [distribution.round_internal(x) for x in internals]
+        self._X[numbers, col] = rounded
+        records = self.records
+        for number, internal in zip(numbers, rounded):
+            record = records[number]
+            record.params[name] = distribution.to_external(internal)
+            record.distributions[name] = distribution
+
+    def finish_trials(self, results: list[tuple[int, TrialState, list[float] | None]]) -> None:
+        """:meth:`finish` each ``(number, state, values)`` (a journal writes them as one group)."""
+        now = datetime.datetime.now()
+        for number, state, values in results:
+            self.finish(number, state, values, now)
+
     def report(self, number: int, step: int, value: float) -> None:
         """Record an intermediate value; a step already reported keeps its first value."""
         record = self.records[number]

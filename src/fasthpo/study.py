@@ -22,6 +22,7 @@ import numpy as np
 
 from fasthpo._executor import as_executor, executor_capacity, run_on_executor
 from fasthpo._progress import ProgressBar
+from fasthpo.batch import BatchTrial, batch_results, check_batch_arguments
 from fasthpo.core.direction import StudyDirection, minimization_signs, pareto_front_mask
 from fasthpo.core.history import History, parse_directions
 from fasthpo.core.propose import Proposer
@@ -151,6 +152,63 @@ class Study:
             trial._suggest(name, distribution)
         return trial
 
+    def ask_batch(self, n: int) -> BatchTrial:
+        """Start ``n`` trials at once; their suggestions are arrays (see :class:`fasthpo.batch.BatchTrial`).
+
+        The sampler proposes the members together (TPE and GP spread them as running
+        trials, a CMA-ES generation is a batch). Enqueued trials are run by :meth:`ask`.
+
+        Examples
+        --------
+        >>> import fasthpo
+        >>> study = fasthpo.create_study(sampler=fasthpo.samplers.RandomSampler(seed=0))
+        >>> batch = study.ask_batch(8)
+        >>> x = batch.suggest_float("x", -5, 5)
+        >>> study.tell_batch(batch, (x - 2) ** 2)
+        >>> len(study.trials), bool(study.best_value == ((x - 2) ** 2).min())
+        (8, True)
+        """
+        n = check_batch_arguments(n)
+        with self._lock:
+            self._store.sync()
+            numbers = self._store.create_trials([{} for _ in range(n)])
+            return BatchTrial(self, numbers, Proposer(self.sampler, self._history, numbers,
+                                                      self._store.set_system_attr))
+
+    def tell_batch(self, batch: BatchTrial, values: Any, states: Sequence[TrialState] | None = None) -> None:
+        """Finish every member of ``batch``: ``values`` of shape ``(n,)`` (or ``(n, k)``).
+
+        A member whose values hold NaN (or inf) fails alone; ``states`` sets COMPLETE,
+        PRUNED or FAIL per member. A rejected call (wrong shape, a batch or member told
+        before, a batch of another study) raises ``ValueError``/``TypeError`` and
+        changes nothing. ``study.trials[-len(batch):]`` are the finished trials (when no
+        other worker added trials meanwhile).
+        """
+        if not isinstance(batch, BatchTrial):
+            raise TypeError(f"batch must be a BatchTrial from ask_batch, got {batch!r}.")
+        if batch.study is not self:
+            raise ValueError("The batch belongs to another study.")
+        if batch._root is not batch:
+            raise ValueError("Tell the whole batch, not a subset of it.")
+        results = batch_results(batch, values, states, len(self._directions))
+        with self._lock:
+            self._store.sync()
+            if batch._told:
+                raise ValueError(f"{batch!r} has been told already; it cannot be told again.")
+            for number, _, _ in results:
+                if self._store.state_of(number) != TrialState.RUNNING:
+                    raise ValueError(f"Trial {number} of the batch is already "
+                                     f"{TrialState(self._store.state_of(number)).name}; the batch cannot be told.")
+            self._store.finish_trials(results)
+            batch._told = True
+            self._best_seen = -1  # several trials finished at once: the best is looked up again
+        for number, state, converted in results:
+            attrs = self.sampler.after_trial(self._history, number, state, converted)
+            if attrs:
+                with self._lock:
+                    for key, value in attrs.items():
+                        self._store.set_system_attr(number, key, value)
+
     def tell(
         self,
         trial: Trial | int,
@@ -248,6 +306,7 @@ class Study:
         gc_after_trial: bool = False,
         show_progress_bar: bool = False,
         executor: Any = None,
+        batch_size: int | None = None,
     ) -> None:
         """Run ``objective`` on new trials until ``n_trials`` or ``timeout`` is reached.
 
@@ -276,6 +335,19 @@ class Study:
             Run the objective on this executor's workers, the sampler staying here
             (see :mod:`fasthpo._executor`: the objective gets a trial whose suggestions
             the sampler proposed here; ``should_prune()`` is always ``False`` there).
+        batch_size : int, optional
+            Run a vectorized objective: ``objective(batch)`` receives a
+            :class:`~fasthpo.batch.BatchTrial` of up to ``batch_size`` trials and returns
+            an array of their values (NaN fails a member). Raising
+            :class:`fasthpo.TrialPruned` prunes the whole batch. Needs ``n_jobs=1``.
+
+        Examples
+        --------
+        >>> import fasthpo
+        >>> study = fasthpo.create_study(sampler=fasthpo.samplers.RandomSampler(seed=0))
+        >>> study.optimize(lambda batch: batch.suggest_float("x", -1, 1) ** 2, n_trials=1000, batch_size=100)
+        >>> len(study.trials), study.best_value < 1e-3
+        (1000, True)
         """
         pool = None
         if executor is not None:
@@ -283,6 +355,11 @@ class Study:
             if n_jobs == -1:
                 n_jobs = executor_capacity(executor)
         n_trials, timeout, n_jobs, catch = _check_optimize_arguments(objective, n_trials, timeout, n_jobs, catch)
+        if batch_size is not None:
+            batch_size = check_batch_arguments(batch_size)
+            if n_jobs != 1 or pool is not None:
+                raise ValueError("batch_size runs one vectorized objective at a time, here: n_jobs must be 1 and "
+                                 f"executor None, got n_jobs={n_jobs}, executor={executor!r}.")
         callbacks = list(callbacks or [])
         progress = ProgressBar(n_trials, timeout) if show_progress_bar else None
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -300,6 +377,13 @@ class Study:
         try:
             if pool is not None:
                 run_on_executor(self, objective, pool, n_jobs, more, run.finish)
+            elif batch_size is not None:
+                started = 0
+                while more(started):
+                    size = batch_size if n_trials is None else min(batch_size, n_trials - started)
+                    remaining = self.sampler.n_remaining(self._history)
+                    run.batch(size if remaining is None else min(size, remaining))
+                    started += size
             elif n_jobs == 1:
                 started = 0
                 while more(started):
@@ -570,7 +654,7 @@ class Study:
 
 
 class _TrialRunner:
-    """Runs one trial of ``optimize``: ask, call the objective, tell, callbacks."""
+    """Runs one trial (or batch) of ``optimize``: ask, call the objective, tell, callbacks."""
 
     def __init__(self, study, objective, catch, callbacks, gc_after_trial, progress) -> None:
         self.study = study
@@ -579,6 +663,34 @@ class _TrialRunner:
         self.callbacks = callbacks
         self.gc_after_trial = gc_after_trial
         self.progress = progress
+
+    def batch(self, n: int) -> None:
+        study = self.study
+        batch = study.ask_batch(n)
+        values, states, error = np.full(n, np.nan), None, None
+        try:
+            values = self.objective(batch)
+        except TrialPruned:
+            states = [TrialState.PRUNED] * n
+        except BaseException as exc:
+            states, error = [TrialState.FAIL] * n, exc
+            warnings.warn(f"Trials {batch.numbers.tolist()} failed: {exc!r}", UserWarning, stacklevel=3)
+        try:
+            study.tell_batch(batch, values, states)
+        except (TypeError, ValueError) as exc:  # the objective returned no array of n values
+            warnings.warn(f"Trials {batch.numbers.tolist()} failed: {exc}", UserWarning, stacklevel=3)
+            study.tell_batch(batch, np.full(n, np.nan), [TrialState.FAIL] * n)
+        if self.gc_after_trial:
+            gc.collect()
+        if error is not None and not isinstance(error, self.catch):
+            raise error
+        if self.callbacks or self.progress is not None:
+            for number in batch.numbers.tolist():
+                trial = study._frozen(number)
+                for callback in self.callbacks:
+                    callback(study, trial)
+                if self.progress is not None:
+                    self.progress.update(study, trial)
 
     def __call__(self) -> None:
         study = self.study

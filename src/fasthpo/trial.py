@@ -328,7 +328,7 @@ class Trial:
             if distribution.single():
                 internal = distribution.internal_low
             else:
-                internal = float(self._proposer.values(name, distribution)[0])
+                internal = self._proposer.value(name, distribution)
             store.set_param(self._number, name, distribution, internal)
             return record.params[name]
 

@@ -36,34 +36,42 @@ class Proposer:
         ``write_attr(number, key, value)`` stores a system attribute the sampler returned.
     """
 
-    __slots__ = ("sampler", "history", "numbers", "_write", "_space", "_X")
+    __slots__ = ("sampler", "history", "numbers", "_write", "_X", "_columns")
 
     def __init__(self, sampler: Any, history: History, numbers: Sequence[int], write_attr: AttrWriter) -> None:
         self.sampler = sampler
         self.history = history
         self.numbers = list(numbers)
         self._write = write_attr
-        self._space: SearchSpace | None = None
         self._X: np.ndarray | None = None
+        self._columns: dict[str, tuple[int, BaseDistribution]] | None = None  # of the joint proposal
         self._store_attrs(sampler.before_trials(history, self.numbers))
 
-    def values(self, name: str, distribution: BaseDistribution) -> np.ndarray:
-        """One encoded value of ``name`` per trial."""
-        if self._space is None:
+    def values(self, name: str, distribution: BaseDistribution, rows: np.ndarray | None = None) -> np.ndarray:
+        """One encoded value of ``name`` per trial (per trial of ``rows``, positions in
+        ``numbers``, for a part of a batch)."""
+        if self._columns is None:
             self._propose_joint()
-        space = self._space
-        if name in space and space[name] == distribution:
-            column = self._X[:, space.index(name)]
-            missing = np.isnan(column)
-            if not missing.any():
-                return column
-            if missing.all():
-                return self._independent(name, distribution, self.numbers)
-            column = column.copy()
-            rows = np.flatnonzero(missing)
-            column[rows] = self._independent(name, distribution, [self.numbers[i] for i in rows])
-            return column
-        return self._independent(name, distribution, self.numbers)
+        rows = np.arange(len(self.numbers)) if rows is None else rows
+        joint = self._columns.get(name)
+        if joint is None or joint[1] != distribution:
+            return self._independent(name, distribution, [self.numbers[i] for i in rows])
+        column = self._X[rows, joint[0]]
+        missing = np.flatnonzero(np.isnan(column))
+        if len(missing):
+            column[missing] = self._independent(name, distribution, [self.numbers[rows[i]] for i in missing])
+        return column
+
+    def value(self, name: str, distribution: BaseDistribution) -> float:
+        """The encoded value of ``name`` for a group of one trial (the scalar path)."""
+        if self._columns is None:
+            self._propose_joint()
+        joint = self._columns.get(name)
+        if joint is not None and joint[1] == distribution:
+            x = self._X[0, joint[0]]
+            if x == x:  # not NaN
+                return float(x)
+        return float(self.sampler.propose_independent(self.history, name, distribution, self.numbers)[0])
 
     def _independent(self, name: str, distribution: BaseDistribution, numbers: list[int]) -> np.ndarray:
         values = np.asarray(self.sampler.propose_independent(self.history, name, distribution, numbers), dtype=float)
@@ -73,11 +81,12 @@ class Proposer:
         return values
 
     def _propose_joint(self) -> None:
-        space = SearchSpace(self.sampler.infer_relative_search_space(self.history))
-        self._space = space
-        if len(space) == 0:
-            self._X = np.empty((len(self.numbers), 0))
+        distributions = self.sampler.infer_relative_search_space(self.history)
+        self._columns = {}
+        if not distributions:
             return
+        space = SearchSpace(distributions)
+        self._columns = {name: (j, d) for j, (name, d) in enumerate(distributions.items())}
         proposal = self.sampler.propose(self.history, space, self.numbers)
         if proposal.X.shape != (len(self.numbers), len(space)):
             raise RuntimeError(f"{type(self.sampler).__name__}.propose returned shape {proposal.X.shape} "

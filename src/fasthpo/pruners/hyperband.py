@@ -25,7 +25,7 @@ class HyperbandPruner(BasePruner):
     study name and the trial number (the same in every process).
 
     Samplers that support it (TPE) build their model from the trials of the new trial's
-    own bracket only (:meth:`sampler_rows`), as in Optuna.
+    own bracket only (:meth:`model_rows`), as in Optuna.
 
     Parameters
     ----------

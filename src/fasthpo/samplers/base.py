@@ -55,7 +55,8 @@ class BaseSampler:
     def propose_independent(
         self, history: History, name: str, distribution: BaseDistribution, numbers: Sequence[int]
     ) -> np.ndarray:
-        """One encoded value of parameter ``name`` per trial of ``numbers``."""
+        """One encoded value of parameter ``name`` per trial of ``numbers`` (an array, or
+        any sequence of floats)."""
         raise NotImplementedError
 
     def before_trials(self, history: History, numbers: Sequence[int]) -> list[dict[str, Any]] | None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 from scipy.stats import qmc
 
@@ -71,7 +73,9 @@ class QMCSampler(JointSampler):
         if self._engine is None:
             engine = qmc.Sobol if self.qmc_type == "sobol" else qmc.Halton
             self._engine = engine(d=len(space), scramble=self.scramble, seed=self._seed)
-        u = self._engine.random(len(numbers))
+        with warnings.catch_warnings():  # consecutive batches continue one sequence: its balance holds
+            warnings.filterwarnings("ignore", "The balance properties", UserWarning)
+            u = self._engine.random(len(numbers))
         first = self._next_index
         self._next_index += len(numbers)
         return Proposal(space.low + (space.high - space.low) * u, [{"qmc_index": first + i} for i in range(len(numbers))])

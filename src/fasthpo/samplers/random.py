@@ -34,6 +34,8 @@ class RandomSampler(BaseSampler):
 
     def propose_independent(self, history, name: str, distribution: BaseDistribution, numbers) -> np.ndarray:
         low, high = distribution.sampling_bounds()
+        if len(numbers) == 1:  # the scalar path: no array for one value
+            return [low + (high - low) * self._uniforms.next()]
         return low + (high - low) * self._uniforms.take(len(numbers))
 
     def reseed_rng(self) -> None:

@@ -711,6 +711,20 @@ class _JournalStore(TrialStore):
             distribution=self._storage._json_of(distribution),
         )])
 
+    def set_params(self, numbers, name, distribution, internals) -> None:
+        """Set parameter ``name`` of each of ``numbers``, as one record group."""
+        self.check_param(name, distribution)
+        records = []
+        for number, internal in zip(numbers, internals):
+            self._check(number)
+            internal = distribution.round_internal(internal)
+            records.append(self._trial_record(
+                JournalOperation.SET_TRIAL_PARAM, number, param_name=name,
+                param_value_internal=_optuna_internal(distribution, internal, distribution.to_external(internal)),
+                distribution=self._storage._json_of(distribution),
+            ))
+        self._storage._commit(records)
+
     def report(self, number: int, step: int, value: float) -> None:
         self._check(number)
         self._storage._commit([self._trial_record(JournalOperation.SET_TRIAL_INTERMEDIATE_VALUE, number,

@@ -1,0 +1,187 @@
+"""Batch trials: ``n`` trials asked together, whose suggestions are arrays of ``n`` values.
+
+A vectorized objective evaluates all members at once. Define-by-run holds within the
+batch: :meth:`BatchTrial.subset` selects the members for which a conditional parameter
+exists, and suggestions on the subset give values to those members alone.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from fasthpo.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
+from fasthpo.trial import _numeric_distribution
+from fasthpo.trial_state import TrialState
+
+if TYPE_CHECKING:
+    from fasthpo.core.propose import Proposer
+    from fasthpo.study import Study
+
+__all__ = ["BatchTrial"]
+
+
+class BatchTrial:
+    """``n`` trials of a study asked at once by :meth:`fasthpo.Study.ask_batch`.
+
+    ``suggest_float``, ``suggest_int`` and ``suggest_categorical`` return a NumPy array
+    with one value per member (an object array of the choices for a categorical
+    parameter). Asking for a name again returns the same values. The sampler proposes
+    the members together: TPE and GP treat the earlier members as running trials, a
+    CMA-ES generation is a batch, QMC and Grid hand out their next points.
+
+    **Conditional parameters.** ``batch.subset(mask)`` is the part of the batch where
+    ``mask`` is True; a suggestion on it exists for those members only (the others do
+    not have the parameter, as a scalar trial that never asked for it). Subsets of
+    subsets work the same way.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import fasthpo
+    >>> study = fasthpo.create_study(sampler=fasthpo.samplers.RandomSampler(seed=0))
+    >>> batch = study.ask_batch(4)
+    >>> x = batch.suggest_float("x", -5, 5)
+    >>> kind = batch.suggest_categorical("kind", ["sq", "abs"])
+    >>> squared = batch.subset(kind == "sq")
+    >>> scale = squared.suggest_float("scale", 1, 2)  # only where kind == "sq"
+    >>> values = np.abs(x)
+    >>> values[kind == "sq"] = scale * x[kind == "sq"] ** 2
+    >>> _ = study.tell_batch(batch, values)
+    >>> len(study.trials), x.shape, scale.shape == (int((kind == "sq").sum()),)
+    (4, (4,), True)
+    """
+
+    def __init__(self, study: Study, numbers: Sequence[int], proposer: Proposer, rows: np.ndarray | None = None,
+                 root: BatchTrial | None = None) -> None:
+        self.study = study
+        self._proposer = proposer
+        self._all = np.asarray(numbers, dtype=np.int64)
+        self._rows = np.arange(len(self._all)) if rows is None else rows
+        self._root = self if root is None else root
+        self._told = False
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __repr__(self) -> str:
+        return f"BatchTrial(numbers={self.numbers.tolist()!r})"
+
+    @property
+    def numbers(self) -> np.ndarray:
+        """The trial numbers of the members."""
+        return self._all[self._rows]
+
+    @property
+    def params(self) -> list[dict[str, Any]]:
+        """Each member's parameters so far."""
+        records = self.study._store.records
+        return [dict(records[n].params) for n in self.numbers.tolist()]
+
+    def subset(self, mask: Any) -> BatchTrial:
+        """The members where ``mask`` (a boolean array of ``len(self)``) is True."""
+        mask = np.asarray(mask)
+        if mask.dtype != bool or mask.shape != (len(self),):
+            raise ValueError(f"mask must be a boolean array of shape ({len(self)},), got {mask.dtype} {mask.shape}.")
+        return BatchTrial(self.study, self._all, self._proposer, self._rows[mask], self._root)
+
+    # -------------------------------------------------------------- suggest
+    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None,
+                      log: bool = False) -> np.ndarray:
+        """A float per member in ``[low, high]`` (log scale with ``log=True``, grid with ``step``)."""
+        return self._suggest(name, _numeric_distribution(FloatDistribution, low, high, log, step))
+
+    def suggest_int(self, name: str, low: int, high: int, *, step: int = 1, log: bool = False) -> np.ndarray:
+        """An integer per member in ``[low, high]`` on the grid ``low + k * step``."""
+        return self._suggest(name, _numeric_distribution(IntDistribution, low, high, log, step))
+
+    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> np.ndarray:
+        """One of ``choices`` per member (an object array)."""
+        return self._suggest(name, CategoricalDistribution(choices))
+
+    def _suggest(self, name: str, distribution: BaseDistribution) -> np.ndarray:
+        if not isinstance(name, str):
+            raise TypeError(f"Parameter name must be a str, got {name!r} ({type(name).__name__}).")
+        study = self.study
+        store = study._store
+        members = self.numbers.tolist()
+        with study._lock:
+            self._check_running()
+            records = [store.records[n] for n in members]
+            previous = [r.distributions.get(name) for r in records]
+            for number, before in zip(members, previous):
+                if before is not None and before != distribution:
+                    raise ValueError(f"Parameter {name!r} was already suggested in trial {number} as {before!r}; "
+                                     f"it cannot be suggested again as {distribution!r}.")
+            store.check_param(name, distribution)
+            new = np.array([p is None for p in previous], dtype=bool)
+            if new.any():
+                rows = self._rows[new]
+                if distribution.single():
+                    internals = np.full(len(rows), distribution.internal_low)
+                else:
+                    internals = self._proposer.values(name, distribution, rows)
+                store.set_params(self._all[rows].tolist(), name, distribution, internals.tolist())
+            values = [r.params[name] for r in records]
+        if isinstance(distribution, CategoricalDistribution):
+            out = np.empty(len(values), dtype=object)
+            out[:] = values
+            return out
+        return np.array(values, dtype=np.int64 if isinstance(distribution, IntDistribution) else float)
+
+    def _check_running(self) -> None:
+        if self._root._told:
+            raise ValueError(f"{self!r} has been told; its members cannot change.")
+        store = self.study._store
+        states = store.states[self.numbers]
+        if (states != TrialState.RUNNING).any():
+            number = int(self.numbers[np.argmax(states != TrialState.RUNNING)])
+            raise ValueError(f"Trial {number} of the batch is {TrialState(store.state_of(number)).name}; "
+                             "only running members can be changed.")
+
+
+def batch_results(batch: BatchTrial, values: Any, states: Any, n_objectives: int
+                  ) -> list[tuple[int, TrialState, list[float] | None]]:
+    """``(number, state, values)`` per member, checked: raises ``TypeError``/``ValueError``
+    naming the problem before anything is written."""
+    n = len(batch._all)
+    if isinstance(values, (str, bytes)):
+        raise TypeError(f"values must be an array of numbers, got {values!r}.")
+    try:
+        Y = np.asarray(values, dtype=float)
+    except (TypeError, ValueError):
+        raise TypeError(f"values must be an array of numbers, got {values!r}.") from None
+    if Y.shape == (n,) and n_objectives == 1:
+        Y = Y[:, None]
+    if Y.shape != (n, n_objectives):
+        wanted = f"({n},)" if n_objectives == 1 else f"({n}, {n_objectives})"
+        raise ValueError(f"values must have shape {wanted} for a batch of {n} trials, got {Y.shape}.")
+    finite = np.isfinite(Y).all(axis=1)
+    if states is None:
+        states = np.where(finite, TrialState.COMPLETE, TrialState.FAIL)  # NaN (or inf) fails that member only
+        rows = Y.tolist()
+        return [(number, TrialState(state), row if ok else None)
+                for number, state, row, ok in zip(batch._all.tolist(), states.tolist(), rows, finite.tolist())]
+    if isinstance(states, TrialState) or len(states) != n:
+        raise ValueError(f"states must be a sequence of {n} TrialState values (one per member), got {states!r}.")
+    results = []
+    for number, y, state, ok in zip(batch._all.tolist(), Y.tolist(), states, finite.tolist()):
+        if not isinstance(state, TrialState) or not state.is_finished():
+            raise ValueError(f"states must be TrialState.COMPLETE, PRUNED or FAIL, got {state!r}.")
+        if state == TrialState.COMPLETE and not ok:
+            state = TrialState.FAIL  # NaN (or inf) fails that member only
+        results.append((number, state, y if state != TrialState.FAIL and ok else None))
+    return results
+
+
+def check_batch_arguments(n: Any) -> int:
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral):
+        raise TypeError(f"n must be an int, got {n!r} ({type(n).__name__}).")
+    if n <= 0:
+        raise ValueError(f"n must be >= 1, got {n!r}.")
+    return int(n)
+
+
