@@ -5,7 +5,7 @@ that ships with scikit-learn, reporting the validation accuracy after every epoc
 runs get the same wall-clock budget; the pruned one stops hopeless trials early
 (MedianPruner) and so tries more configurations.
 
-    pip install ".[examples]"
+    pip install ".[examples]"        # from a fasthpo checkout
     python examples/sgd_pruning.py --seconds 30
 """
 
@@ -24,7 +24,7 @@ try:
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
 except ImportError as exc:  # pragma: no cover - the example's own extra
-    raise SystemExit("This example needs scikit-learn: pip install 'fasthpo[examples]'") from exc
+    raise SystemExit("This example needs scikit-learn: from a fasthpo checkout, pip install '.[examples]'") from exc
 
 
 def make_objective(epochs: int):
@@ -57,9 +57,10 @@ def make_objective(epochs: int):
 
 
 def run(pruner: fasthpo.pruners.BasePruner, seconds: float, epochs: int, seed: int) -> dict:
+    print(f"{type(pruner).__name__} for {seconds:g} s:")
     study = fasthpo.create_study(direction="maximize", sampler=fasthpo.samplers.TPESampler(seed=seed), pruner=pruner)
     start = time.perf_counter()
-    study.optimize(make_objective(epochs), timeout=seconds)
+    study.optimize(make_objective(epochs), timeout=seconds, show_progress_bar=True)
     states = [t.state for t in study.trials]
     return {
         "pruner": type(pruner).__name__,

@@ -15,7 +15,7 @@ def trials_dataframe(study, attrs: Sequence[str] | None = None):
     try:
         import pandas as pd
     except ImportError as exc:
-        raise ImportError("trials_dataframe needs pandas: pip install 'fasthpo[pandas]'.") from exc
+        raise ImportError("trials_dataframe needs pandas: pip install pandas (from a fasthpo checkout: pip install '.[pandas]').") from exc
     attrs = ALL_ATTRS if attrs is None else tuple(attrs)
     unknown = set(attrs) - set(ALL_ATTRS)
     if unknown:

@@ -32,7 +32,7 @@ def _pyplot():
     try:
         import matplotlib.pyplot as plt
     except ImportError as exc:
-        raise ImportError("fasthpo.visualization needs matplotlib: pip install 'fasthpo[plot]'.") from exc
+        raise ImportError("fasthpo.visualization needs matplotlib: pip install matplotlib (from a fasthpo checkout: pip install '.[plot]').") from exc
     return plt
 
 

@@ -1,6 +1,6 @@
 """fasthpo's samplers inside Optuna, and studies converted between the two.
 
-Needs the ``optuna`` extra (``pip install "fasthpo[optuna]"``).
+Needs the ``optuna`` extra (from a fasthpo checkout: ``pip install ".[optuna]"``).
 
 **Drop-in samplers.** :class:`TPESampler`, :class:`GPSampler`, :class:`CmaEsSampler`,
 :class:`RandomSampler`, :class:`QMCSampler` and :class:`GridSampler` are ``optuna.samplers.BaseSampler`` subclasses that take the
@@ -54,7 +54,7 @@ try:
     import optuna
 except ImportError as error:  # pragma: no cover - exercised only without the extra
     raise ImportError(
-        "fasthpo.integration.optuna needs Optuna; install it with: pip install 'fasthpo[optuna]'",
+        "fasthpo.integration.optuna needs Optuna; install it with: pip install 'optuna>=5,<6' (from a fasthpo checkout: pip install '.[optuna]')",
         name="optuna",
     ) from error
 

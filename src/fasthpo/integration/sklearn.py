@@ -141,6 +141,8 @@ class FasthpoSearchCV(MetaEstimatorMixin, BaseEstimator):
         Also record the training scores in ``cv_results_``.
     scoring : str or callable, optional
         A scikit-learn scorer (greater is better); when omitted, the estimator's ``score``.
+    show_progress_bar : bool
+        Draw the study's progress bar (trials, best score) on standard error.
     study : Study, optional
         The study to run trials in (single objective, ``direction="maximize"``); when
         omitted, a new in-memory study with ``TPESampler(seed=random_state)``.
@@ -191,6 +193,7 @@ class FasthpoSearchCV(MetaEstimatorMixin, BaseEstimator):
         refit=True,
         return_train_score=False,
         scoring=None,
+        show_progress_bar=False,
         study=None,
         timeout=None,
     ):
@@ -206,6 +209,7 @@ class FasthpoSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.refit = refit
         self.return_train_score = return_train_score
         self.scoring = scoring
+        self.show_progress_bar = show_progress_bar
         self.study = study
         self.timeout = timeout
 
@@ -236,7 +240,10 @@ class FasthpoSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.study_ = self._make_study()
         first = len(self.study_.trials)
         objective = _Objective(self, distributions, X, y, splits, fit_params)
-        self.study_.optimize(objective, n_trials=self.n_trials, timeout=self.timeout, n_jobs=self.n_jobs or 1)
+        self.study_.optimize(
+            objective, n_trials=self.n_trials, timeout=self.timeout, n_jobs=self.n_jobs or 1,
+            show_progress_bar=self.show_progress_bar,
+        )
         trials = self.study_.trials[first:]
         self.n_trials_ = len(trials)
         self._set_results(trials, objective)

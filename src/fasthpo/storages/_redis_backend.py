@@ -29,7 +29,7 @@ class RedisBackend:
         try:
             import redis
         except ImportError:
-            raise ImportError("JournalRedisStorage needs redis-py: pip install 'fasthpo[redis]'.") from None
+            raise ImportError("JournalRedisStorage needs redis-py: pip install redis (from a fasthpo checkout: pip install '.[redis]').") from None
         self.url = url
         self.prefix = prefix
         self.line = 0  # records read so far (the number of the next one to read)
