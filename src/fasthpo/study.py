@@ -297,7 +297,7 @@ class Study:
     # ------------------------------------------------------------- optimize
     def optimize(
         self,
-        objective: Callable[[Trial], ObjectiveValue],
+        func: Callable[[Trial], ObjectiveValue],
         n_trials: int | None = None,
         timeout: float | None = None,
         n_jobs: int = 1,
@@ -308,12 +308,12 @@ class Study:
         executor: Any = None,
         batch_size: int | None = None,
     ) -> None:
-        """Run ``objective`` on new trials until ``n_trials`` or ``timeout`` is reached.
+        """Run the objective ``func`` on new trials until ``n_trials`` or ``timeout`` is reached.
 
         Parameters
         ----------
-        objective : callable
-            ``objective(trial)`` returns the value (or a sequence, one per objective).
+        func : callable
+            The objective: ``func(trial)`` returns the value (or a sequence, one per objective).
             Raising :class:`fasthpo.TrialPruned` ends the trial as PRUNED.
         n_trials : int, optional
             Number of trials to run (with ``timeout``, whichever comes first).
@@ -336,7 +336,7 @@ class Study:
             (see :mod:`fasthpo._executor`: the objective gets a trial whose suggestions
             the sampler proposed here; ``should_prune()`` is always ``False`` there).
         batch_size : int, optional
-            Run a vectorized objective: ``objective(batch)`` receives a
+            Run a vectorized objective: ``func(batch)`` receives a
             :class:`~fasthpo.batch.BatchTrial` of up to ``batch_size`` trials and returns
             an array of their values (NaN fails a member). Raising
             :class:`fasthpo.TrialPruned` prunes the whole batch. Needs ``n_jobs=1``.
@@ -354,7 +354,7 @@ class Study:
             pool = as_executor(executor)
             if n_jobs == -1:
                 n_jobs = executor_capacity(executor)
-        n_trials, timeout, n_jobs, catch = _check_optimize_arguments(objective, n_trials, timeout, n_jobs, catch)
+        n_trials, timeout, n_jobs, catch = _check_optimize_arguments(func, n_trials, timeout, n_jobs, catch)
         if batch_size is not None:
             batch_size = check_batch_arguments(batch_size)
             if n_jobs != 1 or pool is not None:
@@ -363,7 +363,7 @@ class Study:
         callbacks = list(callbacks or [])
         progress = ProgressBar(n_trials, timeout) if show_progress_bar else None
         deadline = None if timeout is None else time.monotonic() + timeout
-        run = _TrialRunner(self, objective, catch, callbacks, gc_after_trial, progress)
+        run = _TrialRunner(self, func, catch, callbacks, gc_after_trial, progress)
 
         def more(started: int) -> bool:
             return (
@@ -376,7 +376,7 @@ class Study:
         self._stop_requested = False
         try:
             if pool is not None:
-                run_on_executor(self, objective, pool, n_jobs, more, run.finish)
+                run_on_executor(self, func, pool, n_jobs, more, run.finish)
             elif batch_size is not None:
                 started = 0
                 while more(started):
