@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import math
-import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from fasthpo._target import Target, target_values
 from fasthpo.distributions import CategoricalDistribution
 from fasthpo.trial import FrozenTrial
 from fasthpo.trial_state import TrialState
 
-Target = Callable[[FrozenTrial], float]
 
 
 def pyplot():
@@ -24,8 +22,8 @@ def pyplot():
     return plt
 
 
-def new_axes(ax=None):
-    return ax if ax is not None else pyplot().subplots()[1]
+def new_axes():
+    return pyplot().subplots()[1]
 
 
 def empty(ax, title: str, message: str):
@@ -39,30 +37,12 @@ def complete_trials(study) -> list[FrozenTrial]:
     return study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
 
 
-def check_target(study, target: Target | None, function: str) -> None:
-    """A study of several objectives needs a ``target``; a given target must be callable."""
-    if target is None and len(study.directions) > 1:
-        raise ValueError(
-            f"{function} plots one value per trial; this study has {len(study.directions)} objectives: "
-            "pass target=lambda t: t.values[i] to choose one."
-        )
-    if target is not None and not callable(target):
-        raise TypeError(f"target must be a callable taking a FrozenTrial, got {target!r}.")
-
-
-def target_values(trials: Sequence[FrozenTrial], target: Target | None) -> np.ndarray:
-    """The value plotted for each trial: ``trial.value``, or ``target(trial)`` checked to be a real number."""
-    if target is None:
-        return np.array([t.value for t in trials], dtype=float)
-    values = np.empty(len(trials))
-    for i, trial in enumerate(trials):
-        try:
-            value = target(trial)
-        except Exception as exc:
-            raise ValueError(f"target raised {type(exc).__name__}: {exc} on trial {trial.number}.") from exc
-        if isinstance(value, bool) or not isinstance(value, numbers.Real) or math.isnan(value):
-            raise ValueError(f"target must return a real number, got {value!r} on trial {trial.number}.")
-        values[i] = value
+def checked_values(trials: Sequence[FrozenTrial], target: Target | None) -> np.ndarray:
+    """The plotted value of each trial; a target giving NaN is an error (nothing to place)."""
+    values = target_values(trials, target)
+    bad = np.flatnonzero(np.isnan(values))
+    if len(bad):
+        raise ValueError(f"target must return a real number, got nan on trial {trials[bad[0]].number}.")
     return values
 
 

@@ -7,9 +7,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from fasthpo._target import Target, check_target
 from fasthpo.study import Study, StudyDirection, pareto_front_mask
 from fasthpo.trial_state import TrialState
-from fasthpo.visualization._common import Target, check_target, complete_trials, empty, new_axes, target_values
+from fasthpo.visualization._common import checked_values, complete_trials, empty, new_axes
 
 STATE_COLORS = {
     TrialState.COMPLETE: "C0",
@@ -59,7 +60,7 @@ def plot_optimization_history(
     series = []
     for s in studies:
         trials = complete_trials(s)
-        values = target_values(trials, target)
+        values = checked_values(trials, target)
         best = None
         if target is None and len(values):
             accumulate = np.minimum if s.direction == StudyDirection.MINIMIZE else np.maximum
@@ -130,7 +131,7 @@ def plot_edf(study: Study | Sequence[Study], *, target: Target | None = None, ta
     title = "Empirical Distribution Function Plot"
     drawn = 0
     for s in studies:
-        values = np.sort(target_values(complete_trials(s), target))
+        values = np.sort(checked_values(complete_trials(s), target))
         if len(values):
             fraction = np.arange(1, len(values) + 1) / len(values)
             ax.step(values, fraction, where="post", label=s.study_name)
@@ -158,7 +159,7 @@ def plot_intermediate_values(study: Study):
     >>> trial = study.ask()
     >>> for step in range(3):
     ...     trial.report(1.0 / (step + 1), step)
-    >>> study.tell(trial, 0.3)
+    >>> _ = study.tell(trial, 0.3)
     >>> plot_intermediate_values(study).lines[0].get_ydata().tolist()
     [1.0, 0.5, 0.3333333333333333]
     """
@@ -255,7 +256,7 @@ def plot_hypervolume_history(study: Study, reference_point: Sequence[float]):
     >>> import fasthpo
     >>> study = fasthpo.create_study(directions=["minimize", "minimize"])
     >>> for values in [(1, 1), (0.5, 1.5), (2, 2)]:
-    ...     study.tell(study.ask(), values)
+    ...     _ = study.tell(study.ask(), values)
     >>> plot_hypervolume_history(study, [2, 2]).lines[0].get_ydata().tolist()
     [1.0, 1.25, 1.25]
     """

@@ -9,17 +9,16 @@ import itertools
 
 import numpy as np
 
+from fasthpo._target import Target, check_target
 from fasthpo.study import Study
 from fasthpo.visualization._common import (
     ParamAxis,
-    Target,
-    check_target,
+    checked_values,
     complete_trials,
     empty,
     new_axes,
     param_names,
     pyplot,
-    target_values,
 )
 
 
@@ -27,7 +26,7 @@ def _data(study: Study, params, target: Target | None, function: str, n_min: int
     check_target(study, target, function)
     trials = complete_trials(study)
     names = param_names(trials, params, n_min)
-    return trials, names, target_values(trials, target)
+    return trials, names, checked_values(trials, target)
 
 
 def plot_slice(study: Study, params: list[str] | None = None, *, target: Target | None = None,

@@ -32,9 +32,9 @@ def plot_pareto_front(
     >>> import fasthpo
     >>> study = fasthpo.create_study(directions=["minimize", "minimize"])
     >>> for values in [(1, 3), (2, 2), (3, 3)]:
-    ...     study.tell(study.ask(), values)
+    ...     _ = study.tell(study.ask(), values)
     >>> ax = plot_pareto_front(study)
-    >>> ax.collections[1].get_offsets().tolist()
+    >>> ax.collections[0].get_offsets().tolist()
     [[1.0, 3.0], [2.0, 2.0]]
     """
     trials = complete_trials(study)
