@@ -16,6 +16,7 @@ from fasthpo.visualization import (
     plot_intermediate_values,
     plot_optimization_history,
     plot_parallel_coordinate,
+    plot_param_importances,
     plot_pareto_front,
     plot_rank,
     plot_slice,
@@ -183,6 +184,21 @@ def test_rank_colors_trials_by_the_rank_of_their_value(tmp_path):
     assert single.get_ylabel() == "Objective Value"
 
 
+def test_param_importances_draw_one_bar_per_parameter_most_important_on_top(tmp_path):
+    from fasthpo.importance import get_param_importances
+
+    study = conditional_study()
+    ax = plot_param_importances(study)
+    render(ax, tmp_path)
+    importances = get_param_importances(study)
+    assert [t.get_text() for t in ax.get_yticklabels()] == list(importances)[::-1]
+    assert [p.get_width() for p in ax.patches] == list(importances.values())[::-1]
+    assert ax.get_xlabel() == "Importance for Objective Value"
+    two = plot_param_importances(two_objective_study(), target=lambda t: t.values[0], target_name="cost",
+                                 params=["x", "y"])
+    assert len(two.patches) == 2 and two.get_xlabel() == "Importance for cost"
+
+
 # ---------------------------------------------------------------- distributions and time
 def test_edf_is_the_empirical_distribution_of_values(tmp_path):
     studies = [conditional_study(seed=s) for s in range(2)]
@@ -287,13 +303,14 @@ def test_hypervolume_history_against_inclusion_exclusion(tmp_path):
 
 
 # ---------------------------------------------------------------- bad input
-PER_TRIAL = [plot_optimization_history, plot_edf, plot_slice, plot_contour, plot_parallel_coordinate, plot_rank]
+PER_TRIAL = [plot_optimization_history, plot_edf, plot_slice, plot_contour, plot_parallel_coordinate, plot_rank,
+             plot_param_importances]
 
 
-@pytest.mark.parametrize("plot", [plot_slice, plot_contour, plot_parallel_coordinate, plot_rank])
+@pytest.mark.parametrize("plot", [plot_slice, plot_contour, plot_parallel_coordinate, plot_rank, plot_param_importances])
 def test_unknown_parameter_names_are_named(plot):
     with pytest.raises(ValueError, match=r"Unknown parameter\(s\) \['nope'\]"):
-        plot(conditional_study(n_trials=5), ["x", "nope"])
+        plot(conditional_study(n_trials=5), params=["x", "nope"])
 
 
 @pytest.mark.parametrize("plot", PER_TRIAL)

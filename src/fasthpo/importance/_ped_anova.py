@@ -97,11 +97,10 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
             if distribution is None or distribution.single() or len(top_members) == 0:
                 continue
             alpha, beta = len(top_members) / n_top, len(members) / len(region)
-            top_cells, size = _grid_cells([region[i].params[name] for i in top_members], distribution)
-            top_pdf = _grid_pdf(top_cells, size, distribution) + PDF_FLOOR
+            cells, size = _grid_cells([region[i].params[name] for i in members], distribution)
+            top_pdf = _grid_pdf(np.bincount(cells[in_top[members]], minlength=size), distribution) + PDF_FLOOR
             if self.evaluate_on_local:
-                region_cells, _ = _grid_cells([region[i].params[name] for i in members], distribution)
-                region_pdf = _grid_pdf(region_cells, size, distribution) + PDF_FLOOR
+                region_pdf = _grid_pdf(np.bincount(cells, minlength=size), distribution) + PDF_FLOOR
             else:
                 region_pdf = np.full(size, 1.0 / size)
             total += alpha**2 / beta * float(region_pdf @ ((top_pdf / region_pdf - 1.0) ** 2))
@@ -125,20 +124,25 @@ def _top_quantile(losses: np.ndarray, quantile: float) -> np.ndarray:
 
 def _regimes(name: str, trials: Sequence[FrozenTrial]) -> dict[BaseDistribution | None, np.ndarray]:
     """Positions of the trials by the distribution ``name`` has in them (None: absent), regimes
-    with at least MIN_TRIALS_IN_REGIME trials only."""
-    groups: dict[BaseDistribution | None, list[int]] = {}
-    for i, trial in enumerate(trials):
-        groups.setdefault(trial.distributions.get(name), []).append(i)
-    return {d: np.array(members) for d, members in groups.items() if len(members) >= MIN_TRIALS_IN_REGIME}
+    with at least MIN_TRIALS_IN_REGIME trials only. Trials share distribution objects, so
+    they are grouped by identity first and only the distinct objects are compared."""
+    distributions = [t.distributions.get(name) for t in trials]
+    ids, first, inverse = np.unique(np.fromiter(map(id, distributions), dtype=np.uint64, count=len(trials)),
+                                    return_index=True, return_inverse=True)
+    label_of: dict[BaseDistribution | None, int] = {}
+    labels = np.array([label_of.setdefault(distributions[i], len(label_of)) for i in first])[inverse]
+    regimes = {d: np.flatnonzero(labels == label) for d, label in label_of.items()}
+    return {d: members for d, members in regimes.items() if len(members) >= MIN_TRIALS_IN_REGIME}
 
 
 def _grid_cells(values: list, distribution: BaseDistribution) -> tuple[np.ndarray, int]:
-    """Counts of the values in each grid cell, and the number of cells: one per choice, or up to
-    N_STEPS evenly spaced points over [low, high] (log scale for log parameters), nearest wins
-    and a midpoint goes to the lower point."""
+    """The grid cell of each value, and the number of cells: one per choice, or up to N_STEPS
+    evenly spaced points over [low, high] (log scale for log parameters), nearest wins and a
+    midpoint goes to the lower point."""
     if isinstance(distribution, CategoricalDistribution):
-        index = np.array([distribution.to_internal(v) for v in values], dtype=np.int64)
-        return np.bincount(index, minlength=len(distribution.choices)), len(distribution.choices)
+        index: dict = {}
+        cells = [index[v] if v in index else index.setdefault(v, int(distribution.to_internal(v))) for v in values]
+        return np.array(cells, dtype=np.int64), len(distribution.choices)
     low, high, step, log = distribution.low, distribution.high, distribution.step, distribution.log
     size = N_STEPS
     if isinstance(distribution, IntDistribution) and log:
@@ -148,13 +152,13 @@ def _grid_cells(values: list, distribution: BaseDistribution) -> tuple[np.ndarra
     x = np.asarray(values, dtype=float)
     if log:
         x, low, high = np.log(x), math.log(low), math.log(high)
-    index = np.clip(np.ceil((x - low) / ((high - low) / (size - 1)) - 0.5).astype(np.int64), 0, size - 1)
-    return np.bincount(index, minlength=size), size
+    return np.clip(np.ceil((x - low) / ((high - low) / (size - 1)) - 0.5).astype(np.int64), 0, size - 1), size
 
 
-def _grid_pdf(counts: np.ndarray, size: int, distribution: BaseDistribution) -> np.ndarray:
-    """Density on the cells 0 .. size-1 of a Parzen estimate with a kernel at each occupied cell
-    (weighted by its count) and a prior kernel (weight PRIOR_WEIGHT)."""
+def _grid_pdf(counts: np.ndarray, distribution: BaseDistribution) -> np.ndarray:
+    """Density on the cells 0 .. len(counts)-1 of a Parzen estimate with a kernel at each occupied
+    cell (weighted by its count) and a prior kernel (weight PRIOR_WEIGHT)."""
+    size = len(counts)
     cells = np.flatnonzero(counts).astype(float)
     weights = np.append(counts[counts > 0], PRIOR_WEIGHT).astype(float)
     if isinstance(distribution, CategoricalDistribution):

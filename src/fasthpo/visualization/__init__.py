@@ -24,6 +24,7 @@ from fasthpo.visualization._history import (
     plot_optimization_history,
     plot_timeline,
 )
+from fasthpo.visualization._importances import plot_param_importances
 from fasthpo.visualization._params import plot_contour, plot_parallel_coordinate, plot_rank, plot_slice
 from fasthpo.visualization._pareto import plot_pareto_front
 
@@ -34,6 +35,7 @@ __all__ = [
     "plot_intermediate_values",
     "plot_optimization_history",
     "plot_parallel_coordinate",
+    "plot_param_importances",
     "plot_pareto_front",
     "plot_rank",
     "plot_slice",
