@@ -1,51 +1,66 @@
-"""``Study.trials_dataframe``: the columnar store as a pandas DataFrame."""
+"""``Study.trials_dataframe``: one row per trial, Optuna's columns."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-import numpy as np
-
+from fasthpo.trial import FrozenTrial
 from fasthpo.trial_state import TrialState
 
-ALL_ATTRS = ("number", "value", "datetime_start", "datetime_complete", "duration", "params", "user_attrs", "state")
+DEFAULT_ATTRS = ("number", "value", "datetime_start", "datetime_complete", "duration", "params", "user_attrs",
+                 "system_attrs", "state")
+TRIAL_ATTRS = frozenset({"number", "value", "values", "datetime_start", "datetime_complete", "duration", "params",
+                         "distributions", "user_attrs", "system_attrs", "intermediate_values", "state", "trial_id",
+                         "last_step", "constraints"})
 
 
-def trials_dataframe(study, attrs: Sequence[str] | None = None):
+def trials_dataframe(study, attrs: Sequence[str] = DEFAULT_ATTRS, multi_index: bool = False):
+    """The trials as a DataFrame: a column per plain attribute, ``(attr, key)`` columns for a
+    dict or list attribute (keys sorted), flattened to ``attr_key`` unless ``multi_index``."""
     try:
         import pandas as pd
     except ImportError as exc:
         raise ImportError("trials_dataframe needs pandas: pip install pandas (from a fasthpo checkout: pip install '.[pandas]').") from exc
-    attrs = ALL_ATTRS if attrs is None else tuple(attrs)
-    unknown = set(attrs) - set(ALL_ATTRS)
+    if isinstance(attrs, str) or not all(isinstance(a, str) for a in attrs):
+        raise TypeError(f"attrs must be a sequence of attribute names, got {attrs!r}.")
+    unknown = [a for a in attrs if a.lstrip("_") not in TRIAL_ATTRS]
     if unknown:
-        raise ValueError(f"Unknown attrs {sorted(unknown)}; choose from {list(ALL_ATTRS)}.")
-    store = study._store
-    records = store.records
-    columns: dict[str, object] = {}
-    if "number" in attrs:
-        columns["number"] = np.arange(store.n_trials)
-    if "value" in attrs:
-        if store.n_objectives == 1:
-            columns["value"] = store.Y[:, 0].copy()
-        else:
-            for k in range(store.n_objectives):
-                columns[f"values_{k}"] = store.Y[:, k].copy()
-    starts = pd.to_datetime(pd.Series([r.datetime_start for r in records], dtype=object))
-    ends = pd.to_datetime(pd.Series([r.datetime_complete for r in records], dtype=object))
-    if "datetime_start" in attrs:
-        columns["datetime_start"] = starts
-    if "datetime_complete" in attrs:
-        columns["datetime_complete"] = ends
-    if "duration" in attrs:
-        columns["duration"] = ends - starts
-    if "params" in attrs:
-        for name in store.columns:
-            columns[f"params_{name}"] = [r.params.get(name) for r in records]
-    if "user_attrs" in attrs:
-        keys = sorted({k for r in records for k in r.user_attrs})
-        for key in keys:
-            columns[f"user_attrs_{key}"] = [r.user_attrs.get(key) for r in records]
-    if "state" in attrs:
-        columns["state"] = [TrialState(s).name for s in store.states]
-    return pd.DataFrame(columns)
+        raise ValueError(f"Unknown attrs {unknown}; choose from {sorted(TRIAL_ATTRS)}.")
+    trials = study.get_trials(deepcopy=False)
+    if not trials:
+        return pd.DataFrame()
+    if len(study.directions) > 1:
+        attrs = tuple("values" if a == "value" else a for a in attrs)
+    columns_of: dict[str, set] = {a: set() for a in attrs}
+    rows = []
+    for trial in trials:
+        row: dict[tuple[str, Any], Any] = {}
+        for attr in attrs:
+            for key, value in _cells(trial, attr, len(study.directions)):
+                row[key] = value
+                columns_of[attr].add(key)
+        rows.append(row)
+    columns = [key for attr in attrs for key in sorted(columns_of[attr], key=_sort_key)]
+    frame = pd.DataFrame(rows, columns=pd.MultiIndex.from_tuples(columns))
+    if not multi_index:
+        frame.columns = ["_".join(str(part) for part in key if part != "") for key in columns]
+    return frame
+
+
+def _cells(trial: FrozenTrial, attr: str, n_objectives: int):
+    """``((column, key), value)`` pairs of one attribute of one trial; key "" for a plain attribute."""
+    name = attr.lstrip("_")
+    value = getattr(trial, name)
+    if isinstance(value, TrialState):
+        return [((name, ""), value.name)]
+    if isinstance(value, dict):
+        return [((name, key), v) for key, v in value.items()]
+    if name == "values":
+        return [((name, i), v) for i, v in enumerate([None] * n_objectives if value is None else value)]
+    return [((name, ""), value)]
+
+
+def _sort_key(key: tuple[str, Any]) -> tuple:
+    """Keys of one attribute in order (names and step numbers never mixed within an attribute)."""
+    return (type(key[1]).__name__, key[1])

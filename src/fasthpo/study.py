@@ -616,18 +616,39 @@ class Study:
             trial_id=number,
         )
 
-    def trials_dataframe(self, attrs: Sequence[str] | None = None):
-        """The trials as a ``pandas.DataFrame`` (needs the ``pandas`` extra).
+    def trials_dataframe(
+        self,
+        attrs: tuple[str, ...] = (
+            "number", "value", "datetime_start", "datetime_complete", "duration", "params", "user_attrs",
+            "system_attrs", "state",
+        ),
+        multi_index: bool = False,
+    ):
+        """The trials as a ``pandas.DataFrame`` with Optuna's columns (needs the ``pandas`` extra).
 
-        Columns: ``number``, ``value`` (``values_0``, … for several objectives),
-        ``datetime_start``, ``datetime_complete``, ``duration``, ``params_<name>``,
-        ``user_attrs_<key>``, ``state``.
+        Parameters
+        ----------
+        attrs : tuple of str
+            Trial attributes to include. A plain attribute is one column (``state`` by its
+            name); a dict attribute (``params``, ``user_attrs``, ``system_attrs``,
+            ``intermediate_values``, ``distributions``) gives a column per key, keys sorted;
+            ``value`` becomes ``values_0``, ``values_1``, ... in a study of several objectives.
+        multi_index : bool
+            Columns as ``(attribute, key)`` pairs instead of ``attribute_key`` names.
+
+        Examples
+        --------
+        >>> import fasthpo
+        >>> study = fasthpo.create_study(sampler=fasthpo.samplers.RandomSampler(seed=0))
+        >>> study.optimize(lambda t: t.suggest_float("y", 0, 1) + t.suggest_float("x", 0, 1), n_trials=3)
+        >>> study.trials_dataframe(attrs=("number", "value", "params", "state")).columns.tolist()
+        ['number', 'value', 'params_x', 'params_y', 'state']
+        >>> study.trials_dataframe(attrs=("number", "params"), multi_index=True).columns.tolist()
+        [('number', ''), ('params', 'x'), ('params', 'y')]
         """
         from fasthpo._dataframe import trials_dataframe
 
-        with self._lock:
-            self._store.sync()
-            return trials_dataframe(self, attrs)
+        return trials_dataframe(self, attrs, multi_index)
 
     # ---------------------------------------------------------- user attrs
     @property
