@@ -21,7 +21,8 @@ from fasthpo._kernels import parzen as kernels
 from fasthpo._target import Target
 from fasthpo.distributions import BaseDistribution, CategoricalDistribution, IntDistribution
 from fasthpo.importance._base import BaseImportanceEvaluator, ranked, rated_params, rated_trials
-from fasthpo.study import Study, StudyDirection
+from fasthpo.core.direction import StudyDirection, minimization_signs
+from fasthpo.study import Study
 from fasthpo.trial import FrozenTrial
 
 N_STEPS = 50  # a numeric domain is discretized as linspace(low, high, N_STEPS)
@@ -80,7 +81,7 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
         if target is None and values.ndim == 1 and study.direction == StudyDirection.MAXIMIZE:
             losses = -values
         elif values.ndim == 2:
-            losses = values * np.array([1.0 if d == StudyDirection.MINIMIZE else -1.0 for d in study.directions])
+            losses = values * minimization_signs(study.directions)
         top = _top_quantile(losses, self.target_quantile)
         region = _top_quantile(losses, self.region_quantile)
         in_top = np.zeros(len(trials), dtype=bool)

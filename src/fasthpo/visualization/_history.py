@@ -8,7 +8,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from fasthpo._target import Target, check_target
-from fasthpo.study import Study, StudyDirection, pareto_front_mask
+from fasthpo.core.direction import StudyDirection, minimization_signs, pareto_front_mask
+from fasthpo.study import Study
 from fasthpo.trial_state import TrialState
 from fasthpo.visualization._common import checked_values, complete_trials, empty, new_axes
 
@@ -273,7 +274,7 @@ def plot_hypervolume_history(study: Study, reference_point: Sequence[float]):
     trials = complete_trials(study)
     if not trials:
         return empty(ax, title, "No complete trials")
-    signs = np.array([1.0 if d == StudyDirection.MINIMIZE else -1.0 for d in study.directions])
+    signs = minimization_signs(study.directions)
     reference = reference * signs
     front = np.empty((0, n_objectives))
     volume = 0.0

@@ -6,7 +6,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from fasthpo.study import Study, StudyDirection, pareto_front_mask
+from fasthpo.core.direction import minimization_signs, pareto_front_mask
+from fasthpo.study import Study
 from fasthpo.trial import FrozenTrial
 from fasthpo.visualization._common import complete_trials, empty, pyplot
 
@@ -70,7 +71,7 @@ def _objectives(study: Study, trials: list[FrozenTrial], targets) -> tuple[np.nd
         n = len(study.directions)
         if n not in (2, 3):
             raise ValueError(f"plot_pareto_front plots 2 or 3 objectives; this study has {n} (pass targets=...).")
-        signs = np.array([1.0 if d == StudyDirection.MINIMIZE else -1.0 for d in study.directions])
+        signs = minimization_signs(study.directions)
         return np.array([t.values for t in trials], dtype=float).reshape(len(trials), n), signs
     if not callable(targets):
         raise TypeError(f"targets must be a callable returning 2 or 3 values, got {targets!r}.")
