@@ -1,4 +1,6 @@
-"""Command line: ``fasthpo demo`` (also ``python -m fasthpo demo``)."""
+"""Command line (also ``python -m fasthpo``): ``demo``, ``journal repair``, and Optuna's study
+commands on a storage URL: ``studies``, ``trials``, ``best-trial``, ``best-trials``,
+``delete-study``, plus ``report`` (a self-contained HTML page)."""
 
 from __future__ import annotations
 
@@ -83,9 +85,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     repair = journal.add_parser("repair", help="write a repaired copy of a journal beside it (the original is kept)")
     repair.add_argument("path", help="the journal file")
     repair.add_argument("--output", help="the copy (default: <path>.repaired); must not exist")
+    add_study_commands(commands)
     args = parser.parse_args(argv)
     if args.command == "journal":
         return repair_journal(args.path, args.output or args.path + ".repaired")
+    if args.command in STUDY_COMMANDS:
+        return run_study_command(args)
     if args.n_trials < 1:
         parser.error(f"--n-trials must be >= 1, got {args.n_trials}")
     demo(args.n_trials, args.sampler, args.seed)
@@ -116,3 +121,102 @@ def repair_journal(path: str, output: str) -> int:
     print(f"wrote {output!r}: {len(storage.get_all_study_names())} studies, {n_trials} trials, "
           f"{len(caught)} problems skipped")
     return 0
+
+
+# ------------------------------------------------------------------ studies in a storage
+FORMATS = ("table", "csv", "json")
+STUDY_COMMANDS = ("studies", "trials", "best-trial", "best-trials", "delete-study", "report")
+
+
+def add_study_commands(commands) -> None:
+    """Optuna's everyday commands on a storage URL (a journal file path, journal:///path or redis://)."""
+    helps = {
+        "studies": "list the studies in a storage",
+        "trials": "the trials of a study (the trials_dataframe table)",
+        "best-trial": "the best trial of a single-objective study",
+        "best-trials": "the Pareto set of a study",
+        "delete-study": "delete a study from a storage",
+        "report": "write a self-contained HTML report of a study",
+    }
+    for name in STUDY_COMMANDS:
+        command = commands.add_parser(name, help=helps[name])
+        command.add_argument("storage", help="journal file path, journal:///abs/path or redis://host:port/db")
+        if name != "studies":
+            command.add_argument("--study", dest="study_name",
+                                 help="study name (may be left out when the storage holds one study)")
+        if name in ("studies", "trials", "best-trial", "best-trials"):
+            command.add_argument("--format", "-f", choices=FORMATS, default="table", help="output format (default table)")
+        if name == "report":
+            command.add_argument("-o", "--output", default="report.html", help="the HTML file (default report.html)")
+
+
+def run_study_command(args) -> int:
+    """Run one study command; a problem with the storage or the study is one line on stderr, exit 1."""
+    try:
+        storage = _existing_storage(args.storage)
+        if args.command == "studies":
+            print(_studies_table(storage, args.format))
+            return 0
+        name = _study_name(storage, args.study_name)
+        if args.command == "delete-study":
+            fasthpo.delete_study(study_name=name, storage=storage)
+            print(f"deleted study {name!r}")
+            return 0
+        study = fasthpo.load_study(study_name=name, storage=storage)
+        if args.command == "report":
+            from fasthpo.report import write_report
+
+            write_report(study, args.output)
+            print(f"wrote {args.output}")
+            return 0
+        print(_trials_table(study, args.command, args.format))
+        return 0
+    except (ValueError, RuntimeError, KeyError, ImportError, OSError) as exc:
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"fasthpo {args.command}: {message}", file=sys.stderr)
+        return 1
+
+
+def _existing_storage(url: str):
+    """The storage at ``url``; a journal file must exist (reading never creates one)."""
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        path = url[len("journal://"):] if url.startswith("journal://") else url
+        if not os.path.isfile(path):
+            raise ValueError(f"no journal file at {path!r}")
+    return fasthpo.storages.get_storage(url)
+
+
+def _study_name(storage, name: str | None) -> str:
+    names = fasthpo.get_all_study_names(storage)
+    if name is None:
+        if len(names) != 1:
+            raise ValueError(f"the storage holds {len(names)} studies {names}; choose one with --study")
+        return names[0]
+    if name not in names:
+        raise ValueError(f"no study {name!r} in the storage; it holds {names}")
+    return name
+
+
+def _studies_table(storage, output_format: str) -> str:
+    import pandas as pd
+
+    rows = [{"name": s.study_name, "direction": ", ".join(d.name for d in s.directions), "n_trials": s.n_trials,
+             "datetime_start": s.datetime_start} for s in fasthpo.get_all_study_summaries(storage, include_best_trial=False)]
+    return _formatted(pd.DataFrame(rows, columns=["name", "direction", "n_trials", "datetime_start"]), output_format)
+
+
+def _trials_table(study, command: str, output_format: str) -> str:
+    frame = study.trials_dataframe()
+    if command == "best-trial":
+        frame = frame[frame["number"] == study.best_trial.number]
+    elif command == "best-trials":
+        frame = frame[frame["number"].isin([t.number for t in study.best_trials])]
+    return _formatted(frame, output_format)
+
+
+def _formatted(frame, output_format: str) -> str:
+    if output_format == "csv":
+        return frame.to_csv(index=False).rstrip("\n")
+    if output_format == "json":
+        return frame.to_json(orient="records", date_format="iso", indent=1)
+    return frame.to_string(index=False) if len(frame) else "(none)"

@@ -13,17 +13,15 @@ the regime's target density from its region density.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 
 import numpy as np
 
 from fasthpo._kernels import parzen as kernels
 from fasthpo._target import Target
+from fasthpo.core.direction import StudyDirection, minimization_signs
 from fasthpo.distributions import BaseDistribution, CategoricalDistribution, IntDistribution
 from fasthpo.importance._base import BaseImportanceEvaluator, ranked, rated_params, rated_trials
-from fasthpo.core.direction import StudyDirection, minimization_signs
 from fasthpo.study import Study
-from fasthpo.trial import FrozenTrial
 
 N_STEPS = 50  # a numeric domain is discretized as linspace(low, high, N_STEPS)
 PRIOR_WEIGHT = 1.0  # weight of the prior kernel of each Parzen estimate
@@ -86,19 +84,26 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
         region = _top_quantile(losses, self.region_quantile)
         in_top = np.zeros(len(trials), dtype=bool)
         in_top[top] = True
-        region_trials = [trials[i] for i in region]
+        region_params = [trials[i].params for i in region.tolist()]
+        region_distributions = [trials[i].distributions for i in region.tolist()]
         region_in_top = in_top[region]
         scale = (len(top) / len(region)) ** 2
-        return ranked({name: scale * self._importance(name, region_trials, region_in_top, len(top)) for name in names})
+        importances = {}
+        for name in names:
+            values = np.array([p.get(name) for p in region_params], dtype=object)
+            regimes = _regimes([d.get(name) for d in region_distributions])
+            importances[name] = scale * self._importance(values, regimes, region_in_top, len(top))
+        return ranked(importances)
 
-    def _importance(self, name: str, region: list[FrozenTrial], in_top: np.ndarray, n_top: int) -> float:
+    def _importance(self, values: np.ndarray, regimes: dict, in_top: np.ndarray, n_top: int) -> float:
+        """The parameter's importance from its values in the region trials and their regimes."""
         total = 0.0
-        for distribution, members in _regimes(name, region).items():
+        for distribution, members in regimes.items():
             top_members = members[in_top[members]]
             if distribution is None or distribution.single() or len(top_members) == 0:
                 continue
-            alpha, beta = len(top_members) / n_top, len(members) / len(region)
-            cells, size = _grid_cells([region[i].params[name] for i in members], distribution)
+            alpha, beta = len(top_members) / n_top, len(members) / len(in_top)
+            cells, size = _grid_cells(values[members], distribution)
             top_pdf = _grid_pdf(np.bincount(cells[in_top[members]], minlength=size), distribution) + PDF_FLOOR
             if self.evaluate_on_local:
                 region_pdf = _grid_pdf(np.bincount(cells, minlength=size), distribution) + PDF_FLOOR
@@ -123,20 +128,19 @@ def _top_quantile(losses: np.ndarray, quantile: float) -> np.ndarray:
     return np.flatnonzero(losses <= cutoff)
 
 
-def _regimes(name: str, trials: Sequence[FrozenTrial]) -> dict[BaseDistribution | None, np.ndarray]:
-    """Positions of the trials by the distribution ``name`` has in them (None: absent), regimes
-    with at least MIN_TRIALS_IN_REGIME trials only. Trials share distribution objects, so
-    they are grouped by identity first and only the distinct objects are compared."""
-    distributions = [t.distributions.get(name) for t in trials]
-    ids, first, inverse = np.unique(np.fromiter(map(id, distributions), dtype=np.uint64, count=len(trials)),
-                                    return_index=True, return_inverse=True)
+def _regimes(distributions: list[BaseDistribution | None]) -> dict[BaseDistribution | None, np.ndarray]:
+    """Positions of the trials by the distribution the parameter has in them (None: absent),
+    regimes with at least MIN_TRIALS_IN_REGIME trials only. Trials share distribution objects,
+    so they are grouped by identity first and only the distinct objects are compared."""
+    ids = np.fromiter(map(id, distributions), dtype=np.uint64, count=len(distributions))
+    _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
     label_of: dict[BaseDistribution | None, int] = {}
     labels = np.array([label_of.setdefault(distributions[i], len(label_of)) for i in first])[inverse]
     regimes = {d: np.flatnonzero(labels == label) for d, label in label_of.items()}
     return {d: members for d, members in regimes.items() if len(members) >= MIN_TRIALS_IN_REGIME}
 
 
-def _grid_cells(values: list, distribution: BaseDistribution) -> tuple[np.ndarray, int]:
+def _grid_cells(values: np.ndarray, distribution: BaseDistribution) -> tuple[np.ndarray, int]:
     """The grid cell of each value, and the number of cells: one per choice, or up to N_STEPS
     evenly spaced points over [low, high] (log scale for log parameters), nearest wins and a
     midpoint goes to the lower point."""
@@ -150,7 +154,7 @@ def _grid_cells(values: list, distribution: BaseDistribution) -> tuple[np.ndarra
         size = min(int(np.ceil(np.log(high - low + 1) / np.log(2))) + 1, N_STEPS)
     elif step is not None:
         size = min(round((high - low) / step) + 1, N_STEPS)
-    x = np.asarray(values, dtype=float)
+    x = values.astype(float)
     if log:
         x, low, high = np.log(x), math.log(low), math.log(high)
     return np.clip(np.ceil((x - low) / ((high - low) / (size - 1)) - 0.5).astype(np.int64), 0, size - 1), size
