@@ -23,6 +23,7 @@ Twin: :mod:`fasthpo._reference.parzen`.
 """
 import numpy as np
 
+from cython.parallel cimport prange
 from libc.math cimport INFINITY, exp, floor, log, log1p
 from normal cimport log_ndtr, log_ndtr_diff, truncnorm_ppf
 
@@ -31,9 +32,12 @@ cdef extern from *:
     #define FASTHPO_LOG_SQRT_2PI 0.91893853320467274178
     /* A term e^-40 below the running maximum changes a log-sum-exp by < 5e-18 per term. */
     #define FASTHPO_NEGLIGIBLE 40.0
+    /* Components per block of mixture_log_pdf: the unit of work of one thread. */
+    #define FASTHPO_COMPONENT_BLOCK 512
     """
     const double LOG_SQRT_2PI "FASTHPO_LOG_SQRT_2PI"
     const double NEGLIGIBLE "FASTHPO_NEGLIGIBLE"
+    const Py_ssize_t COMPONENT_BLOCK "FASTHPO_COMPONENT_BLOCK"
 
 CONTINUOUS, DISCRETE, DISCRETE_LOG, CATEGORICAL = 0, 1, 2, 3
 
@@ -83,8 +87,67 @@ def kernel_log_peaks(const double[:, ::1] mus, const double[:, ::1] sigmas, cons
     return out
 
 
+cdef void block_log_sum(Py_ssize_t k0, Py_ssize_t k1, const double[:, ::1] xt, const double[:, ::1] mus,
+                        const double[:, ::1] sigmas, const double[::1] log_peaks, const int[::1] kinds,
+                        const Py_ssize_t[::1] continuous, const Py_ssize_t[::1] categorical,
+                        const Py_ssize_t[::1] discrete, const double[:, :, ::1] cell, double log_mismatch,
+                        double* value, double* best, double* total) noexcept nogil:
+    """Log-sum-exp of components k0 .. k1 - 1 at every candidate, as (best, total):
+    log sum = best + log total. Components that cannot matter are skipped (see
+    :func:`mixture_log_pdf`)."""
+    cdef Py_ssize_t C = xt.shape[1], c, k, j, i
+    cdef double v, mu, inv, z
+    cdef bint alive
+    for c in range(C):
+        best[c] = -INFINITY
+        total[c] = 0.0
+    for k in range(k0, k1):
+        for c in range(C):
+            value[c] = log_peaks[k]
+        alive = True
+        for i in range(continuous.shape[0]):
+            j = continuous[i]
+            mu = mus[j, k]
+            inv = 1.0 / sigmas[j, k]
+            for c in range(C):
+                z = (xt[j, c] - mu) * inv
+                value[c] -= 0.5 * z * z
+            alive = False  # does the component still matter to any candidate?
+            for c in range(C):
+                if value[c] >= best[c] - NEGLIGIBLE:
+                    alive = True
+                    break
+            if not alive:
+                break
+        if not alive:
+            continue
+        for i in range(categorical.shape[0]):
+            j = categorical[i]
+            mu = mus[j, k]
+            if mu >= 0.0:
+                for c in range(C):
+                    if xt[j, c] != mu:
+                        value[c] += log_mismatch
+        for c in range(C):
+            v = value[c]
+            for i in range(discrete.shape[0]):
+                if v < best[c] - NEGLIGIBLE:
+                    break
+                j = discrete[i]
+                v += log_ndtr_diff((cell[0, j, c] - mus[j, k]) / sigmas[j, k],
+                                   (cell[1, j, c] - mus[j, k]) / sigmas[j, k])
+            if v < best[c] - NEGLIGIBLE:
+                continue
+            if v > best[c]:
+                total[c] = total[c] * exp(best[c] - v) + 1.0
+                best[c] = v
+            else:
+                total[c] += exp(v - best[c])
+
+
 def mixture_log_pdf(const double[:, ::1] x, const double[:, ::1] mus, const double[:, ::1] sigmas,
-                    const double[::1] log_peaks, const int[::1] kinds, const double[::1] steps, double cat_eps):
+                    const double[::1] log_peaks, const int[::1] kinds, const double[::1] steps, double cat_eps,
+                    int n_threads=1):
     """log density of the mixture at each row of ``x`` [C, D] (internal encoding).
 
     log p(x) = logsumexp_k (log_peak[k] + sum_j t_kj(x_j)), every t_kj <= 0, so a
@@ -94,8 +157,14 @@ def mixture_log_pdf(const double[:, ::1] x, const double[:, ::1] mus, const doub
     component is left as soon as it no longer matters to any candidate; then come the
     categorical dimensions, and the costly discrete cell masses only for candidates
     the component still matters to.
+
+    The components are cut into fixed blocks of ``COMPONENT_BLOCK``, summed on up to
+    ``n_threads`` threads (OpenMP, when the kernels were built with it), and the
+    blocks' sums are combined in block order: the result is bit-identical whatever
+    the number of threads.
     """
-    cdef Py_ssize_t C = x.shape[0], D = mus.shape[0], K = mus.shape[1], c, k, j, i
+    cdef Py_ssize_t C = x.shape[0], D = mus.shape[0], K = mus.shape[1], c, j, i, b
+    cdef Py_ssize_t n_blocks = (K + COMPONENT_BLOCK - 1) // COMPONENT_BLOCK
     cdef double log_mismatch = log(cat_eps) - log1p(cat_eps)  # t_kj of a choice != mu
     x_by_dim = np.ascontiguousarray(np.asarray(x).T)
     cdef const double[:, ::1] xt = x_by_dim
@@ -105,61 +174,34 @@ def mixture_log_pdf(const double[:, ::1] x, const double[:, ::1] mus, const doub
     cdef const Py_ssize_t[::1] discrete = np.concatenate([dims_of[1], dims_of[2]])
     edges = np.zeros((2, D, C))
     cdef double[:, :, ::1] cell = edges
-    best_arr = np.full(C, -INFINITY)
-    total_arr = np.zeros(C)  # sum over kept components of exp(value - best)
-    value_arr = np.empty(C)
-    cdef double[::1] best = best_arr, total = total_arr, value = value_arr
-    cdef double v, mu, inv, z
-    cdef bint alive
+    scratch = np.empty((3, max(n_blocks, 1), C))  # per block: running values, best, total
+    cdef double[:, :, ::1] s = scratch
+    out = np.full(C, -INFINITY)
+    cdef double[::1] result = out
+    cdef double top, summed
+    if C == 0 or K == 0:
+        return out
     with nogil:
         for i in range(discrete.shape[0]):
             j = discrete[i]
             for c in range(C):
                 cell_edges(kinds[j], xt[j, c], steps[j], &cell[0, j, c], &cell[1, j, c])
-        for k in range(K):
-            for c in range(C):
-                value[c] = log_peaks[k]
-            alive = True
-            for i in range(continuous.shape[0]):
-                j = continuous[i]
-                mu = mus[j, k]
-                inv = 1.0 / sigmas[j, k]
-                for c in range(C):
-                    z = (xt[j, c] - mu) * inv
-                    value[c] -= 0.5 * z * z
-                alive = False  # does the component still matter to any candidate?
-                for c in range(C):
-                    if value[c] >= best[c] - NEGLIGIBLE:
-                        alive = True
-                        break
-                if not alive:
-                    break
-            if not alive:
+        for b in prange(n_blocks, num_threads=max(n_threads, 1), schedule="dynamic", chunksize=1):
+            block_log_sum(b * COMPONENT_BLOCK, min((b + 1) * COMPONENT_BLOCK, K), xt, mus, sigmas, log_peaks,
+                          kinds, continuous, categorical, discrete, cell, log_mismatch,
+                          &s[0, b, 0], &s[1, b, 0], &s[2, b, 0])
+        for c in range(C):
+            top = -INFINITY
+            for b in range(n_blocks):
+                top = max(top, s[1, b, c])
+            if top == -INFINITY:
                 continue
-            for i in range(categorical.shape[0]):
-                j = categorical[i]
-                mu = mus[j, k]
-                if mu >= 0.0:
-                    for c in range(C):
-                        if xt[j, c] != mu:
-                            value[c] += log_mismatch
-            for c in range(C):
-                v = value[c]
-                for i in range(discrete.shape[0]):
-                    if v < best[c] - NEGLIGIBLE:
-                        break
-                    j = discrete[i]
-                    v += log_ndtr_diff((cell[0, j, c] - mus[j, k]) / sigmas[j, k],
-                                       (cell[1, j, c] - mus[j, k]) / sigmas[j, k])
-                if v < best[c] - NEGLIGIBLE:
-                    continue
-                if v > best[c]:
-                    total[c] = total[c] * exp(best[c] - v) + 1.0
-                    best[c] = v
-                else:
-                    total[c] += exp(v - best[c])
-    with np.errstate(divide="ignore"):
-        return best_arr + np.log(total_arr)
+            summed = 0.0
+            for b in range(n_blocks):
+                if s[1, b, c] > -INFINITY:
+                    summed += s[2, b, c] * exp(s[1, b, c] - top)
+            result[c] = top + log(summed)
+    return out
 
 
 cdef inline Py_ssize_t pick_component(const double[::1] cumulative, double u) noexcept nogil:

@@ -175,3 +175,23 @@ def test_space_history_builds_the_estimator_a_fresh_one_builds(n, seed, endpoint
         np.testing.assert_array_equal(reused.mus, fresh.mus)
         np.testing.assert_array_equal(reused.sigmas, fresh.sigmas)
         np.testing.assert_allclose(reused.log_peaks, fresh.log_peaks, rtol=1e-13, atol=1e-13)
+
+
+@given(space_names, st.sampled_from([511, 512, 1300, 3000]), st.integers(0, 2**32 - 1), st.integers(2, 5))
+@settings(max_examples=25, deadline=None)
+def test_density_is_bit_identical_on_any_number_of_threads(names, m, seed, n_threads):
+    """Several blocks of components, summed on one thread and on many: the same bits,
+    and the twin's numbers."""
+    rng, dims, est = estimators(names, m, seed)
+    x = est.sample(rng, 24)
+    args = (x, est.mus, est.sigmas, est.log_peaks, dims.kinds, dims.steps, est.cat_eps)
+    single = kernel.mixture_log_pdf(*args, 1)
+    np.testing.assert_array_equal(kernel.mixture_log_pdf(*args, n_threads), single)
+    np.testing.assert_allclose(single, twin.mixture_log_pdf(*args), rtol=1e-9)
+
+
+def test_no_candidates_or_no_components():
+    _, dims, est = estimators(["float"], 5, seed=0)
+    empty = np.empty((0, 1))
+    assert kernel.mixture_log_pdf(empty, est.mus, est.sigmas, est.log_peaks, dims.kinds, dims.steps,
+                                  est.cat_eps, 2).shape == (0,)

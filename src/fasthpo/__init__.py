@@ -14,6 +14,7 @@ True
 
 from fasthpo import core, distributions, pruners, samplers, storages
 from fasthpo.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from fasthpo._threads import get_num_threads, set_num_threads
 from fasthpo.exceptions import DuplicatedStudyError, TrialPruned
 from fasthpo.core import StudyDirection
 from fasthpo.study import (
@@ -49,8 +50,10 @@ __all__ = [
     "distributions",
     "get_all_study_names",
     "get_all_study_summaries",
+    "get_num_threads",
     "load_study",
     "pruners",
     "samplers",
+    "set_num_threads",
     "storages",
 ]

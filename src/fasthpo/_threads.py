@@ -1,4 +1,10 @@
-"""Single-threaded BLAS for the samplers' small dense linear algebra.
+"""Threads: how many the compiled kernels may use, and single-threaded BLAS.
+
+Kernels with parallel loops (the TPE mixture densities) take a thread count from the
+caller; the samplers pass :func:`get_num_threads`, which :func:`set_num_threads` caps.
+Their results do not depend on the count.
+
+Single-threaded BLAS for the samplers' small dense linear algebra:
 
 Multi-threaded BLAS on matrices of a few hundred rows spends more time waking and
 synchronizing threads than computing, and on a busy machine it can be several times
@@ -8,6 +14,7 @@ their linear algebra under a one-thread limit; without it, nothing changes.
 
 from __future__ import annotations
 
+import os
 from contextlib import AbstractContextManager, nullcontext
 
 try:
@@ -15,9 +22,46 @@ try:
 except ImportError:  # optional
     ThreadpoolController = None
 
-__all__ = ["single_threaded_blas"]
+__all__ = ["get_num_threads", "set_num_threads", "single_threaded_blas"]
 
 _controller = None
+_num_threads = None  # None: every core this process may run on
+
+
+def _available_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def set_num_threads(n: int | None) -> None:
+    """Cap the threads fasthpo's parallel kernels use (``None``: every available core).
+
+    Results are the same for every count; only the speed changes.
+
+    Parameters
+    ----------
+    n : int or None
+        The largest number of threads, at least 1; ``None`` for every available core.
+
+    Examples
+    --------
+    >>> import fasthpo
+    >>> fasthpo.set_num_threads(1)
+    >>> fasthpo.get_num_threads()
+    1
+    >>> fasthpo.set_num_threads(None)
+    """
+    global _num_threads
+    if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 1):
+        raise ValueError(f"set_num_threads: n must be a positive int or None, got {n!r}")
+    _num_threads = n
+
+
+def get_num_threads() -> int:
+    """The number of threads the parallel kernels use (see :func:`set_num_threads`)."""
+    return _num_threads if _num_threads is not None else _available_cores()
 
 
 def single_threaded_blas(size: int) -> AbstractContextManager:

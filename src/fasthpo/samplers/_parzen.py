@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from fasthpo._kernels import parzen as kernels
+from fasthpo._threads import get_num_threads
 from fasthpo.distributions import BaseDistribution, CategoricalDistribution
 
 __all__ = ["Dimensions", "ParzenEstimator", "SpaceHistory"]
@@ -117,9 +118,9 @@ class ParzenEstimator:
                                       d.lows, d.highs, d.steps, d.grid_lows, d.grid_highs, self.cat_eps)
 
     def log_pdf(self, x: np.ndarray) -> np.ndarray:
-        """log density at each row of ``x`` [C, D]."""
+        """log density at each row of ``x`` [C, D] (on :func:`fasthpo.get_num_threads` threads)."""
         return kernels.mixture_log_pdf(x, self.mus, self.sigmas, self.log_peaks, self.dims.kinds, self.dims.steps,
-                                       self.cat_eps)
+                                       self.cat_eps, get_num_threads())
 
 
 class SpaceHistory:
