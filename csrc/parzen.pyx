@@ -334,10 +334,67 @@ def sorted_insert(int[:, ::1] sorted_rows, double[:, ::1] sorted_values, Py_ssiz
                 n += 1
 
 
+cdef void dimension_components(Py_ssize_t j, const int[:, ::1] sorted_rows, const double[:, ::1] sorted_values,
+                               Py_ssize_t n_sorted, const long[::1] member_pos, Py_ssize_t m, const int[::1] kinds,
+                               const double[::1] lows, const double[::1] highs, const double[::1] steps,
+                               double cat_eps, bint magic_clip, bint consider_endpoints, double[:, ::1] cache_sigmas,
+                               double[:, ::1] cache_terms, double[:, ::1] mus, double[:, ::1] sigmas,
+                               double[:, ::1] terms) noexcept nogil:
+    """Dimension j of :func:`history_components`: centres, bandwidths and peak terms."""
+    cdef Py_ssize_t i, t = 0, pos = -1, prev_pos = -1
+    cdef long row, prev_row = -1
+    cdef double width, floor_sigma, value, prev_value = 0.0, prev_before = 0.0, sigma, term
+    if kinds[j] == 3:
+        term = log1p(cat_eps) - log1p(steps[j] * cat_eps)
+        for i in range(n_sorted):
+            pos = member_pos[sorted_rows[j, i]]
+            if pos >= 0:
+                mus[j, pos] = sorted_values[j, i]
+                sigmas[j, pos] = 1.0
+                terms[j, pos] = term
+        return
+    width = highs[j] - lows[j]
+    floor_sigma = width / min(100.0, m + 2.0) if magic_clip else 1e-12
+    for i in range(n_sorted + 1):
+        if i < n_sorted:
+            row = sorted_rows[j, i]
+            pos = member_pos[row]
+            if pos < 0:
+                continue
+            value = sorted_values[j, i]
+        else:
+            value = highs[j]  # the upper bound closes the last member
+        if prev_pos >= 0:  # the previous member's right gap is now known
+            if not consider_endpoints and m >= 2 and t == 1:
+                sigma = value - prev_value
+            elif not consider_endpoints and m >= 2 and i == n_sorted:
+                sigma = prev_before
+            else:
+                sigma = max(prev_before, value - prev_value)
+            sigma = min(max(sigma, floor_sigma), width)
+            sigmas[j, prev_pos] = sigma
+            if cache_sigmas[j, prev_row] != sigma:
+                term = -log_truncation_mass((lows[j] - prev_value) / sigma, (highs[j] - prev_value) / sigma)
+                if kinds[j] == 0:
+                    term -= log(sigma) + LOG_SQRT_2PI
+                cache_sigmas[j, prev_row] = sigma
+                cache_terms[j, prev_row] = term
+            terms[j, prev_pos] = cache_terms[j, prev_row]
+        if i == n_sorted:
+            break
+        mus[j, pos] = value
+        prev_before = value - (prev_value if prev_pos >= 0 else lows[j])
+        prev_value = value
+        prev_pos = pos
+        prev_row = row
+        t += 1
+
+
 def history_components(const int[:, ::1] sorted_rows, const double[:, ::1] sorted_values, Py_ssize_t n_sorted,
                        const long[::1] member_pos, Py_ssize_t m, const int[::1] kinds, const double[::1] lows,
                        const double[::1] highs, const double[::1] steps, double cat_eps, bint magic_clip,
-                       bint consider_endpoints, double[:, ::1] cache_sigmas, double[:, ::1] cache_terms):
+                       bint consider_endpoints, double[:, ::1] cache_sigmas, double[:, ::1] cache_terms,
+                       int n_threads=1):
     """Centres, bandwidths and summed peak terms of the m components of a subset of the
     sorted rows, in one sequential pass per dimension (no sort, no gathered copies).
 
@@ -347,61 +404,22 @@ def history_components(const int[:, ::1] sorted_rows, const double[:, ::1] sorte
     row]`` equals the new bandwidth, and refreshed otherwise.
     Returns (mus [D, m + 1], sigmas [D, m + 1], peak_sums [m]): the last column is left
     for the caller's prior component, so that nothing needs copying to add it.
+    The dimensions are processed on up to ``n_threads`` threads and their terms summed
+    in dimension order afterwards: the same bits on any number of threads.
     """
-    cdef Py_ssize_t D = sorted_rows.shape[0], j, i, t, pos = -1, prev_pos
-    cdef long row, prev_row = -1
+    cdef Py_ssize_t D = sorted_rows.shape[0], j, k
     mus_arr = np.empty((D, m + 1))
     sigmas_arr = np.empty((D, m + 1))
+    terms_arr = np.empty((D, m))
     sums_arr = np.zeros(m)
-    cdef double[:, ::1] mus = mus_arr, sigmas = sigmas_arr
+    cdef double[:, ::1] mus = mus_arr, sigmas = sigmas_arr, terms = terms_arr
     cdef double[::1] sums = sums_arr
-    cdef double width, floor_sigma, value, prev_value = 0.0, prev_before = 0.0, sigma, term, categorical_term
     with nogil:
+        for j in prange(D, num_threads=max(n_threads, 1), schedule="dynamic", chunksize=1):
+            dimension_components(j, sorted_rows, sorted_values, n_sorted, member_pos, m, kinds, lows, highs, steps,
+                                 cat_eps, magic_clip, consider_endpoints, cache_sigmas, cache_terms, mus, sigmas,
+                                 terms)
         for j in range(D):
-            if kinds[j] == 3:
-                categorical_term = log1p(cat_eps) - log1p(steps[j] * cat_eps)
-                for i in range(n_sorted):
-                    pos = member_pos[sorted_rows[j, i]]
-                    if pos >= 0:
-                        mus[j, pos] = sorted_values[j, i]
-                        sigmas[j, pos] = 1.0
-                        sums[pos] += categorical_term
-                continue
-            width = highs[j] - lows[j]
-            floor_sigma = width / min(100.0, m + 2.0) if magic_clip else 1e-12
-            t = 0  # members seen so far
-            prev_pos = -1
-            for i in range(n_sorted + 1):
-                if i < n_sorted:
-                    row = sorted_rows[j, i]
-                    pos = member_pos[row]
-                    if pos < 0:
-                        continue
-                    value = sorted_values[j, i]
-                else:
-                    value = highs[j]  # the upper bound closes the last member
-                if prev_pos >= 0:  # the previous member's right gap is now known
-                    if not consider_endpoints and m >= 2 and t == 1:
-                        sigma = value - prev_value
-                    elif not consider_endpoints and m >= 2 and i == n_sorted:
-                        sigma = prev_before
-                    else:
-                        sigma = max(prev_before, value - prev_value)
-                    sigma = min(max(sigma, floor_sigma), width)
-                    sigmas[j, prev_pos] = sigma
-                    if cache_sigmas[j, prev_row] != sigma:
-                        term = -log_truncation_mass((lows[j] - prev_value) / sigma, (highs[j] - prev_value) / sigma)
-                        if kinds[j] == 0:
-                            term -= log(sigma) + LOG_SQRT_2PI
-                        cache_sigmas[j, prev_row] = sigma
-                        cache_terms[j, prev_row] = term
-                    sums[prev_pos] += cache_terms[j, prev_row]
-                if i == n_sorted:
-                    break
-                mus[j, pos] = value
-                prev_before = value - (prev_value if prev_pos >= 0 else lows[j])
-                prev_value = value
-                prev_pos = pos
-                prev_row = row
-                t += 1
+            for k in range(m):
+                sums[k] += terms[j, k]
     return mus_arr, sigmas_arr, sums_arr

@@ -195,3 +195,25 @@ def test_no_candidates_or_no_components():
     empty = np.empty((0, 1))
     assert kernel.mixture_log_pdf(empty, est.mus, est.sigmas, est.log_peaks, dims.kinds, dims.steps,
                                   est.cat_eps, 2).shape == (0,)
+
+
+@pytest.mark.parametrize("n_threads", [2, 5])
+def test_history_components_are_bit_identical_on_any_number_of_threads(n_threads):
+    rng = np.random.default_rng(4)
+    names = ["float", "log", "cat", "int", "step"]
+    distributions = [SPACES[k] for k in names]
+    dims = Dimensions.of(distributions)
+    X = random_observations(rng, distributions, 700)
+    history = SpaceHistory(list(range(len(names))))
+    history.add_finished(X, np.ones(700, dtype=bool))
+    rows = np.flatnonzero(rng.random(700) < 0.7)
+    member_pos = np.full(len(history.indexed), -1, dtype=np.int64)
+    member_pos[rows] = np.arange(len(rows))
+    built = []
+    for threads in (1, n_threads):
+        history._cache_sigmas[:] = np.nan  # every peak term recomputed
+        args = (history.sorted_rows, history.sorted_values, history.n_sorted, member_pos, len(rows), dims.kinds, dims.lows, dims.highs, dims.steps, 0.01, True, False,
+                history._cache_sigmas, history._cache_terms, threads)
+        built.append(kernel.history_components(*args))
+    for one, many in zip(*built):
+        np.testing.assert_array_equal(one[..., :len(rows)], many[..., :len(rows)])

@@ -180,7 +180,8 @@ class SpaceHistory:
         member_pos[rows] = np.arange(len(rows))
         return kernels.history_components(self.sorted_rows, self.sorted_values, self.n_sorted, member_pos,
                                           len(rows), dims.kinds, dims.lows, dims.highs, dims.steps, cat_eps,
-                                          magic_clip, endpoints, self._cache_sigmas, self._cache_terms)
+                                          magic_clip, endpoints, self._cache_sigmas, self._cache_terms,
+                                          get_num_threads())
 
 
 def _widened(array: np.ndarray, columns: int, used: int) -> np.ndarray:
