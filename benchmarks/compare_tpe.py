@@ -67,7 +67,11 @@ def main() -> None:
     parser.add_argument("--problems", nargs="+", default=["sphere-10d", "rosenbrock-10d", "sphere-100d",
                                                           "rosenbrock-100d", "mixed-7d"])
     parser.add_argument("--modes", nargs="+", default=["multivariate", "univariate"])
+    parser.add_argument("--threads", type=int, default=0, help="fasthpo's thread cap (0: every core)")
     args = parser.parse_args()
+    import fasthpo
+
+    fasthpo.set_num_threads(args.threads or None)
     problems = {p.name: p for p in (sphere(10), rosenbrock(10), sphere(100), rosenbrock(100), mixed())}
     for mode in args.modes:
         for name in args.problems:

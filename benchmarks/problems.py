@@ -8,6 +8,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -103,6 +105,46 @@ def mixed() -> Problem:
         return loss
 
     return Problem("mixed-7d", 7, f)
+
+
+ROTATED_BOX = (-5.12, 5.12)
+
+
+def rotated_function(kind: str, d: int) -> Callable[[np.ndarray], float]:
+    """A rotated, shifted test function on arrays, minimum 0 at a known point x*.
+
+    z = Q (x - x*) with Q a fixed random rotation and x* a fixed point of [-2, 2]^d
+    (both from seed ``d``, so every library and run sees the same function):
+
+    * ``ellipsoid``   sum_i 10^(6 i / (d - 1)) z_i^2 (condition number 1e6);
+    * ``rosenbrock``  Rosenbrock at z + 1 (its minimum sits at z = 0);
+    * ``rastrigin``   10 d + sum_i z_i^2 - 10 cos(2 pi z_i).
+    """
+    rng = np.random.default_rng(d)
+    q, r = np.linalg.qr(rng.standard_normal((d, d)))
+    rotation = q * np.sign(np.diag(r))  # Haar-distributed
+    optimum = rng.uniform(-2.0, 2.0, d)
+    scales = 10.0 ** (6.0 * np.arange(d) / max(d - 1, 1))
+
+    def f(x: np.ndarray) -> float:
+        z = rotation @ (np.asarray(x) - optimum)
+        if kind == "ellipsoid":
+            return float(np.sum(scales * z * z))
+        if kind == "rosenbrock":
+            y = z + 1.0
+            return float(np.sum(100.0 * (y[1:] - y[:-1] ** 2) ** 2 + (1.0 - y[:-1]) ** 2))
+        if kind == "rastrigin":
+            return float(10 * d + np.sum(z * z - 10 * np.cos(2 * np.pi * z)))
+        raise ValueError(f"unknown rotated function {kind!r}")
+
+    f.optimum = optimum
+    return f
+
+
+def rotated(kind: str, d: int) -> Problem:
+    """:func:`rotated_function` on ``x0 .. x{d-1}`` in [-5.12, 5.12]."""
+    f = rotated_function(kind, d)
+    return Problem(f"rotated-{kind}-{d}d", d, lambda t: f(np.array(_floats(t, d, *ROTATED_BOX))))
 
 
 QUALITY_SUITE = [branin(), sphere(5), rosenbrock(4), rastrigin(5), ackley(10), styblinski_tang(10), levy(10),

@@ -1,0 +1,65 @@
+"""Whole multivariate TPE studies: fasthpo on one thread and on every core against rustuna.
+
+Each library's own ``TPESampler(seed=0, multivariate=True)`` with its default start-up,
+driven through ask / suggest / tell on a sphere for ``--trials`` trials; the whole study
+is timed (the headline), and the last ``--window`` trials one by one (median)::
+
+    python benchmarks/compare_tpe_study.py --trials 5000 --dims 10
+
+Prints a markdown table (seconds per study, ms per trial at the end, ratios).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+from harness import fasthpo_library, markdown_table, rustuna_library, sphere_suggest
+
+
+def time_study(library, sampler, objective, n_trials: int, window: int) -> tuple[float, float]:
+    """(seconds for the whole study, median seconds of the last ``window`` trials)."""
+    study = library.create_study(sampler)
+    laps = []
+    start = time.perf_counter()
+    for _ in range(n_trials):
+        lap = time.perf_counter()
+        trial = study.ask()
+        library.tell(study, trial, objective(trial))
+        laps.append(time.perf_counter() - lap)
+    return time.perf_counter() - start, statistics.median(laps[-window:])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=5000)
+    parser.add_argument("--dims", type=int, nargs="+", default=[10])
+    parser.add_argument("--window", type=int, default=50)
+    parser.add_argument("--threads", type=int, nargs="+", default=[1, 0], help="fasthpo thread caps (0: all cores)")
+    args = parser.parse_args()
+    import fasthpo
+    import rustuna
+
+    for d in args.dims:
+        objective = sphere_suggest(d)
+        times = {}
+        for threads in args.threads:
+            fasthpo.set_num_threads(threads or None)
+            label = f"fasthpo ({fasthpo.get_num_threads()} thread{'s' if fasthpo.get_num_threads() > 1 else ''})"
+            times[label] = time_study(fasthpo_library(), fasthpo.samplers.TPESampler(seed=0, multivariate=True),
+                                      objective, args.trials, args.window)
+        fasthpo.set_num_threads(None)
+        times["rustuna"] = time_study(rustuna_library(), rustuna.samplers.TPESampler(seed=0, multivariate=True),
+                                      objective, args.trials, args.window)
+        theirs = times["rustuna"]
+        rows = [[lib, f"{total:.2f}", f"{last * 1e3:.3f}", f"{theirs[0] / total:.1f}×", f"{theirs[1] / last:.1f}×"]
+                for lib, (total, last) in times.items()]
+        print(f"\n**sphere-{d}d, multivariate, {args.trials} trials** (whole study; median of the last "
+              f"{args.window} trials)\n")
+        print(markdown_table(["library", "study s", "ms per trial at the end", "rustuna / this (study)",
+                              "rustuna / this (per trial)"], rows), flush=True)
+
+
+if __name__ == "__main__":
+    main()
