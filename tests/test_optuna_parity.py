@@ -11,7 +11,8 @@ Names fasthpo lacks are *not yet*, or *not planned* with the reason in ``NOT_PLA
 Optuna names deprecated in Optuna are *not planned* by themselves.
 
 ``FASTHPO_WRITE_PARITY=1 pytest tests/test_optuna_parity.py`` writes the table to
-``docs/optuna-parity.md``.
+``docs/optuna-parity.md`` and its counts into the README (after ``<!-- parity-counts -->``);
+without it, the test fails when either is out of date.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ import pytest
 import fasthpo
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+ROOT = Path(__file__).parents[1]
+README_MARK, README_END = "<!-- parity-counts -->", "<!-- /parity-counts -->"
 
 NAMESPACES = ["", "study", "trial", "samplers", "pruners", "storages", "distributions", "visualization",
               "importance"]
@@ -53,7 +57,6 @@ DIFFERS = {
                                   "which still works with a DeprecationWarning.",
     "study.StudySummary": "Made by `get_all_study_summaries` only; a dataclass of `directions` (with a `direction` "
                           "property, as in Optuna), without storage ids.",
-    "study.Study.trials_dataframe": "`attrs=None` means every column; `multi_index` is not yet supported.",
     "samplers.TPESampler": "Optuna 5 deprecates `consider_prior`, `prior_weight`, `consider_magic_clip` and "
                            "`consider_endpoints` and marks them with `None` defaults; fasthpo keeps the three "
                            "that still change the algorithm with their effective values (the prior is always on). "
@@ -70,10 +73,6 @@ DIFFERS = {
                                    "`lock_obj`) for `JournalStorage(JournalFileBackend(...))`. Both write Optuna's "
                                    "record format.",
     "storages.JournalRedisStorage": "No Redis Cluster (`use_cluster`): one Redis server.",
-    "visualization.plot_optimization_history": "Not yet: `target`, `target_name`, `error_bar` (one study per plot).",
-    "visualization.plot_slice": "Not yet: `target`, `target_name`.",
-    "visualization.plot_pareto_front": "Not yet: `target_names`, `include_dominated_trials`, `constraints_func`, "
-                                       "`targets`.",
 }
 
 NOT_PLANNED = {
@@ -275,8 +274,19 @@ def _class_path(obj) -> str | None:
 
 
 # ------------------------------------------------------------------------ table
+def counts_of(rows) -> dict[str, int]:
+    return {s: sum(1 for r in rows if r[1] == s) for s in ("same", "differs", "not yet", "not planned")}
+
+
+def readme_counts(rows) -> str:
+    """The counts sentence of the README, between its markers."""
+    c = counts_of(rows)
+    return (f"{README_MARK}{c['same']} same, {c['differs']} differ, {c['not yet']} not yet, "
+            f"{c['not planned']} not planned{README_END}")
+
+
 def render(rows) -> str:
-    counts = {s: sum(1 for r in rows if r[1] == s) for s in ("same", "differs", "not yet", "not planned")}
+    counts = counts_of(rows)
     lines = [
         "# Optuna parity",
         "",
@@ -305,11 +315,25 @@ def test_every_signature_difference_is_documented():
     undocumented = [(n, note) for n, status, note in rows if status == "differs" and n not in DIFFERS]
     assert not undocumented, "Signatures differing from Optuna without a reason in DIFFERS:\n" + "\n".join(
         f"  {n}: {note}" for n, note in undocumented)
+    differing = {n for n, status, _ in rows if status == "differs"}
+    stale = sorted(set(DIFFERS) - differing)
+    assert not stale, f"DIFFERS entries for names that no longer differ (drop them): {stale}"
+
+
+def test_the_table_and_the_readme_counts_are_current():
+    rows = parity_rows()
+    documented = [(n, s, f"{DIFFERS[n]} ({note})" if s == "differs" else note) for n, s, note in rows]
+    table, readme = ROOT / "docs" / "optuna-parity.md", ROOT / "README.md"
+    text = readme.read_text()
+    current = re.search(re.escape(README_MARK) + ".*?" + re.escape(README_END), text)
+    assert current, f"README.md lacks the {README_MARK}...{README_END} counts."
     if os.environ.get("FASTHPO_WRITE_PARITY") == "1":
-        documented = [(n, s, f"{DIFFERS[n]} ({note})" if s == "differs" else note) for n, s, note in rows]
-        docs = Path(__file__).parents[1] / "docs"
-        docs.mkdir(exist_ok=True)
-        (docs / "optuna-parity.md").write_text(render(documented))
+        table.write_text(render(documented))
+        readme.write_text(text.replace(current.group(0), readme_counts(rows)))
+        return
+    hint = "run FASTHPO_WRITE_PARITY=1 pytest tests/test_optuna_parity.py"
+    assert table.read_text() == render(documented), f"docs/optuna-parity.md is out of date: {hint}"
+    assert current.group(0) == readme_counts(rows), f"The README's parity counts are out of date: {hint}"
 
 
 def test_not_planned_names_are_still_missing():

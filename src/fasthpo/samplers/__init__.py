@@ -8,11 +8,23 @@ first use: ``import fasthpo`` stays cheap for the journal workers and the CLI.
 import importlib
 
 from fasthpo.samplers.base import BaseSampler
+from fasthpo.samplers.brute_force import BruteForceSampler
 from fasthpo.samplers.grid import GridSampler
+from fasthpo.samplers.partial_fixed import PartialFixedSampler
 from fasthpo.samplers.random import RandomSampler
 from fasthpo.samplers.tpe import TPESampler
 
-__all__ = ["BaseSampler", "CmaEsSampler", "GPSampler", "GridSampler", "QMCSampler", "RandomSampler", "TPESampler"]
+__all__ = [
+    "BaseSampler",
+    "BruteForceSampler",
+    "CmaEsSampler",
+    "GPSampler",
+    "GridSampler",
+    "PartialFixedSampler",
+    "QMCSampler",
+    "RandomSampler",
+    "TPESampler",
+]
 
 _LAZY = {"CmaEsSampler": "cmaes", "GPSampler": "gp", "QMCSampler": "qmc"}
 
