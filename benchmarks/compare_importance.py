@@ -3,9 +3,10 @@
 A random-search history of ``n`` trials over 20 float parameters in [-1, 1] is built once
 (fasthpo ``add_trials``) and converted with ``to_optuna``. The objective is
 ``sum_i w_i * x_i**2`` with weights 2**-i, so the true ranking is x0, x1, x2, ... Timed:
-``get_param_importances`` end to end (reading the trials through the public Study API
-included), median of ``--repeats`` runs after a warm-up on a small study; Optuna 5's default evaluator is its
-PedAnovaImportanceEvaluator. fANOVA (ours and Optuna's) is timed once on the smaller study.
+``get_param_importances(study)`` end to end (reading the study's trials included), median of
+``--repeats`` runs after a warm-up on a small study; Optuna 5's default evaluator is its
+PedAnovaImportanceEvaluator, so one column times both. fANOVA (ours and Optuna's) is timed
+once on a smaller study.
 
     python benchmarks/compare_importance.py --trials 10000 100000 --repeats 3
 """

@@ -63,6 +63,8 @@ def test_fanova_is_deterministic_with_a_seed():
     study = study_of(lambda x: x[0] + x[1] ** 2, n_params=3, n_trials=60)
     runs = [get_param_importances(study, evaluator=FanovaImportanceEvaluator(n_trees=8, seed=3)) for _ in range(2)]
     assert runs[0] == runs[1]
+    other = get_param_importances(study, evaluator=FanovaImportanceEvaluator(n_trees=8, seed=4))
+    assert other != runs[0]  # the seed is what fixes the forest
     assert get_param_importances(study) == get_param_importances(study)  # PED-ANOVA draws no random numbers
 
 
@@ -182,6 +184,8 @@ def test_bad_evaluator_arguments():
         PedAnovaImportanceEvaluator(target_quantile=0.5, region_quantile=0.5)
     with pytest.raises(ValueError, match="n_trees must be a positive int"):
         FanovaImportanceEvaluator(n_trees=0)
+    with pytest.raises(TypeError, match="study must be a fasthpo Study"):
+        get_param_importances("my-study")
     with pytest.raises(TypeError, match="evaluator must be"):
         get_param_importances(study_of(lambda x: x[0], n_params=1, n_trials=5), evaluator=object())
     two = fasthpo.create_study(directions=["minimize", "minimize"])

@@ -349,11 +349,22 @@ def test_nothing_to_draw_gives_a_figure_that_says_so(plot, make, tmp_path):
     assert not ax.collections and not ax.lines
 
 
-@pytest.mark.parametrize("make", [lambda: fasthpo.create_study(directions=["minimize"] * 2)])
+def failed_only_two_objective_study():
+    study = fasthpo.create_study(directions=["minimize"] * 2)
+    for _ in range(3):
+        trial = study.ask()
+        trial.suggest_float("x", 0, 1)
+        study.tell(trial, state=TrialState.FAIL)
+    return study
+
+
+@pytest.mark.parametrize("make", [lambda: fasthpo.create_study(directions=["minimize"] * 2),
+                                  failed_only_two_objective_study], ids=["empty", "failed-only"])
 def test_nothing_to_draw_on_several_objectives(make, tmp_path):
     for ax in (plot_pareto_front(make()), plot_hypervolume_history(make(), [1, 1])):
         render(ax, tmp_path)
         assert ax.texts[0].get_text() == "No complete trials"
+        assert not ax.collections and not ax.lines
 
 
 def test_bad_arguments_are_named():

@@ -66,7 +66,8 @@ def get_param_importances(
         Fewer than two complete trials with a finite value, an unknown parameter name, or a
         ``target`` that raises (the trial is named).
     TypeError
-        ``params`` that is not a list of names, or an evaluator of another type.
+        A study that is not a fasthpo Study, ``params`` that is not a list of names, or an
+        evaluator of another type.
 
     Examples
     --------
@@ -76,6 +77,8 @@ def get_param_importances(
     >>> max(get_param_importances(study).items(), key=lambda item: item[1])[0]
     'n'
     """
+    if not isinstance(study, Study):
+        raise TypeError(f"study must be a fasthpo Study, got {study!r}.")
     evaluator = PedAnovaImportanceEvaluator() if evaluator is None else evaluator
     if not isinstance(evaluator, BaseImportanceEvaluator):
         raise TypeError(f"evaluator must be a fasthpo importance evaluator, got {evaluator!r}.")

@@ -1,15 +1,20 @@
-"""What every evaluator shares: the interface, the trials it reads, the parameters it rates."""
+"""What every evaluator shares: the interface, the trials it reads, the parameters it rates.
+
+Evaluators read the study's columnar store (encoded parameters, values, states) under the
+study's lock, not one FrozenTrial per trial: a 100k-trial study is a few array slices.
+FrozenTrials are built only for a user's ``target``.
+"""
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
 from fasthpo._target import Target, target_values
+from fasthpo.distributions import BaseDistribution
 from fasthpo.study import Study
-from fasthpo.trial import FrozenTrial
 from fasthpo.trial_state import TrialState
 
 
@@ -21,31 +26,77 @@ class BaseImportanceEvaluator:
         raise NotImplementedError
 
 
-def rated_trials(study: Study, target: Target | None) -> tuple[list[FrozenTrial], np.ndarray]:
-    """Complete trials whose value (or target) is finite, and those values: [n] for one value,
-    [n, k] for the objectives of a study of several when ``target`` is None."""
-    trials = study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-    if target is None and len(study.directions) > 1:
-        values = np.array([t.values for t in trials], dtype=float).reshape(len(trials), len(study.directions))
-        finite = np.isfinite(values).all(axis=1)
-    else:
+@dataclass
+class Rated:
+    """The trials an evaluator rates: complete, with a finite value (or target).
+
+    Attributes
+    ----------
+    numbers : ndarray of int
+        Their trial numbers, ascending.
+    values : ndarray
+        ``[n]`` (the objective, or the target), or ``[n, k]`` (every objective of a study
+        of several when no target is given); as told, not turned into minimization.
+    X : ndarray
+        Their encoded parameters ``[n, n_columns]`` (NaN where absent): log scale for log
+        parameters, the index for choices (:mod:`fasthpo.distributions`).
+    columns : dict of str to int
+        The column of each parameter name in ``X``.
+    """
+
+    numbers: np.ndarray
+    values: np.ndarray
+    X: np.ndarray
+    columns: dict[str, int]
+    _records: list
+    _shared: dict[str, BaseDistribution]
+
+    def distributions(self, name: str, positions: np.ndarray) -> BaseDistribution | list[BaseDistribution | None]:
+        """The distribution of ``name`` in the rated trials at ``positions``: one object when
+        every complete trial has it with the same one, else one per trial (None: absent)."""
+        if name in self._shared:
+            return self._shared[name]
+        return [self._records[n].distributions.get(name) for n in self.numbers[positions].tolist()]
+
+    def last_distribution(self, name: str) -> BaseDistribution:
+        """The distribution of ``name`` in the last rated trial that has it."""
+        present = np.flatnonzero(~np.isnan(self.X[:, self.columns[name]]))
+        return self._records[int(self.numbers[present[-1]])].distributions[name]
+
+
+def rated_trials(study: Study, target: Target | None) -> Rated:
+    """The complete trials whose value (or target) is finite, read from the study's store."""
+    with study._lock:
+        store = study._store
+        store.sync()
+        numbers = np.flatnonzero(store.states == TrialState.COMPLETE)
+        X, columns, records = store.X[numbers], dict(store.columns), store.records
+        shared = store.intersection_search_space()
+        if target is not None:
+            trials = [study._frozen(int(n)) for n in numbers]
+        elif len(study.directions) > 1:
+            values = store.Y[numbers]
+        else:
+            values = store.Y[numbers, 0]
+    if target is not None:
         values = target_values(trials, target)
-        finite = np.isfinite(values)
-    if len(trials) < 2 or finite.sum() < 2:
+    finite = np.isfinite(values) if values.ndim == 1 else np.isfinite(values).all(axis=1)
+    if len(numbers) < 2 or finite.sum() < 2:
         raise ValueError(
             f"Parameter importance needs at least 2 complete trials with a finite value; the study has "
-            f"{len(trials)} complete trial(s), {int(finite.sum())} of them finite."
+            f"{len(numbers)} complete trial(s), {int(finite.sum())} of them finite."
         )
-    return [t for t, keep in zip(trials, finite) if keep], values[finite]
+    return Rated(numbers[finite], values[finite], X[finite], columns, records, shared)
 
 
-def rated_params(trials: Sequence[FrozenTrial], params: Sequence[str] | None, in_all: bool) -> list[str]:
-    """``params`` checked against the trials' parameters (in every trial when ``in_all``), or all
-    of those, sorted."""
+def rated_params(rated: Rated, params: list[str] | None, in_all: bool) -> list[str]:
+    """``params`` checked against the rated trials' parameters (in every trial when ``in_all``),
+    or all of those, sorted."""
     if params is not None and (isinstance(params, str) or not all(isinstance(p, str) for p in params)):
         raise TypeError(f"params must be a list of parameter names, got {params!r}.")
-    seen = [set(t.params) for t in trials]
-    known = set.intersection(*seen) if in_all else set.union(*seen)
+    present = ~np.isnan(rated.X)
+    seen = present.all(axis=0) if in_all else present.any(axis=0)
+    known = {name for name, j in rated.columns.items() if seen[j]}
     if params is None:
         return sorted(known)
     unknown = [p for p in params if p not in known]

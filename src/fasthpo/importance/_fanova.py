@@ -15,7 +15,6 @@ from fasthpo._target import Target, check_target
 from fasthpo.distributions import CategoricalDistribution
 from fasthpo.importance._base import BaseImportanceEvaluator, ranked, rated_params, rated_trials
 from fasthpo.study import Study
-from fasthpo.trial import FrozenTrial
 
 
 class FanovaImportanceEvaluator(BaseImportanceEvaluator):
@@ -57,15 +56,16 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         except ImportError as exc:
             raise ImportError("FanovaImportanceEvaluator needs scikit-learn: pip install 'fasthpo[importance]'.") from exc
         check_target(study, target, "FanovaImportanceEvaluator")
-        trials, values = rated_trials(study, target)
-        names = rated_params(trials, params, in_all=True)
-        distributions = {name: trials[-1].distributions[name] for name in names}
+        rated = rated_trials(study, target)
+        names = rated_params(rated, params, in_all=True)
+        distributions = {name: rated.last_distribution(name) for name in names}
         varying = [name for name in names if not distributions[name].single()]
         importances = dict.fromkeys(names, 0.0)
         if varying:
-            X, bounds = _encode(trials, varying, distributions)
+            X = rated.X[:, [rated.columns[name] for name in varying]]
+            bounds = np.array([_bounds(distributions[name]) for name in varying])
             forest = RandomForestRegressor(n_estimators=self.n_trees, max_depth=self.max_depth, random_state=self.seed)
-            forest.fit(X, values)
+            forest.fit(X, rated.values)
             shares = np.array([_tree_shares(tree.tree_, bounds) for tree in forest.estimators_])
             explained = ~np.isnan(shares).any(axis=1)  # trees that predict a constant explain nothing
             if explained.any():
@@ -73,22 +73,11 @@ class FanovaImportanceEvaluator(BaseImportanceEvaluator):
         return ranked(importances)
 
 
-def _encode(trials: list[FrozenTrial], names: list[str], distributions) -> tuple[np.ndarray, np.ndarray]:
-    """Trials as rows (log scale for log parameters, index for choices) and the bounds [d, 2]."""
-    X = np.empty((len(trials), len(names)))
-    bounds = np.empty((len(names), 2))
-    for j, name in enumerate(names):
-        d = distributions[name]
-        if isinstance(d, CategoricalDistribution):
-            X[:, j] = [d.to_internal(t.params[name]) for t in trials]
-            bounds[j] = (-0.5, len(d.choices) - 0.5)
-        elif d.log:
-            X[:, j] = np.log([t.params[name] for t in trials])
-            bounds[j] = (np.log(d.low), np.log(d.high))
-        else:
-            X[:, j] = [t.params[name] for t in trials]
-            bounds[j] = (d.low, d.high)
-    return X, bounds
+def _bounds(distribution) -> tuple[float, float]:
+    """The encoded range of a parameter (log scale for log parameters, index for choices)."""
+    if isinstance(distribution, CategoricalDistribution):
+        return -0.5, len(distribution.choices) - 0.5
+    return distribution.internal_low, distribution.internal_high
 
 
 def _leaves(tree, bounds: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -73,37 +73,35 @@ class PedAnovaImportanceEvaluator(BaseImportanceEvaluator):
         self.evaluate_on_local = bool(evaluate_on_local)
 
     def evaluate(self, study: Study, params: list[str] | None = None, *, target: Target | None = None) -> dict[str, float]:
-        trials, values = rated_trials(study, target)
-        names = rated_params(trials, params, in_all=False)
-        losses = values
-        if target is None and values.ndim == 1 and study.direction == StudyDirection.MAXIMIZE:
-            losses = -values
-        elif values.ndim == 2:
-            losses = values * minimization_signs(study.directions)
+        rated = rated_trials(study, target)
+        names = rated_params(rated, params, in_all=False)
+        losses = rated.values
+        if target is None and losses.ndim == 1 and study.direction == StudyDirection.MAXIMIZE:
+            losses = -losses
+        elif losses.ndim == 2:
+            losses = losses * minimization_signs(study.directions)
         top = _top_quantile(losses, self.target_quantile)
         region = _top_quantile(losses, self.region_quantile)
-        in_top = np.zeros(len(trials), dtype=bool)
+        in_top = np.zeros(len(losses), dtype=bool)
         in_top[top] = True
-        region_params = [trials[i].params for i in region.tolist()]
-        region_distributions = [trials[i].distributions for i in region.tolist()]
         region_in_top = in_top[region]
         scale = (len(top) / len(region)) ** 2
         importances = {}
         for name in names:
-            values = np.array([p.get(name) for p in region_params], dtype=object)
-            regimes = _regimes([d.get(name) for d in region_distributions])
-            importances[name] = scale * self._importance(values, regimes, region_in_top, len(top))
+            x = rated.X[region, rated.columns[name]]
+            regimes = _regimes(rated.distributions(name, region), len(region))
+            importances[name] = scale * self._importance(x, regimes, region_in_top, len(top))
         return ranked(importances)
 
-    def _importance(self, values: np.ndarray, regimes: dict, in_top: np.ndarray, n_top: int) -> float:
-        """The parameter's importance from its values in the region trials and their regimes."""
+    def _importance(self, x: np.ndarray, regimes: dict, in_top: np.ndarray, n_top: int) -> float:
+        """The parameter's importance from its encoded values in the region trials and their regimes."""
         total = 0.0
         for distribution, members in regimes.items():
             top_members = members[in_top[members]]
             if distribution is None or distribution.single() or len(top_members) == 0:
                 continue
             alpha, beta = len(top_members) / n_top, len(members) / len(in_top)
-            cells, size = _grid_cells(values[members], distribution)
+            cells, size = _grid_cells(x[members], distribution)
             top_pdf = _grid_pdf(np.bincount(cells[in_top[members]], minlength=size), distribution) + PDF_FLOOR
             if self.evaluate_on_local:
                 region_pdf = _grid_pdf(np.bincount(cells, minlength=size), distribution) + PDF_FLOOR
@@ -128,35 +126,35 @@ def _top_quantile(losses: np.ndarray, quantile: float) -> np.ndarray:
     return np.flatnonzero(losses <= cutoff)
 
 
-def _regimes(distributions: list[BaseDistribution | None]) -> dict[BaseDistribution | None, np.ndarray]:
-    """Positions of the trials by the distribution the parameter has in them (None: absent),
-    regimes with at least MIN_TRIALS_IN_REGIME trials only. Trials share distribution objects,
-    so they are grouped by identity first and only the distinct objects are compared."""
-    ids = np.fromiter(map(id, distributions), dtype=np.uint64, count=len(distributions))
-    _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
-    label_of: dict[BaseDistribution | None, int] = {}
-    labels = np.array([label_of.setdefault(distributions[i], len(label_of)) for i in first])[inverse]
-    regimes = {d: np.flatnonzero(labels == label) for d, label in label_of.items()}
+def _regimes(distributions: BaseDistribution | list[BaseDistribution | None], n: int) -> dict:
+    """Positions of the ``n`` trials by the distribution the parameter has in them (None:
+    absent; one distribution: all of them), regimes with at least MIN_TRIALS_IN_REGIME trials
+    only. Trials share distribution objects, so they are grouped by identity first and only
+    the distinct objects are compared."""
+    if isinstance(distributions, BaseDistribution):
+        regimes = {distributions: np.arange(n)}
+    else:
+        ids = np.fromiter(map(id, distributions), dtype=np.uint64, count=n)
+        _, first, inverse = np.unique(ids, return_index=True, return_inverse=True)
+        label_of: dict[BaseDistribution | None, int] = {}
+        labels = np.array([label_of.setdefault(distributions[i], len(label_of)) for i in first])[inverse]
+        regimes = {d: np.flatnonzero(labels == label) for d, label in label_of.items()}
     return {d: members for d, members in regimes.items() if len(members) >= MIN_TRIALS_IN_REGIME}
 
 
-def _grid_cells(values: np.ndarray, distribution: BaseDistribution) -> tuple[np.ndarray, int]:
-    """The grid cell of each value, and the number of cells: one per choice, or up to N_STEPS
-    evenly spaced points over [low, high] (log scale for log parameters), nearest wins and a
-    midpoint goes to the lower point."""
+def _grid_cells(x: np.ndarray, distribution: BaseDistribution) -> tuple[np.ndarray, int]:
+    """The grid cell of each encoded value, and the number of cells: one per choice, or up to
+    N_STEPS evenly spaced points over [low, high] (log scale for log parameters), nearest wins
+    and a midpoint goes to the lower point."""
     if isinstance(distribution, CategoricalDistribution):
-        index: dict = {}
-        cells = [index[v] if v in index else index.setdefault(v, int(distribution.to_internal(v))) for v in values]
-        return np.array(cells, dtype=np.int64), len(distribution.choices)
-    low, high, step, log = distribution.low, distribution.high, distribution.step, distribution.log
+        return x.astype(np.int64), len(distribution.choices)
+    low, high, step = distribution.low, distribution.high, distribution.step
     size = N_STEPS
-    if isinstance(distribution, IntDistribution) and log:
+    if isinstance(distribution, IntDistribution) and distribution.log:
         size = min(int(np.ceil(np.log(high - low + 1) / np.log(2))) + 1, N_STEPS)
     elif step is not None:
         size = min(round((high - low) / step) + 1, N_STEPS)
-    x = values.astype(float)
-    if log:
-        x, low, high = np.log(x), math.log(low), math.log(high)
+    low, high = distribution.internal_low, distribution.internal_high
     return np.clip(np.ceil((x - low) / ((high - low) / (size - 1)) - 0.5).astype(np.int64), 0, size - 1), size
 
 
