@@ -309,6 +309,15 @@ def test_bad_storage_input_names_the_path_and_touches_nothing(tmp_path):
     study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
     with pytest.raises(KeyError, match=f"No study named 'nope' in '{path}'"):
         fasthpo.load_study(study_name="nope", storage=str(path))
+    missing = tmp_path / "missing.log"
+    for read in (lambda: fasthpo.load_study(study_name="s", storage=str(missing)),
+                 lambda: fasthpo.delete_study(study_name="s", storage=missing),
+                 lambda: fasthpo.get_all_study_names(f"journal://{missing}")):
+        with pytest.raises(FileNotFoundError, match=f"No journal file at '{missing}'"):
+            read()
+    assert not missing.exists()  # reading never creates a journal
+    with pytest.raises(IsADirectoryError, match=f"Cannot use '{tmp_path}' as a journal: it is a directory"):
+        fasthpo.create_study(storage=str(tmp_path))
     newer = tmp_path / "newer.log"
     newer.write_bytes(path.read_bytes() + b'{"op_code":42,"worker_id":"w"}\n')
     content = newer.read_bytes()

@@ -50,8 +50,16 @@ def test_group_appends_are_consecutive_records(redis_server_url, redis_prefix):
     assert storage._backend.size() == 1 + 3 + 2
 
 
-def test_redis_url_storage_and_a_server_that_is_down(redis_server_url):
+def test_redis_url_storage_and_a_server_that_is_down(redis_server_url, redis_prefix):
     assert isinstance(get_storage(redis_server_url), JournalRedisStorage)
+    storage = JournalRedisStorage(redis_server_url, prefix=redis_prefix)
+    fasthpo.create_study(study_name="s", storage=storage).optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    size = storage._backend.size()
+    with pytest.raises(KeyError, match=f"No study named 'nope' in '{redis_server_url}'"):
+        fasthpo.load_study(study_name="nope", storage=storage)
+    with pytest.raises(KeyError, match="No study named 'nope'"):
+        fasthpo.delete_study(study_name="nope", storage=storage)
+    assert JournalRedisStorage(redis_server_url, prefix=redis_prefix)._backend.size() == size
     with pytest.raises(ConnectionError, match="Cannot reach the Redis server at 'redis://127.0.0.1:1/0'"):
         JournalRedisStorage("redis://127.0.0.1:1/0")
     with pytest.raises(ValueError, match="Bad Redis URL 'http://x'"):

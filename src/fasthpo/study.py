@@ -903,8 +903,8 @@ def load_study(
         if not isinstance(storage, (str, os.PathLike)):
             raise ValueError("skip_corrupt applies to a journal given by its path or URL; for a storage object "
                              "pass skip_corrupt to its constructor, e.g. JournalFileStorage(path, skip_corrupt=True).")
-        storage = get_storage(storage, skip_corrupt=skip_corrupt)
-    return Study(study_name, get_storage(storage), sampler, pruner)
+        storage = get_storage(storage, skip_corrupt=skip_corrupt, create=False)
+    return Study(study_name, get_storage(storage, create=False), sampler, pruner)
 
 
 def copy_study(
@@ -943,7 +943,7 @@ def copy_study(
     source = load_study(study_name=from_study_name, storage=from_storage)
     if to_study_name is not None and not isinstance(to_study_name, str):
         raise TypeError(f"to_study_name must be a str or None, got {to_study_name!r}.")
-    to_storage = _named_storage(to_storage)
+    to_storage = _named_storage(to_storage, create=True)
     with source._lock:
         source._store.sync()
         trials = source.get_trials(deepcopy=False)
@@ -1052,10 +1052,10 @@ def get_all_study_summaries(storage: BaseStorage | str, include_best_trial: bool
     return summaries
 
 
-def _named_storage(storage: Any) -> BaseStorage:
+def _named_storage(storage: Any, create: bool = False) -> BaseStorage:
     if storage is None:
         raise ValueError("storage must be given (a storage object or a journal file path), got None.")
-    return get_storage(storage)
+    return get_storage(storage, create=create)
 
 
 class MaxTrialsCallback:

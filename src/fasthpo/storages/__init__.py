@@ -16,12 +16,14 @@ __all__ = ["BaseStorage", "InMemoryStorage", "JournalFileStorage", "JournalRedis
 _JOURNAL_SCHEME = "journal://"
 
 
-def get_storage(storage: Any, skip_corrupt: bool = False) -> BaseStorage:
+def get_storage(storage: Any, skip_corrupt: bool = False, create: bool = True) -> BaseStorage:
     """The storage object for ``create_study``'s ``storage`` argument.
 
     ``None`` is a new in-memory storage; a path (``"study.log"``, or a URL
     ``"journal:///abs/path/study.log"``) is a :class:`JournalFileStorage` on that file;
     ``"redis://host:port/db"`` is a :class:`JournalRedisStorage` on that server.
+    With ``create=False`` (reading: ``load_study``, ``delete_study``, ...) a journal
+    file that does not exist raises ``FileNotFoundError`` naming it, and none is created.
 
     Examples
     --------
@@ -33,7 +35,7 @@ def get_storage(storage: Any, skip_corrupt: bool = False) -> BaseStorage:
     if isinstance(storage, BaseStorage):
         return storage
     if isinstance(storage, os.PathLike):
-        return JournalFileStorage(storage, skip_corrupt=skip_corrupt)
+        storage = os.fspath(storage)
     if isinstance(storage, str):
         if storage.startswith(("redis://", "rediss://", "unix://")):
             return JournalRedisStorage(storage, skip_corrupt=skip_corrupt)
@@ -43,5 +45,7 @@ def get_storage(storage: Any, skip_corrupt: bool = False) -> BaseStorage:
             raise ValueError(f"storage URL {storage!r} is not supported; give a journal file path, 'journal:///path' or 'redis://host:port'.")
         if not storage:
             raise ValueError("storage path must not be empty.")
+        if not create and not os.path.exists(storage):
+            raise FileNotFoundError(f"No journal file at {storage!r} (create_study creates one).")
         return JournalFileStorage(storage, skip_corrupt=skip_corrupt)
     raise TypeError(f"storage must be None, a fasthpo storage or a journal file path, got {storage!r}.")

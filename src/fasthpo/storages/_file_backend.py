@@ -161,6 +161,8 @@ class FileBackend:
             raise FileNotFoundError(
                 f"Cannot create the journal {self.path!r}: the directory {directory!r} does not exist."
             ) from None
+        except IsADirectoryError:
+            raise IsADirectoryError(f"Cannot use {self.path!r} as a journal: it is a directory.") from None
         except PermissionError as exc:
             if not os.path.exists(self.path):
                 raise PermissionError(f"Cannot create the journal {self.path!r}: {exc.strerror}.") from None
