@@ -229,6 +229,25 @@ def test_pruners_judge_on_a_history():
 LOWER_LAYERS = ("samplers", "pruners", "storages")
 
 
+def absolute_module(relative_path, node):
+    """The absolute module name of ``from ... import`` in the file at ``relative_path``."""
+    if node.level == 0:
+        return node.module
+    package = list(relative_path.parent.parts)[: len(relative_path.parent.parts) - node.level + 1]
+    return ".".join(package + ([node.module] if node.module else []))
+
+
+def test_absolute_module_resolves_relative_imports():
+    for source, expected in [("from ..study import Study", "fasthpo.study"),
+                             ("from .. import trial", "fasthpo.trial"),
+                             ("from .base import BaseSampler", "fasthpo.samplers.base"),
+                             ("from fasthpo.core import History", "fasthpo.core")]:
+        node = ast.parse(source).body[0]
+        names = [absolute_module(pathlib.Path("fasthpo/samplers/tpe.py"), node)]
+        names += [f"{names[0]}.{alias.name}" for alias in node.names]
+        assert expected in names, (source, names)
+
+
 def test_lower_layers_import_nothing_of_the_study_or_the_trial():
     root = pathlib.Path(fasthpo.__file__).parent
     for layer in LOWER_LAYERS:
@@ -237,8 +256,9 @@ def test_lower_layers_import_nothing_of_the_study_or_the_trial():
                 names = []
                 if isinstance(node, ast.Import):
                     names = [alias.name for alias in node.names]
-                elif isinstance(node, ast.ImportFrom) and node.module:
-                    names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+                elif isinstance(node, ast.ImportFrom):
+                    module = absolute_module(path.relative_to(root.parent), node)
+                    names = [module] + [f"{module}.{alias.name}" for alias in node.names]
                 for name in names:
                     assert name not in ("fasthpo.study", "fasthpo.trial"), f"{path} imports {name}"
             assert "_store" not in path.read_text() or layer == "storages", f"{path} reads a store"

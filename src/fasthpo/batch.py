@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from fasthpo.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
+from fasthpo.store import round_and_decode
 from fasthpo.trial import _numeric_distribution
 from fasthpo.trial_state import TrialState
 
@@ -63,6 +64,7 @@ class BatchTrial:
         self._rows = np.arange(len(self._all)) if rows is None else rows
         self._root = self if root is None else root
         self._told = False
+        self._asked: dict[str, list[tuple[BaseDistribution, np.ndarray, np.ndarray]]] = {}  # kept by the root
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -106,31 +108,47 @@ class BatchTrial:
         if not isinstance(name, str):
             raise TypeError(f"Parameter name must be a str, got {name!r} ({type(name).__name__}).")
         study = self.study
-        store = study._store
-        members = self.numbers.tolist()
+        asked = self._root._asked.setdefault(name, [])  # (distribution, members that have it, their values)
         with study._lock:
             self._check_running()
-            records = [store.records[n] for n in members]
-            previous = [r.distributions.get(name) for r in records]
-            for number, before in zip(members, previous):
-                if before is not None and before != distribution:
+            has = np.zeros(len(self), dtype=bool)
+            for before, members, _ in asked:
+                overlap = members[self._rows]
+                if before != distribution and overlap.any():
+                    number = int(self.numbers[np.argmax(overlap)])
                     raise ValueError(f"Parameter {name!r} was already suggested in trial {number} as {before!r}; "
                                      f"it cannot be suggested again as {distribution!r}.")
-            store.check_param(name, distribution)
-            new = np.array([p is None for p in previous], dtype=bool)
-            if new.any():
-                rows = self._rows[new]
-                if distribution.single():
-                    internals = np.full(len(rows), distribution.internal_low)
-                else:
-                    internals = self._proposer.values(name, distribution, rows)
-                store.set_params(self._all[rows].tolist(), name, distribution, internals.tolist())
-            values = [r.params[name] for r in records]
-        if isinstance(distribution, CategoricalDistribution):
-            out = np.empty(len(values), dtype=object)
-            out[:] = values
-            return out
-        return np.array(values, dtype=np.int64 if isinstance(distribution, IntDistribution) else float)
+                has |= overlap
+            if not has.all():
+                study._store.check_param(name, distribution)
+                self._set_new(asked, name, distribution, self._rows[~has])
+        for before, members, values in asked:
+            if before == distribution and members[self._rows].all():
+                return values[self._rows]
+        out = _empty(distribution, len(self))  # members told apart (never with distinct distributions)
+        for before, members, values in asked:
+            overlap = members[self._rows]
+            out[overlap] = values[self._rows[overlap]]
+        return out
+
+    def _set_new(self, asked: list, name: str, distribution: BaseDistribution, rows: np.ndarray) -> None:
+        """Propose ``name`` for the members ``rows`` (positions in the whole batch) and store it."""
+        if distribution.single():
+            internals = np.full(len(rows), distribution.internal_low)
+        else:
+            internals = self._proposer.values(name, distribution, rows)
+        rounded, external = round_and_decode(distribution, np.asarray(internals, dtype=float))
+        self.study._store.set_params(self._all[rows].tolist(), name, distribution, rounded.tolist())
+        entry = next((e for e in asked if e[0] == distribution), None)
+        if entry is None:
+            entry = (distribution, np.zeros(len(self._all), dtype=bool), _empty(distribution, len(self._all)))
+            asked.append(entry)
+        entry[1][rows] = True
+        if entry[2].dtype == object:  # one by one: a choice may itself be a sequence
+            for row, value in zip(rows.tolist(), external):
+                entry[2][row] = value
+        else:
+            entry[2][rows] = external
 
     def _check_running(self) -> None:
         if self._root._told:
@@ -141,6 +159,13 @@ class BatchTrial:
             number = int(self.numbers[np.argmax(states != TrialState.RUNNING)])
             raise ValueError(f"Trial {number} of the batch is {TrialState(store.state_of(number)).name}; "
                              "only running members can be changed.")
+
+
+def _empty(distribution: BaseDistribution, n: int) -> np.ndarray:
+    """An array for ``n`` values of ``distribution`` (object for the choices of a categorical one)."""
+    if isinstance(distribution, CategoricalDistribution):
+        return np.empty(n, dtype=object)
+    return np.zeros(n, dtype=np.int64 if isinstance(distribution, IntDistribution) else float)
 
 
 def batch_results(batch: BatchTrial, values: Any, states: Any, n_objectives: int

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from fasthpo._constraints import constraints_of, is_constraint_key
-from fasthpo.distributions import BaseDistribution, check_compatible
+from fasthpo.distributions import BaseDistribution, FloatDistribution, check_compatible
 from fasthpo.trial_state import TrialState
 
 __all__ = ["TrialStore", "TrialRecord"]
@@ -28,7 +28,7 @@ __all__ = ["TrialStore", "TrialRecord"]
 _FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 
 
-@dataclass
+@dataclass(slots=True)
 class TrialRecord:
     """Per-trial data that is not a number in a column (user values, attrs, times)."""
 
@@ -197,13 +197,7 @@ class TrialStore:
         The caller has checked ``distribution`` with :meth:`check_param`. ``external``
         overrides the decoded user value (a fixed value off the grid).
         """
-        col = self.columns.get(name)
-        if col is None:
-            col = len(self.columns)
-            if col == self._X.shape[1]:
-                self._grow_columns()
-            self.columns[name] = col
-            self.column_distributions.append(distribution)
+        col = self._column_of(name, distribution)
         if external is None:
             internal = distribution.round_internal(internal)
             external = distribution.to_external(internal)
@@ -215,37 +209,43 @@ class TrialStore:
     def create_trials(self, params: list[dict[str, tuple[BaseDistribution, float]]]) -> list[int]:
         """Append ``len(params)`` RUNNING trials, ``params[i]`` mapping a parameter name to
         its distribution and internal value (a journal writes them as one group)."""
-        numbers = []
-        for trial_params in params:
-            number = self.create_trial()
+        first, n = self._n, len(params)
+        while first + n > len(self._states):
+            self._grow_rows()
+        self._states[first: first + n] = int(TrialState.RUNNING)
+        self._state_list.extend([int(TrialState.RUNNING)] * n)
+        self._n += n
+        now = datetime.datetime.now()
+        numbers = list(range(first, first + n))
+        self.records.extend([TrialRecord(number, datetime_start=now) for number in numbers])
+        for number, trial_params in zip(numbers, params):
             for name, (distribution, internal) in trial_params.items():
                 self.check_param(name, distribution)
                 self.set_param(number, name, distribution, internal)
-            numbers.append(number)
         return numbers
 
     def set_params(self, numbers: list[int], name: str, distribution: BaseDistribution, internals: list[float]) -> None:
         """:meth:`set_param` for each of ``numbers`` (a journal writes them as one group)."""
-        col = self.columns.get(name)
-        if col is None:
-            col = len(self.columns)
-            if col == self._X.shape[1]:
-                self._grow_columns()
-            self.columns[name] = col
-            self.column_distributions.append(distribution)
-        rounded = [distribution.round_internal(x) for x in internals]
+        col = self._column_of(name, distribution)
+        rounded, external = round_and_decode(distribution, np.asarray(internals, dtype=float))
         self._X[numbers, col] = rounded
         records = self.records
-        for number, internal in zip(numbers, rounded):
+        for number, value in zip(numbers, external):
             record = records[number]
-            record.params[name] = distribution.to_external(internal)
+            record.params[name] = value
             record.distributions[name] = distribution
 
     def finish_trials(self, results: list[tuple[int, TrialState, list[float] | None]]) -> None:
         """:meth:`finish` each ``(number, state, values)`` (a journal writes them as one group)."""
         now = datetime.datetime.now()
+        intersected = set()  # the members of a batch share their distribution objects
         for number, state, values in results:
-            self.finish(number, state, values, now)
+            distributions = self._finish_one(number, state, values, now)
+            key = (state == TrialState.COMPLETE, state != TrialState.FAIL, tuple(distributions),
+                   tuple(map(id, distributions.values())))
+            if key not in intersected:  # intersecting twice with the same set changes nothing
+                intersected.add(key)
+                self._intersect_finished(state, distributions)
 
     def report(self, number: int, step: int, value: float) -> None:
         """Record an intermediate value; a step already reported keeps its first value."""
@@ -276,6 +276,11 @@ class TrialStore:
         datetime_complete: datetime.datetime | None = None,
     ) -> None:
         """Mark trial ``number`` finished with ``state`` (and ``values``)."""
+        self._intersect_finished(state, self._finish_one(number, state, values, datetime_complete))
+
+    def _finish_one(self, number: int, state: TrialState, values: list[float] | None,
+                    datetime_complete: datetime.datetime | None) -> dict[str, BaseDistribution]:
+        """Everything of :meth:`finish` but the search-space intersection; the trial's distributions."""
         if state not in _FINISHED:
             raise ValueError(f"state must be one of {[s.name for s in _FINISHED]}, got {state!r}.")
         if values is not None:
@@ -288,10 +293,24 @@ class TrialStore:
         if record.datetime_start is None:
             record.datetime_start = record.datetime_complete
         self.n_finished += 1
+        return record.distributions
+
+    def _intersect_finished(self, state: TrialState, distributions: dict[str, BaseDistribution]) -> None:
         if state == TrialState.COMPLETE:
-            self._intersect(False, record.distributions)
+            self._intersect(False, distributions)
         if state != TrialState.FAIL:
-            self._intersect(True, record.distributions)
+            self._intersect(True, distributions)
+
+    def _column_of(self, name: str, distribution: BaseDistribution) -> int:
+        """The column of parameter ``name``, added (for ``distribution``) if new."""
+        col = self.columns.get(name)
+        if col is None:
+            col = len(self.columns)
+            if col == self._X.shape[1]:
+                self._grow_columns()
+            self.columns[name] = col
+            self.column_distributions.append(distribution)
+        return col
 
     def _set_state(self, number: int, state: TrialState) -> None:
         self._states[number] = int(state)
@@ -323,3 +342,15 @@ def _grown(array: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     out = np.full(shape, np.nan)
     out[: array.shape[0], : array.shape[1]] = array
     return out
+
+
+def round_and_decode(distribution: BaseDistribution, internals: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+    """``distribution.round_internal`` and ``to_external`` of each of ``internals``: the
+    rounded internal values and the user values (whole arrays at once for a continuous
+    linear float, which gives the same bits as value by value)."""
+    if type(distribution) is FloatDistribution and distribution.step is None and not distribution.log:
+        rounded = np.minimum(np.maximum(internals, distribution.internal_low), distribution.internal_high)
+        external = np.minimum(np.maximum(rounded / distribution.scale, distribution.low), distribution.high)
+        return rounded, external.tolist()
+    rounded = [distribution.round_internal(x) for x in internals.tolist()]
+    return np.array(rounded, dtype=float), [distribution.to_external(x) for x in rounded]
