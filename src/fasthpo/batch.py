@@ -15,7 +15,7 @@ import numpy as np
 
 from fasthpo.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 from fasthpo.store import round_and_decode
-from fasthpo.trial import _numeric_distribution
+from fasthpo._kernels.trialpath import numeric_distribution
 from fasthpo.trial_state import TrialState
 
 if TYPE_CHECKING:
@@ -94,11 +94,11 @@ class BatchTrial:
     def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None,
                       log: bool = False) -> np.ndarray:
         """A float per member in ``[low, high]`` (log scale with ``log=True``, grid with ``step``)."""
-        return self._suggest(name, _numeric_distribution(FloatDistribution, low, high, log, step))
+        return self._suggest(name, numeric_distribution(FloatDistribution, low, high, log, step))
 
     def suggest_int(self, name: str, low: int, high: int, *, step: int = 1, log: bool = False) -> np.ndarray:
         """An integer per member in ``[low, high]`` on the grid ``low + k * step``."""
-        return self._suggest(name, _numeric_distribution(IntDistribution, low, high, log, step))
+        return self._suggest(name, numeric_distribution(IntDistribution, low, high, log, step))
 
     def suggest_categorical(self, name: str, choices: Sequence[Any]) -> np.ndarray:
         """One of ``choices`` per member (an object array)."""

@@ -22,6 +22,7 @@ from fasthpo.distributions import (
     FloatDistribution,
     IntDistribution,
 )
+from fasthpo._kernels.trialpath import numeric_distribution, suggest  # the compiled scalar path
 from fasthpo.trial_state import TrialState
 
 if TYPE_CHECKING:
@@ -242,27 +243,6 @@ def create_trial(
     return trial
 
 
-_DISTRIBUTIONS: dict[tuple, BaseDistribution] = {}
-_MAX_CACHED_DISTRIBUTIONS = 4096
-
-
-def _numeric_distribution(cls, low, high, log, step) -> BaseDistribution:
-    """The distribution of these arguments, validated once and then reused.
-
-    Objectives suggest the same ranges trial after trial; building and validating the
-    distribution each time would dominate a random suggestion. The argument types are
-    part of the key, so ``True`` never passes for a bound ``1`` (NaN bounds never hit the cache).
-    """
-    key = (cls, low, high, log, step, type(low), type(high))
-    distribution = _DISTRIBUTIONS.get(key)
-    if distribution is None:
-        distribution = cls(low, high, log=log, step=step)
-        if len(_DISTRIBUTIONS) >= _MAX_CACHED_DISTRIBUTIONS:
-            _DISTRIBUTIONS.clear()
-        _DISTRIBUTIONS[key] = distribution
-    return distribution
-
-
 def _check_name(name: Any) -> None:
     if not isinstance(name, str):
         raise TypeError(f"Parameter name must be a str, got {name!r} ({type(name).__name__}).")
@@ -297,40 +277,18 @@ class Trial:
     # -------------------------------------------------------------- suggest
     def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False) -> float:
         """Suggest a float in ``[low, high]`` (log scale with ``log=True``, grid with ``step``)."""
-        return self._suggest(name, _numeric_distribution(FloatDistribution, low, high, log, step))
+        return suggest(self, name, numeric_distribution(FloatDistribution, low, high, log, step))
 
     def suggest_int(self, name: str, low: int, high: int, *, step: int = 1, log: bool = False) -> int:
         """Suggest an integer in ``[low, high]`` on the grid ``low + k * step``."""
-        return self._suggest(name, _numeric_distribution(IntDistribution, low, high, log, step))
+        return suggest(self, name, numeric_distribution(IntDistribution, low, high, log, step))
 
     def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
         """Suggest one of ``choices``."""
-        return self._suggest(name, CategoricalDistribution(choices))
+        return suggest(self, name, CategoricalDistribution(choices))
 
     def _suggest(self, name: str, distribution: BaseDistribution) -> Any:
-        if type(name) is not str:
-            _check_name(name)
-        study = self.study
-        store = study._store
-        with study._lock:
-            record = self._running_record()
-            previous = record.distributions.get(name)
-            if previous is not None:
-                if previous != distribution:
-                    raise ValueError(
-                        f"Parameter {name!r} was already suggested in trial {self._number} as "
-                        f"{previous!r}; it cannot be suggested again as {distribution!r}."
-                    )
-                return record.params[name]
-            store.check_param(name, distribution)
-            if name in record.fixed_params:
-                return self._set_fixed(name, distribution, record.fixed_params[name])
-            if distribution.single():
-                internal = distribution.internal_low
-            else:
-                internal = self._proposer.value(name, distribution)
-            store.set_param(self._number, name, distribution, internal)
-            return record.params[name]
+        return suggest(self, name, distribution)
 
     def _set_fixed(self, name: str, distribution: BaseDistribution, value: Any) -> Any:
         if isinstance(distribution, CategoricalDistribution):
