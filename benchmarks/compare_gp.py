@@ -5,6 +5,12 @@ start-up), then ``--window`` GP suggestions timed one by one::
 
     python benchmarks/compare_gp.py speed --sizes 100 300 1000 --dims 5 20
 
+Whole study: each library's GPSampler with its defaults (10 random start-up trials, then
+its own refit policy) on a sphere, ``N`` trials in ``d`` dimensions, wall time of the
+whole ``optimize`` call, ``--repeats`` runs (median)::
+
+    python benchmarks/compare_gp.py study --studies 120x5 300x20
+
 Quality: best value after ``--budget`` trials on the functions below, ``--seeds`` seeds,
 paired one-sided Wilcoxon tests of "fasthpo's GP is worse than Optuna's GP", "worse
 than fasthpo's TPE" and "better than fasthpo's TPE"::
@@ -85,6 +91,27 @@ def best_after(lib: str, index: int, seed: int, budget: int, workers: int = 1) -
     return float(study.best_value)
 
 
+def study_seconds(lib: str, d: int, n_trials: int, seed: int) -> float:
+    objective = sphere(d).objective
+    study = create(lib, sampler_for(lib, seed))
+    start = time.perf_counter()
+    study.optimize(objective, n_trials=n_trials)
+    return time.perf_counter() - start
+
+
+def whole_study(args) -> None:
+    rows = []
+    for spec in args.studies:
+        n_trials, d = (int(part) for part in spec.split("x"))
+        times = {lib: statistics.median(study_seconds(lib, d, n_trials, args.seed + r) for r in range(args.repeats))
+                 for lib in ("fasthpo", "optuna")}
+        print(f"{spec}: {times}", file=sys.stderr, flush=True)
+        rows.append([f"{n_trials:,}", d, f"{times['fasthpo']:.2f}", f"{times['optuna']:.2f}",
+                     f"{times['optuna'] / times['fasthpo']:.1f}×"])
+    print(f"\nwhole study, sphere, defaults (10 start-up trials), median of {args.repeats} seconds\n")
+    print(markdown_table(["trials", "d", "fasthpo s", "optuna s", "optuna / fasthpo"], rows))
+
+
 def speed(args) -> None:
     rows = []
     for d in args.dims:
@@ -124,7 +151,9 @@ def quality(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("mode", choices=["speed", "quality"])
+    parser.add_argument("mode", choices=["speed", "study", "quality"])
+    parser.add_argument("--studies", nargs="+", default=["120x5", "300x20"], help="TRIALSxDIMS")
+    parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 300, 1000])
     parser.add_argument("--dims", type=int, nargs="+", default=[5, 20])
     parser.add_argument("--window", type=int, default=5)
@@ -136,7 +165,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    speed(args) if args.mode == "speed" else quality(args)
+    {"speed": speed, "study": whole_study, "quality": quality}[args.mode](args)
 
 
 if __name__ == "__main__":
