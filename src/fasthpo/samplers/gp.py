@@ -189,7 +189,9 @@ class GPSampler(JointSampler):
         if history.n_objectives > 1:
             raise ValueError("GPSampler optimizes one objective; this study has several.")
         X = np.full((len(numbers), len(space)), np.nan)
-        with single_threaded_blas(history.n_trials):
+        # one BLAS thread even for short histories: the sweep's triangular solves have
+        # N_SWEEP columns, and threaded BLAS on a busy machine was 10-100x slower here
+        with single_threaded_blas(max(history.n_trials, N_SWEEP)):
             for i, number in enumerate(numbers):
                 row = self._sample(history, number, space.as_dict(), X[:i])
                 if row is None:
