@@ -1,7 +1,3 @@
-import multiprocessing
-import os
-import threading
-
 import numpy as np
 import pytest
 import scipy.optimize
@@ -22,91 +18,57 @@ def wavy_bowls(rng, n_runs, dim):
     return fun_and_grad
 
 
+def projected_gradient(fun_and_grad, run, z, low, high):
+    grad = fun_and_grad(np.array([run]), z[None])[1][0]
+    return np.abs(z - np.clip(z - grad, low, high)).max()
+
+
 @given(st.integers(0, 2**32 - 1), st.integers(1, 12), st.integers(1, 6))
 @settings(max_examples=30, deadline=None)
-def test_each_run_ends_where_its_own_scipy_run_ends(seed, n_runs, dim):
+def test_each_run_ends_where_it_ends_alone_at_a_stationary_point(seed, n_runs, dim):
     rng = np.random.default_rng(seed)
     fun_and_grad = wavy_bowls(rng, n_runs, dim)
     starts, bounds = rng.random((n_runs, dim)), [(0.0, 1.0)] * dim
-    ends = batched_lbfgsb(fun_and_grad, starts, bounds, maxiter=50)
+    ends = batched_lbfgsb(fun_and_grad, starts, bounds, gtol=1e-6)
     for i, start in enumerate(starts):
-        def one(z, i=i):
-            value, grad = fun_and_grad(np.array([i]), z[None])
-            return value[0], grad[0]
-
-        alone = scipy.optimize.minimize(one, start, jac=True, method="L-BFGS-B", bounds=bounds,
-                                        options={"maxiter": 50}).x
-        np.testing.assert_allclose(ends[i], alone, atol=1e-12)
+        alone = batched_lbfgsb(lambda runs, Z, i=i: fun_and_grad(np.full(len(runs), i), Z), start[None], bounds,
+                               gtol=1e-6)
+        np.testing.assert_array_equal(ends[i], alone[0])  # the other runs change nothing
+        assert projected_gradient(fun_and_grad, i, ends[i], 0.0, 1.0) < 1e-4
 
 
-def bowl(runs, Z):
-    return ((Z - 0.3) ** 2).sum(axis=1), 2 * (Z - 0.3)
+@given(st.integers(0, 2**32 - 1), st.integers(1, 8))
+@settings(max_examples=30, deadline=None)
+def test_convex_quadratics_in_a_box_reach_scipys_minimum(seed, dim):
+    rng = np.random.default_rng(seed)
+    A = rng.normal(size=(dim, dim))
+    H = A @ A.T + 0.1 * np.eye(dim)
+    centres = rng.normal(size=(3, dim))
+    low, high = -rng.random(dim), rng.random(dim)
+
+    def fun_and_grad(runs, Z):
+        diff = Z - centres[runs]
+        return 0.5 * np.einsum("ri,ij,rj->r", diff, H, diff), diff @ H
+
+    ends = batched_lbfgsb(fun_and_grad, rng.uniform(low, high, (3, dim)), list(zip(low, high)), gtol=1e-9)
+    for i in range(3):
+        expected = scipy.optimize.minimize(lambda z: fun_and_grad(np.array([i]), z[None])[0][0], np.zeros(dim),
+                                           jac=lambda z: fun_and_grad(np.array([i]), z[None])[1][0],
+                                           method="L-BFGS-B", bounds=list(zip(low, high)),
+                                           options={"gtol": 1e-12, "ftol": 1e-15}).x
+        np.testing.assert_allclose(ends[i], expected, atol=1e-5)
 
 
-def finishes_within(seconds, call):
-    """Whether ``call()`` returns within ``seconds`` (a stuck worker would make it hang)."""
-    done = []
-    thread = threading.Thread(target=lambda: done.append(call()), daemon=True)
-    thread.start()
-    thread.join(seconds)
-    return bool(done)
-
-
-def test_an_error_in_the_evaluations_reaches_the_caller_and_ends_every_run(monkeypatch):
-    batched_lbfgsb(bowl, np.full((4, 2), 0.9), [(-1.0, 1.0)] * 2)  # the workers exist
+def test_runs_stop_by_their_own_tests():
     calls = []
 
-    def failing(runs, Z):
-        calls.append(len(runs))
-        if len(calls) == 3:
-            raise FloatingPointError("acquisition overflowed")
-        return (Z ** 2).sum(axis=1), 2 * Z
+    def two_bowls(runs, Z):  # run 0 starts at its minimum, run 1 far away
+        calls.append(runs.tolist())
+        return ((Z - 0.3) ** 2).sum(axis=1), 2 * (Z - 0.3)
 
-    with pytest.raises(FloatingPointError, match="overflowed"):
-        batched_lbfgsb(failing, np.full((4, 2), 0.9), [(-1.0, 1.0)] * 2)
-    # the cancelled runs freed their workers: the next call gets them and starts no thread
-    started = counting_thread_starts(monkeypatch)
-    assert finishes_within(10, lambda: batched_lbfgsb(bowl, np.full((4, 2), 0.9), [(-1.0, 1.0)] * 2))
-    assert len(started) == 1  # finishes_within's own
-
-
-def counting_thread_starts(monkeypatch):
-    starts = []
-    start = threading.Thread.start
-    monkeypatch.setattr(threading.Thread, "start", lambda thread: (starts.append(thread), start(thread))[1])
-    return starts
-
-
-def test_workers_are_kept_between_calls_and_concurrent_calls_do_not_share_them(monkeypatch):
-    batched_lbfgsb(bowl, np.zeros((6, 2)), [(0.0, 1.0)] * 2)
-    started = counting_thread_starts(monkeypatch)
-    for _ in range(3):
-        batched_lbfgsb(bowl, np.zeros((6, 2)), [(0.0, 1.0)] * 2)
-    assert started == []
-    results = []
-    callers = [threading.Thread(target=lambda: results.append(batched_lbfgsb(bowl, np.zeros((6, 2)),
-                                                                              [(0.0, 1.0)] * 2)))
-               for _ in range(3)]
-    for caller in callers:
-        caller.start()
-    for caller in callers:
-        caller.join(10)
-    assert len(results) == 3
-    np.testing.assert_allclose(np.array(results), 0.3, atol=1e-6)
-
-
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
-def test_a_forked_child_starts_its_own_workers():
-    batched_lbfgsb(bowl, np.zeros((3, 2)), [(0.0, 1.0)] * 2)  # the parent's workers exist
-
-    def child():
-        ends = batched_lbfgsb(bowl, np.zeros((3, 2)), [(0.0, 1.0)] * 2)
-        os._exit(0 if np.allclose(ends, 0.3, atol=1e-6) else 1)
-
-    process = multiprocessing.get_context("fork").Process(target=child)
-    process.start()
-    process.join(30)
-    assert process.exitcode == 0
+    ends = batched_lbfgsb(two_bowls, np.array([[0.3, 0.3], [1.0, -1.0]]), [(-2.0, 2.0)] * 2)
+    np.testing.assert_allclose(ends, 0.3, atol=1e-6)
+    assert calls[0] == [0, 1] and all(runs == [1] for runs in calls[1:])  # run 0 never asked again
 
 
 def test_all_runs_are_evaluated_together():
@@ -114,8 +76,22 @@ def test_all_runs_are_evaluated_together():
 
     def counting(runs, Z):
         sizes.append(len(runs))
-        return bowl(runs, Z)
+        return ((Z - 0.3) ** 2).sum(axis=1), 2 * (Z - 0.3)
 
     ends = batched_lbfgsb(counting, np.random.default_rng(0).random((6, 3)), [(0.0, 1.0)] * 3)
     np.testing.assert_allclose(ends, 0.3, atol=1e-6)
     assert sizes[0] == 6 and len(sizes) < 6 * 5  # one call per round, not one per run and step
+
+
+def test_an_error_in_the_evaluations_reaches_the_caller():
+    def failing(runs, Z):
+        raise FloatingPointError("acquisition overflowed")
+
+    with pytest.raises(FloatingPointError, match="overflowed"):
+        batched_lbfgsb(failing, np.full((4, 2), 0.9), [(-1.0, 1.0)] * 2)
+
+
+def test_starts_outside_the_box_are_moved_into_it():
+    ends = batched_lbfgsb(lambda runs, Z: (Z.sum(axis=1), np.ones_like(Z)), np.array([[5.0, -5.0]]),
+                          [(0.0, 1.0)] * 2)
+    np.testing.assert_array_equal(ends, [[0.0, 0.0]])

@@ -117,8 +117,8 @@ def test_fit_rejects_overflowing_hyperparameters_without_warnings(log_lengthscal
     start[0] = log_lengthscale  # exp() of it is 0 or inf: the likelihood is not defined there
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        raw = fit(X, y, is_cat, start, deterministic=False)
-    assert np.all(np.isfinite(raw))
+        raw, gain = fit(X, y, is_cat, start, deterministic=False)
+    assert np.all(np.isfinite(raw)) and gain >= 0
 
 
 def test_cholesky_append_equals_refactoring():
@@ -315,3 +315,19 @@ def test_equal_values_still_spread_parallel_asks_from_running_trials():
     seen = [t.params["x"] for t in study.trials if t.state == fasthpo.TrialState.COMPLETE] + xs
     gaps = np.diff(np.sort(seen))
     assert gaps.min() > 0.02
+
+
+def test_refits_warm_start_and_come_less_often_while_the_likelihood_barely_moves(monkeypatch):
+    from fasthpo.samplers import gp
+
+    calls = []
+    fit = gp.fit
+    monkeypatch.setattr(gp, "fit", lambda *args, **kwargs: calls.append(fit(*args, **kwargs)) or calls[-1])
+    study = fasthpo.create_study(sampler=GPSampler(seed=0))
+    study.optimize(quadratic, n_trials=80)
+    assert study.best_value < 1e-2
+    assert 5 <= len(calls) < 70 - 10  # 70 GP suggestions, fewer refits
+    assert any(gain >= gp.REFIT_GAIN for _, gain in calls)  # the early ones move the likelihood
+    key = next(iter(study.sampler._fits))
+    state = study.sampler._fits[key]
+    assert state.interval > 1 and state.n_fitted < len(state.rows)  # the factor was extended since the last fit

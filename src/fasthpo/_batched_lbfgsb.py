@@ -1,74 +1,33 @@
-"""Independent L-BFGS-B runs advanced in lockstep, so that one vectorized call evaluates
-the points all of them ask for.
+"""Independent limited-memory quasi-Newton runs in a box, advanced together so that one
+vectorized call evaluates the points all of them ask for.
 
-scipy's L-BFGS-B keeps the loop to itself and asks for one point at a time. Each run
-therefore lives in a thread that hands its point to the caller's thread and waits for
-the value (Optuna does the same with greenlets). Each run keeps its own step lengths,
-curvature pairs and stopping tests, so the results are those of the runs made one
-after another; only the evaluations are batched. (One L-BFGS-B over the stacked runs'
-coordinates would be cheaper but is not the same: the runs with large gradients set the
-first step and the relative-reduction test for all, and a run near a flat start stops
-where it began.) The threads are kept for the next call: starting one waits for a
-scheduler slot, milliseconds on a busy machine.
+Each run is a projected L-BFGS (the box-constrained variant of Nocedal & Wright 2006,
+alg. 7.4, on the free variables): the two-loop recursion on the coordinates not held at
+a bound, a step projected onto the box, Armijo backtracking along the projected path.
+Every run keeps its own curvature pairs, its own step length and its own stopping tests
+(projected gradient, relative reduction, line-search failure), so a run ends where it
+would end alone; only the evaluations are shared. (One quasi-Newton method over the
+stacked runs' coordinates would share the first step and the reduction test, and a run
+from a flat start would stop where it began.) The arithmetic of a run never mixes with
+another's, so the result of a run does not depend on which others run beside it.
 """
 
 from __future__ import annotations
 
-import os
-import queue
-import threading
 from collections.abc import Callable, Sequence
 
 import numpy as np
-import scipy.optimize
 
 __all__ = ["batched_lbfgsb"]
 
-
-class _Cancelled(Exception):
-    """Ends a run whose evaluations failed in the caller's thread."""
-
-
-class _Worker:
-    """A daemon thread that runs the jobs put on its own queue, one after another."""
-
-    def __init__(self) -> None:
-        self.jobs: queue.SimpleQueue = queue.SimpleQueue()
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            self.jobs.get()()
-
-
-_idle_workers: list[_Worker] = []
-_idle_lock = threading.Lock()
-
-
-def _take_workers(n: int) -> list[_Worker]:
-    """``n`` workers for one call alone (idle ones first), so concurrent calls never wait on each other."""
-    with _idle_lock:
-        taken = [_idle_workers.pop() for _ in range(min(n, len(_idle_workers)))]
-    return taken + [_Worker() for _ in range(n - len(taken))]
-
-
-def _return_workers(workers: list[_Worker]) -> None:
-    with _idle_lock:
-        _idle_workers.extend(workers)
-
-
-def _forget_workers_after_fork() -> None:
-    global _idle_lock
-    _idle_workers.clear()  # a forked child has none of its parent's threads
-    _idle_lock = threading.Lock()
-
-
-os.register_at_fork(after_in_child=_forget_workers_after_fork)
+ARMIJO = 1e-4  # sufficient decrease: f(new) <= f + ARMIJO * g . (new - x)
+MAX_BACKTRACKS = 20
 
 
 def batched_lbfgsb(fun_and_grad: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
-                   starts: np.ndarray, bounds: Sequence[tuple[float, float]], **options) -> np.ndarray:
-    """Minimize from each row of ``starts`` by its own L-BFGS-B run; the end points.
+                   starts: np.ndarray, bounds: Sequence[tuple[float, float]], *, maxiter: int = 200,
+                   gtol: float = 1e-5, ftol: float = 2.220446049250313e-09, memory: int = 10) -> np.ndarray:
+    """Minimize from each row of ``starts`` by its own projected L-BFGS run; the end points.
 
     Parameters
     ----------
@@ -78,8 +37,15 @@ def batched_lbfgsb(fun_and_grad: Callable[[np.ndarray, np.ndarray], tuple[np.nda
         ``runs`` (so the function may depend on the run).
     starts : ndarray of shape (n_runs, dim)
     bounds : sequence of (low, high), one per coordinate, shared by the runs.
-    **options
-        L-BFGS-B options of ``scipy.optimize.minimize`` (``maxiter``, ``gtol``, ...).
+    maxiter : int
+        Iterations per run.
+    gtol : float
+        A run stops when its projected gradient's largest component is at most this.
+    ftol : float
+        A run stops when an iteration reduces its value by at most ``ftol`` relative to
+        ``max(|f|, |f_new|, 1)`` (scipy's L-BFGS-B test and default).
+    memory : int
+        Curvature pairs kept per run.
 
     Examples
     --------
@@ -89,50 +55,107 @@ def batched_lbfgsb(fun_and_grad: Callable[[np.ndarray, np.ndarray], tuple[np.nda
     >>> batched_lbfgsb(fun_and_grad, np.array([[1.0], [0.0]]), [(0.0, 1.0)]).round(6).tolist()
     [[0.2], [0.7]]
     """
-    starts = np.asarray(starts, dtype=float)
-    requests: queue.SimpleQueue = queue.SimpleQueue()  # (run, point), point None when the run ends
-    replies = [queue.SimpleQueue() for _ in starts]
-    ends, failures = starts.copy(), []
+    bounds = np.asarray(bounds, dtype=float).reshape(-1, 2)
+    low, high = bounds[:, 0], bounds[:, 1]
+    X = np.clip(np.array(starts, dtype=float), low, high)
+    n_runs, dim = X.shape
+    runs = np.arange(n_runs)
+    F, G = _evaluate(fun_and_grad, runs, X)
+    S, Y = np.zeros((n_runs, memory, dim)), np.zeros((n_runs, memory, dim))  # newest pair last
+    n_pairs = np.zeros(n_runs, dtype=int)
+    active = _projected_gradient_norm(X, G, low, high) > gtol
+    for _ in range(maxiter):
+        idx = np.flatnonzero(active)
+        if len(idx) == 0:
+            break
+        x, f, g = X[idx], F[idx], G[idx]
+        free = ~(((x <= low) & (g > 0)) | ((x >= high) & (g < 0)))
+        direction = -_two_loop(g * free, S[idx] * free[:, None], Y[idx] * free[:, None], n_pairs[idx]) * free
+        uphill = (direction * g).sum(axis=1) >= 0  # curvature pairs no longer fit: start them over
+        direction[uphill] = -(g * free)[uphill]
+        n_pairs[idx[uphill]] = 0
+        first = n_pairs[idx] == 0
+        step = np.ones(len(idx))
+        step[first] = np.minimum(1.0, 1.0 / np.maximum(np.linalg.norm(direction[first], axis=1), 1e-300))
+        moved, x_new, f_new, g_new = _backtrack(fun_and_grad, idx, x, f, g, direction, step, low, high)
+        stuck = idx[~moved]
+        active[stuck] = False  # no decrease along the projected path: a (numerically) stationary point
+        idx, x, f, g = idx[moved], x[moved], f[moved], g[moved]
+        x_new, f_new, g_new = x_new[moved], f_new[moved], g_new[moved]
+        _remember(S, Y, n_pairs, idx, x_new - x, g_new - g)
+        X[idx], F[idx], G[idx] = x_new, f_new, g_new
+        small_reduction = (f - f_new) <= ftol * np.maximum(np.maximum(np.abs(f), np.abs(f_new)), 1.0)
+        converged = _projected_gradient_norm(x_new, g_new, low, high) <= gtol
+        active[idx[small_reduction | converged]] = False
+    return X
 
-    def run(i: int) -> None:
-        def ask(z: np.ndarray) -> tuple[float, np.ndarray]:
-            requests.put((i, z))
-            reply = replies[i].get()
-            if reply is None:
-                raise _Cancelled
-            return reply
 
-        try:
-            ends[i] = scipy.optimize.minimize(ask, starts[i], jac=True, method="L-BFGS-B", bounds=bounds,
-                                              options=options).x
-        except _Cancelled:
-            pass
-        except BaseException as error:  # handed to the caller's thread
-            failures.append(error)
-        finally:
-            requests.put((i, None))
+def _evaluate(fun_and_grad, runs: np.ndarray, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    values, grads = fun_and_grad(runs, Z)
+    return np.array(values, dtype=float).reshape(len(runs)), np.array(grads, dtype=float).reshape(Z.shape)
 
-    workers = _take_workers(len(starts))
-    for i, worker in enumerate(workers):
-        worker.jobs.put(lambda i=i: run(i))
-    unfinished = len(starts)
-    try:
-        while unfinished:
-            # in run order, whatever order the threads asked in: the same batch, the same rounding
-            asked = sorted((i, z) for i, z in (requests.get() for _ in range(unfinished)) if z is not None)
-            unfinished = len(asked)
-            if asked:
-                runs = np.array([i for i, _ in asked])
-                values, grads = fun_and_grad(runs, np.array([z for _, z in asked]))
-                for k, i in enumerate(runs):
-                    replies[i].put((float(values[k]), np.array(grads[k], dtype=float)))
-    except BaseException:
-        for reply in replies:  # runs waiting for a value end; the others end at their next ask
-            reply.put(None)
-        raise
-    finally:
-        _return_workers(workers)  # each run has sent its last message; a new job waits behind its end
-    if failures:
-        raise failures[0]
-    return ends
 
+def _projected_gradient_norm(x: np.ndarray, g: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Largest component of ``x - P(x - g)`` per row (scipy's projected gradient)."""
+    return np.abs(x - np.clip(x - g, low, high)).max(axis=1, initial=0.0)
+
+
+def _two_loop(g: np.ndarray, S: np.ndarray, Y: np.ndarray, n_pairs: np.ndarray) -> np.ndarray:
+    """``H g`` per row by the L-BFGS two-loop recursion over the row's newest ``n_pairs``
+    pairs (slots ``memory - n_pairs`` to the end), initial scaling s'y / y'y of the
+    newest; pairs without positive curvature on the free coordinates are skipped."""
+    memory = S.shape[1]
+    sy = np.einsum("rmd,rmd->rm", S, Y)
+    valid = (np.arange(memory) >= memory - n_pairs[:, None]) & (sy > 1e-10 * np.einsum("rmd,rmd->rm", Y, Y))
+    rho = np.where(valid, 1.0 / np.where(valid, sy, 1.0), 0.0)
+    q = g.copy()
+    alphas = np.zeros(rho.shape)
+    oldest = memory - int(n_pairs.max(initial=0))  # the slots before it are empty in every run
+    for j in range(memory - 1, oldest - 1, -1):
+        alphas[:, j] = rho[:, j] * np.einsum("rd,rd->r", S[:, j], q)
+        q -= alphas[:, j, None] * Y[:, j]
+    yy = np.einsum("rd,rd->r", Y[:, -1], Y[:, -1])
+    gamma = np.where(valid[:, -1], sy[:, -1] / np.where(valid[:, -1], yy, 1.0), 1.0)
+    r = gamma[:, None] * q
+    for j in range(oldest, memory):
+        beta = rho[:, j] * np.einsum("rd,rd->r", Y[:, j], r)
+        r += S[:, j] * (alphas[:, j] - beta)[:, None]
+    return r
+
+
+def _backtrack(fun_and_grad, idx, x, f, g, direction, step, low, high):
+    """Armijo backtracking along the projected path ``P(x + t d)`` for every run at once,
+    each with its own ``t`` (halved, or cut to the quadratic model's minimum, at most
+    tenfold, on each rejection). Returns whether each run found a decrease, and its new
+    point, value and gradient."""
+    k = len(idx)
+    moved = np.zeros(k, dtype=bool)
+    x_new, f_new, g_new = x.copy(), f.copy(), g.copy()
+    pending = np.arange(k)
+    for _ in range(MAX_BACKTRACKS):
+        trial = np.clip(x[pending] + step[pending, None] * direction[pending], low, high)
+        change = trial - x[pending]
+        still = np.abs(change).max(axis=1, initial=0.0) > 0
+        pending, trial, change = pending[still], trial[still], change[still]
+        if len(pending) == 0:
+            break
+        values, grads = _evaluate(fun_and_grad, idx[pending], trial)
+        slope = (g[pending] * change).sum(axis=1)
+        accept = np.isfinite(values) & (values <= f[pending] + ARMIJO * slope)
+        done = pending[accept]
+        moved[done], x_new[done], f_new[done], g_new[done] = True, trial[accept], values[accept], grads[accept]
+        rejected = pending[~accept]
+        t, rise = step[rejected], values[~accept] - f[rejected] - slope[~accept]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            quadratic = -slope[~accept] * t / (2.0 * rise)  # minimizer of the quadratic through f, slope, value
+        step[rejected] = np.where(np.isfinite(quadratic), np.clip(quadratic, 0.1 * t, 0.5 * t), 0.5 * t)
+        pending = rejected
+    return moved, x_new, f_new, g_new
+
+
+def _remember(S, Y, n_pairs, idx, s, y) -> None:
+    """Append each run's newest pair (the oldest drops out when memory is full)."""
+    S[idx] = np.roll(S[idx], -1, axis=1)
+    Y[idx] = np.roll(Y[idx], -1, axis=1)
+    S[idx, -1], Y[idx, -1] = s, y
+    n_pairs[idx] = np.minimum(n_pairs[idx] + 1, S.shape[1])

@@ -30,6 +30,8 @@ MINIMUM_NOISE = 1e-6  # noise variance floor (of standardized values), as in Opt
 N_SWEEP = 2048  # quasi-random candidates per acquisition
 N_LOCAL = 10  # local searches per suggestion
 REJECTED_LOSS = 1e300  # loss of hyperparameters the likelihood cannot be evaluated at
+REFIT_FTOL = 1e-4  # a warm-started refit stops when an iteration gains at most this, relative
+REFIT_GAIN = 0.1  # nats: refits that gain less than this come less often
 
 
 def log_prior(ils: np.ndarray, scale: float, noise: float) -> tuple[float, np.ndarray]:
@@ -88,9 +90,26 @@ class _Model:
         return value, grad
 
 
-def fit(X: np.ndarray, y: np.ndarray, is_cat: np.ndarray, start: np.ndarray, deterministic: bool) -> np.ndarray:
-    """MAP raw hyperparameters (log ils, log scale, log(noise - floor)) by L-BFGS-B."""
+class _Fit:
+    """The current model of one space, the rows it was built on, the history length at
+    the last refit and the number of new trials after which the next refit comes."""
+
+    def __init__(self, rows: np.ndarray, model: _Model, n_fitted: int, interval: int) -> None:
+        self.rows, self.model, self.n_fitted, self.interval = rows, model, n_fitted, interval
+
+    def extended(self, rows: np.ndarray, X: np.ndarray, y: np.ndarray, deterministic: bool) -> _Fit:
+        """The same hyperparameters on the grown history, the factor extended."""
+        model = self.model.extended(X[len(self.rows):], y, deterministic)
+        return _Fit(rows, model, self.n_fitted, self.interval)
+
+
+def fit(X: np.ndarray, y: np.ndarray, is_cat: np.ndarray, start: np.ndarray, deterministic: bool,
+        ftol: float = 2.220446049250313e-09) -> tuple[np.ndarray, float]:
+    """MAP raw hyperparameters (log ils, log scale, log(noise - floor)) by L-BFGS-B from
+    ``start``, which stops when an iteration improves the log posterior by at most
+    ``ftol`` relative; and how much the fit improved the log posterior over ``start``."""
     d = X.shape[1]
+    losses = []
 
     def loss(raw: np.ndarray) -> tuple[float, np.ndarray]:
         # A long line-search step can take exp(raw) to 0 or inf: that point is
@@ -109,10 +128,11 @@ def fit(X: np.ndarray, y: np.ndarray, is_cat: np.ndarray, start: np.ndarray, det
             raw_grad = np.concatenate([grad[:d] * ils, [grad[d] * scale, 0.0 if deterministic else grad[d + 1] * extra]])
         if not (math.isfinite(value + prior) and np.isfinite(raw_grad).all()):
             return REJECTED_LOSS, np.zeros_like(raw)
+        losses.append(-(value + prior))
         return -(value + prior), -raw_grad
 
-    result = scipy.optimize.minimize(loss, start, jac=True, method="L-BFGS-B", options={"gtol": 1e-2})
-    return result.x
+    result = scipy.optimize.minimize(loss, start, jac=True, method="L-BFGS-B", options={"gtol": 1e-2, "ftol": ftol})
+    return result.x, (losses[0] - min(losses)) if losses else 0.0
 
 
 class GPSampler(JointSampler):
@@ -166,7 +186,7 @@ class GPSampler(JointSampler):
         self._independent = independent_sampler or RandomSampler(seed=seed)
         self._n_startup_trials = n_startup_trials
         self._deterministic = deterministic_objective
-        self._fits: dict[tuple, tuple[np.ndarray, _Model]] = {}  # per space: (rows, model) of the last fit
+        self._fits: dict[tuple, _Fit] = {}  # per space (and constraint): the current model
 
     def infer_relative_search_space(self, history: History) -> dict[str, BaseDistribution]:
         space = history.intersection_search_space()
@@ -237,31 +257,33 @@ class GPSampler(JointSampler):
         return _Acquisition(model, float(y[feasible].min()) if feasible.any() else None, models)
 
     def _model(self, key: tuple, rows: np.ndarray, X: np.ndarray, y: np.ndarray, is_cat: np.ndarray) -> _Model:
-        """The GP for this history. Hyperparameters are refitted (warm-started) on every
-        suggestion up to 200 trials and then whenever the history grew by 10% since the
-        last fit; in between, the last fit's factor is extended by the new rows in
-        O(n^2) each (the values are re-standardized every time)."""
+        """The GP for this history. A refit starts from the last fit's hyperparameters and
+        stops once an iteration improves the log posterior by at most ``REFIT_FTOL``
+        relative. While refits barely move it (by less than ``REFIT_GAIN`` nats), the
+        number of new trials between refits doubles, up to a tenth of the history; a refit
+        that moves it brings back a refit on every new trial. Between refits the last
+        factor is extended by the new rows in O(n^2) each (the values are re-standardized
+        every time)."""
         last = self._fits.get(key)
         if last is not None:
-            last_rows, last_model = last
-            if np.array_equal(rows, last_rows) and np.array_equal(y, last_model.y):  # e.g. the next row of a batch
-                return last_model
-            grown = len(rows) > len(last_rows) and np.array_equal(rows[: len(last_rows)], last_rows)
-            if len(rows) > 200 and grown and len(rows) < 1.1 * len(last_rows):
+            if np.array_equal(rows, last.rows) and np.array_equal(y, last.model.y):  # e.g. the next row of a batch
+                return last.model
+            grown = len(rows) > len(last.rows) and np.array_equal(rows[: len(last.rows)], last.rows)
+            if grown and len(rows) - last.n_fitted < last.interval:
                 try:
-                    model = last_model.extended(X[len(last_rows):], y, self._deterministic)
-                    self._fits[key] = (rows, model)
-                    return model
+                    self._fits[key] = last.extended(rows, X, y, self._deterministic)
+                    return self._fits[key].model
                 except ArithmeticError:
                     pass
-        start = last[1].raw if last is not None else np.zeros(X.shape[1] + 2)
         try:
-            raw = fit(X, y, is_cat, start, self._deterministic)
+            start, ftol = (last.model.raw, REFIT_FTOL) if last is not None else (np.zeros(X.shape[1] + 2), 2.2e-9)
+            raw, gain = fit(X, y, is_cat, start, self._deterministic, ftol)
             model = _Model(X, y, is_cat, raw, self._deterministic)
         except ArithmeticError:
-            raw = fit(X, y, is_cat, np.zeros(X.shape[1] + 2), self._deterministic)
-            model = _Model(X, y, is_cat, raw, self._deterministic)
-        self._fits[key] = (rows, model)
+            raw, gain = fit(X, y, is_cat, np.zeros(X.shape[1] + 2), self._deterministic)
+            model, last = _Model(X, y, is_cat, raw, self._deterministic), None
+        interval = 1 if last is None or gain >= REFIT_GAIN else min(2 * last.interval, max(1, len(rows) // 10))
+        self._fits[key] = _Fit(rows, model, len(rows), interval)
         return model
 
     @staticmethod
