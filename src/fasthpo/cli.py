@@ -1,6 +1,7 @@
 """Command line (also ``python -m fasthpo``): ``demo``, ``journal repair``, and Optuna's study
 commands on a storage URL: ``studies``, ``trials``, ``best-trial``, ``best-trials``,
-``delete-study``, plus ``report`` (a self-contained HTML page)."""
+``delete-study``, plus ``report`` (a self-contained HTML page), and ``bench`` (compare
+samplers, see :mod:`fasthpo.benchmarks`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from collections.abc import Sequence
 import numpy as np
 
 import fasthpo
+from fasthpo.benchmarks.command import add_bench_command, run_bench
 from fasthpo.storages.journal import JournalOperation, encode
 
 SAMPLERS = {
@@ -86,7 +88,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     repair.add_argument("path", help="the journal file")
     repair.add_argument("--output", help="the copy (default: <path>.repaired); must not exist")
     add_study_commands(commands)
+    add_bench_command(commands)
     args = parser.parse_args(argv)
+    if args.command == "bench":
+        return run_bench(args)
     if args.command == "journal":
         return repair_journal(args.path, args.output or args.path + ".repaired")
     if args.command in STUDY_COMMANDS:
