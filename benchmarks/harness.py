@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 from scipy.stats import wilcoxon
 
+from fasthpo.benchmarks.report import markdown_table  # noqa: F401  (the scripts import it from here)
+
 
 @dataclass
 class Library:
@@ -73,12 +75,6 @@ def per_trial_times(library: Library, sampler, objective, n_trials: int, checkpo
         if i in wanted:
             medians[i] = statistics.median(samples)
     return medians
-
-
-def markdown_table(header: list[str], rows: list[list[Any]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
-    return "\n".join(lines)
 
 
 def one_sided_p(ours: list[float], theirs: list[float]) -> float:

@@ -102,8 +102,12 @@ def _evaluated(instance: Instance, batch: Any) -> tuple[np.ndarray, float]:
 
 
 def _fasthpo_loop(sampler, directions, instance, budget, batch_size):
+    """ask / tell one by one, or ``batch_size`` trials at a time through the batch API."""
     import fasthpo
 
+    if batch_size == 1:  # the scalar path costs less per trial than batches of one
+        return _scalar_loop(fasthpo.create_study, lambda s, t, v: s.tell(t, v))(
+            sampler, directions, instance, budget, batch_size)
     study = fasthpo.create_study(sampler=sampler, directions=directions)
     out, evaluating = [], 0.0
     while len(out) < budget:

@@ -217,7 +217,7 @@ def _float_space(d: int, low: float, high: float) -> Callable[[Any], dict[str, n
 
 
 def _stack(params: dict[str, np.ndarray], d: int) -> np.ndarray:
-    return np.column_stack([np.asarray(params[f"x{i}"], dtype=float) for i in range(d)])
+    return np.array([params[f"x{i}"] for i in range(d)], dtype=float).T
 
 
 def _classic(kind: str, d: int) -> Problem:

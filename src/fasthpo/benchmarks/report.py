@@ -3,7 +3,7 @@
 * per problem, the regret curve (median and quartiles over seeds) and the final regret
   (median [quartiles]) of each sampler;
 * average ranks of the final regret over every (problem, seed) that every ranked sampler
-  ran, with the Friedman test and the Nemenyi critical difference (figure: samplers
+  ran (single- and multi-objective problems apart), with the Friedman test and the Nemenyi critical difference (figure: samplers
   that the critical difference does not separate are joined by a bar);
 * time per ask of each sampler (the library's time: ask, suggestions and tell).
 
@@ -16,7 +16,7 @@ Examples
 >>> records = run_suite(suite, os.path.join(out, "results.jsonl"), progress=False)
 >>> text = write_report(records, out)
 >>> sorted(f for f in os.listdir(out) if f.endswith((".md", ".png")))
-['ranks.png', 'regret_curves.png', 'report.md']
+['ranks-single-objective.png', 'regret_curves.png', 'report.md']
 """
 
 from __future__ import annotations
@@ -162,8 +162,8 @@ def _quartiles(values: np.ndarray) -> str:
 
 
 def write_report(records: list[dict[str, Any]], directory: str, title: str = "fasthpo bench") -> str:
-    """Write ``report.md``, ``regret_curves.png`` and ``ranks.png`` into ``directory`` and
-    return the markdown."""
+    """Write ``report.md``, ``regret_curves.png`` and ``ranks-<kind>.png`` (single- and
+    multi-objective problems ranked apart) into ``directory`` and return the markdown."""
     groups = _groups(records)
     samplers = list(dict.fromkeys(r["sampler"] for r in records))
     _plot_curves(groups, os.path.join(directory, "regret_curves.png"))
@@ -199,20 +199,29 @@ def write_report(records: list[dict[str, Any]], directory: str, title: str = "fa
 
 
 def _rank_section(records: list[dict[str, Any]], directory: str) -> list[str]:
-    samplers, ranks, n = average_ranks(records)
+    from fasthpo.benchmarks.problems import get_problem
+
     lines = ["## Average ranks of the final regret", ""]
-    if len(samplers) < 2 or n < 2:
-        return lines + ["(needs two samplers that ran every problem, on two blocks or more)", ""]
-    cd = _critical_difference(len(samplers), n)
-    _plot_ranks(samplers, ranks, cd, os.path.join(directory, "ranks.png"))
-    p = _friedman_p(records, samplers)
-    order = np.argsort(ranks)
-    friedman = f" Friedman test p = {p:.3g};" if p is not None else ""
-    lines += [f"Blocks: the {n} (problem, seed) pairs that every sampler below ran; ranks within a block, ties "
-              f"share.{friedman} Nemenyi critical difference at 5%: {cd:.2f} (two samplers whose average ranks "
-              "differ by more are different).", "", "![average ranks](ranks.png)", "",
-              markdown_table(["sampler", "average rank", "different from (Nemenyi, 5%)"],
-                             [[samplers[i], f"{ranks[i]:.2f}",
-                               ", ".join(samplers[j] for j in order if abs(ranks[i] - ranks[j]) > cd) or "-"]
-                              for i in order]), ""]
+    objectives = {r["problem"]: get_problem(r["problem"]).n_objectives for r in records}
+    for kind, several in (("single-objective", False), ("multi-objective", True)):
+        part = [r for r in records if (objectives[r["problem"]] > 1) == several]
+        samplers, ranks, n = average_ranks(part)
+        if not part:
+            continue
+        lines += [f"### {kind.capitalize()} problems", ""]
+        if len(samplers) < 2 or n < 2:
+            lines += ["(needs two samplers that ran every such problem, on two blocks or more)", ""]
+            continue
+        cd = _critical_difference(len(samplers), n)
+        _plot_ranks(samplers, ranks, cd, os.path.join(directory, f"ranks-{kind}.png"))
+        p = _friedman_p(part, samplers)
+        order = np.argsort(ranks)
+        friedman = f" Friedman test p = {p:.3g};" if p is not None else ""
+        lines += [f"Blocks: the {n} (problem, seed) pairs that every sampler below ran; ranks within a block, ties "
+                  f"share.{friedman} Nemenyi critical difference at 5%: {cd:.2f} (two samplers whose average ranks "
+                  "differ by more are different).", "", f"![average ranks](ranks-{kind}.png)", "",
+                  markdown_table(["sampler", "average rank", "different from (Nemenyi, 5%)"],
+                                 [[samplers[i], f"{ranks[i]:.2f}",
+                                   ", ".join(samplers[j] for j in order if abs(ranks[i] - ranks[j]) > cd) or "-"]
+                                  for i in order]), ""]
     return lines
