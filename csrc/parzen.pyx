@@ -34,12 +34,32 @@ cdef extern from *:
     #define FASTHPO_NEGLIGIBLE 40.0
     /* Components per block of mixture_log_pdf: the unit of work of one thread. */
     #define FASTHPO_COMPONENT_BLOCK 512
+    /* Candidate x component x dimension terms (about a millisecond) that justify waking
+       one more thread; a (row, dimension) of history_components counts as 32 terms. */
+    #define FASTHPO_WORK_PER_THREAD 1048576.0
+    #define FASTHPO_ROW_WORK 32.0
     """
     const double LOG_SQRT_2PI "FASTHPO_LOG_SQRT_2PI"
     const double NEGLIGIBLE "FASTHPO_NEGLIGIBLE"
     const Py_ssize_t COMPONENT_BLOCK "FASTHPO_COMPONENT_BLOCK"
+    const double WORK_PER_THREAD "FASTHPO_WORK_PER_THREAD"
+    const double ROW_WORK "FASTHPO_ROW_WORK"
 
 CONTINUOUS, DISCRETE, DISCRETE_LOG, CATEGORICAL = 0, 1, 2, 3
+
+
+cdef inline int useful_threads(int n_threads, Py_ssize_t tasks, double work) noexcept nogil:
+    """At most ``n_threads``, one per task and one per WORK_PER_THREAD of work, at least 1:
+    a thread woken for less work costs more in waking and joining than it saves."""
+    return <int>max(1, min(<Py_ssize_t>n_threads, tasks, <Py_ssize_t>(work / WORK_PER_THREAD)))
+
+
+def parallel_threads(int n_threads, Py_ssize_t C, Py_ssize_t K, Py_ssize_t D, Py_ssize_t n_sorted=0):
+    """Threads mixture_log_pdf (C candidates, K components, D dimensions) and, if
+    ``n_sorted`` > 0, history_components (n_sorted rows) would run on given ``n_threads``."""
+    if n_sorted:
+        return useful_threads(n_threads, D, ROW_WORK * n_sorted * D)
+    return useful_threads(n_threads, (K + COMPONENT_BLOCK - 1) // COMPONENT_BLOCK, <double>C * K * D)
 
 
 cdef inline double log_truncation_mass(double a, double b) noexcept nogil:
@@ -186,7 +206,8 @@ def mixture_log_pdf(const double[:, ::1] x, const double[:, ::1] mus, const doub
             j = discrete[i]
             for c in range(C):
                 cell_edges(kinds[j], xt[j, c], steps[j], &cell[0, j, c], &cell[1, j, c])
-        for b in prange(n_blocks, num_threads=max(n_threads, 1), schedule="dynamic", chunksize=1):
+        n_threads = useful_threads(n_threads, n_blocks, <double>C * K * D)
+        for b in prange(n_blocks, num_threads=n_threads, schedule="dynamic", chunksize=1):
             block_log_sum(b * COMPONENT_BLOCK, min((b + 1) * COMPONENT_BLOCK, K), xt, mus, sigmas, log_peaks,
                           kinds, continuous, categorical, discrete, cell, log_mismatch,
                           &s[0, b, 0], &s[1, b, 0], &s[2, b, 0])
@@ -415,7 +436,8 @@ def history_components(const int[:, ::1] sorted_rows, const double[:, ::1] sorte
     cdef double[:, ::1] mus = mus_arr, sigmas = sigmas_arr, terms = terms_arr
     cdef double[::1] sums = sums_arr
     with nogil:
-        for j in prange(D, num_threads=max(n_threads, 1), schedule="dynamic", chunksize=1):
+        n_threads = useful_threads(n_threads, D, ROW_WORK * n_sorted * D)
+        for j in prange(D, num_threads=n_threads, schedule="dynamic", chunksize=1):
             dimension_components(j, sorted_rows, sorted_values, n_sorted, member_pos, m, kinds, lows, highs, steps,
                                  cat_eps, magic_clip, consider_endpoints, cache_sigmas, cache_terms, mus, sigmas,
                                  terms)

@@ -178,13 +178,16 @@ def test_space_history_builds_the_estimator_a_fresh_one_builds(n, seed, endpoint
 
 
 @given(space_names, st.sampled_from([511, 512, 1300, 3000]), st.integers(0, 2**32 - 1), st.integers(2, 5))
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=12, deadline=None)
 def test_density_is_bit_identical_on_any_number_of_threads(names, m, seed, n_threads):
     """Several blocks of components, summed on one thread and on many: the same bits,
     and the twin's numbers."""
     rng, dims, est = estimators(names, m, seed)
-    x = est.sample(rng, 24)
+    D, K = est.mus.shape
+    x = est.sample(rng, 3 * 2**20 // (K * D) if m > 512 else 24)  # several blocks: work for several threads
     args = (x, est.mus, est.sigmas, est.log_peaks, dims.kinds, dims.steps, est.cat_eps)
+    if m > 512:
+        assert kernel.parallel_threads(n_threads, len(x), K, D) > 1
     single = kernel.mixture_log_pdf(*args, 1)
     np.testing.assert_array_equal(kernel.mixture_log_pdf(*args, n_threads), single)
     np.testing.assert_allclose(single, twin.mixture_log_pdf(*args), rtol=1e-9)
@@ -203,10 +206,11 @@ def test_history_components_are_bit_identical_on_any_number_of_threads(n_threads
     names = ["float", "log", "cat", "int", "step"]
     distributions = [SPACES[k] for k in names]
     dims = Dimensions.of(distributions)
-    X = random_observations(rng, distributions, 700)
+    X = random_observations(rng, distributions, 20000)
     history = SpaceHistory(list(range(len(names))))
-    history.add_finished(X, np.ones(700, dtype=bool))
-    rows = np.flatnonzero(rng.random(700) < 0.7)
+    history.add_finished(X, np.ones(20000, dtype=bool))
+    assert kernel.parallel_threads(n_threads, 0, 0, len(names), history.n_sorted) > 1
+    rows = np.flatnonzero(rng.random(20000) < 0.7)
     member_pos = np.full(len(history.indexed), -1, dtype=np.int64)
     member_pos[rows] = np.arange(len(rows))
     built = []

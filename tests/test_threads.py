@@ -21,13 +21,29 @@ def test_bad_thread_counts_are_rejected_and_leave_the_cap(bad):
     assert fasthpo.get_num_threads() == 3
 
 
-def test_default_is_every_available_core():
+@pytest.mark.parametrize("load, expected", [(0.0, 4), (1.0, 4), (2.5, 2), (4.0, 1), (40.0, 1)])
+def test_default_is_the_cores_the_load_leaves_idle(monkeypatch, load, expected):
+    """This process counts as one unit of load; other work takes cores away, never below one."""
+    monkeypatch.setattr(fasthpo._threads, "_available_cores", lambda: 4)
+    monkeypatch.setattr(fasthpo._threads.os, "getloadavg", lambda: (load, load, load))
     fasthpo.set_num_threads(None)
-    assert fasthpo.get_num_threads() >= 1
+    assert fasthpo.get_num_threads() == expected
+    fasthpo.set_num_threads(3)  # an explicit cap is obeyed whatever the load
+    assert fasthpo.get_num_threads() == 3
+
+
+def test_default_without_a_load_average_is_every_available_core(monkeypatch):
+    def unavailable():
+        raise OSError("no load average")
+
+    monkeypatch.setattr(fasthpo._threads.os, "getloadavg", unavailable)
+    fasthpo.set_num_threads(None)
+    assert fasthpo.get_num_threads() == fasthpo._threads._available_cores()
 
 
 def tpe_suggestions(n_threads: int) -> np.ndarray:
-    """A multivariate TPE study past one block of components (512), on n_threads."""
+    """A multivariate TPE study past one block of components (512), on n_threads (the
+    kernels use one thread for so little work; test_parzen tests several on larger)."""
     fasthpo.set_num_threads(n_threads)
     study = fasthpo.create_study(sampler=TPESampler(seed=1, multivariate=True, n_startup_trials=1200))
     rng = np.random.default_rng(0)

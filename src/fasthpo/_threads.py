@@ -2,7 +2,14 @@
 
 Kernels with parallel loops (the TPE mixture densities) take a thread count from the
 caller; the samplers pass :func:`get_num_threads`, which :func:`set_num_threads` caps.
-Their results do not depend on the count.
+Their results do not depend on the count, so the count may change from call to call.
+
+By default that count is the number of cores the machine leaves idle (the available
+cores less the 1-minute load average of the other runnable work, at least 1): a
+parallel region waits at its end for every one of its threads, and on a machine with
+more runnable threads than cores a thread may wait a whole scheduler slice (several
+ms) for a core, which cost a 5,000-trial TPE study 12x its single-thread time at load
+5-11 on 2 cores (benchmarks/RESULTS.md).
 
 Single-threaded BLAS for the samplers' small dense linear algebra:
 
@@ -25,7 +32,7 @@ except ImportError:  # optional
 __all__ = ["get_num_threads", "set_num_threads", "single_threaded_blas"]
 
 _controller = None
-_num_threads = None  # None: every core this process may run on
+_num_threads = None  # None: the cores left idle by other work
 
 
 def _available_cores() -> int:
@@ -36,14 +43,15 @@ def _available_cores() -> int:
 
 
 def set_num_threads(n: int | None) -> None:
-    """Cap the threads fasthpo's parallel kernels use (``None``: every available core).
+    """Cap the threads fasthpo's parallel kernels use (``None``: the idle cores).
 
     Results are the same for every count; only the speed changes.
 
     Parameters
     ----------
     n : int or None
-        The largest number of threads, at least 1; ``None`` for every available core.
+        The largest number of threads, at least 1; ``None`` for the available cores
+        that the 1-minute load average leaves idle (at least one).
 
     Examples
     --------
@@ -61,7 +69,17 @@ def set_num_threads(n: int | None) -> None:
 
 def get_num_threads() -> int:
     """The number of threads the parallel kernels use (see :func:`set_num_threads`)."""
-    return _num_threads if _num_threads is not None else _available_cores()
+    return _num_threads if _num_threads is not None else _idle_cores()
+
+
+def _idle_cores() -> int:
+    """Available cores less the load of other work (this process counts as one)."""
+    cores = _available_cores()
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # not available on this platform
+        return cores
+    return max(1, min(cores, int(cores - load + 1.0)))
 
 
 def single_threaded_blas(size: int) -> AbstractContextManager:
