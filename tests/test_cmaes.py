@@ -63,6 +63,28 @@ def test_separable_update_matches_the_cmaes_library_for_50_generations(n):
     run_both(SepCMA(np.full(n, 0.5), 0.2), cmaes.SepCMA(mean=np.full(n, 0.5), sigma=0.2, seed=n), n, 50, n)
 
 
+@pytest.mark.parametrize("n", [10, 20])
+def test_full_update_matches_the_cmaes_library_while_learning_a_rotated_ill_conditioned_covariance(n):
+    """A rotated ellipsoid of condition 1e6 in the unit cube with the library's bounds and
+    resampling, as Optuna sets it up: 400 generations, through the phase where C learns
+    its condition number, and the states stay equal."""
+    rng = np.random.default_rng(n)
+    rotation, _ = np.linalg.qr(rng.normal(size=(n, n)))
+    scales = 10 ** (6 * np.arange(n) / (n - 1))
+    theirs = cmaes.CMA(mean=np.full(n, 0.5), sigma=1 / 6, seed=n, bounds=np.tile([0.0, 1.0], (n, 1)),
+                       n_max_resampling=10 * n)
+    ours = CMA(np.full(n, 0.5), 1 / 6)
+    for _ in range(400):
+        x = np.array([theirs.ask() for _ in range(theirs.population_size)])
+        values = [float(scales @ (rotation @ (xi - 0.4)) ** 2) for xi in x]
+        theirs.tell(list(zip(x, values)))
+        ours.tell(x, np.array(values))
+    assert np.linalg.cond(theirs._C) > 1e3  # the covariance did learn
+    np.testing.assert_allclose(ours.C, theirs._C, rtol=1e-8, atol=1e-8 * np.abs(theirs._C).max())
+    np.testing.assert_allclose(ours.mean, theirs._mean, rtol=1e-8, atol=1e-12)
+    assert ours.sigma == pytest.approx(theirs._sigma, rel=1e-8)
+
+
 @given(st.integers(2, 15), st.integers(0, 2**32 - 1))
 @settings(max_examples=20, deadline=None)
 def test_covariance_stays_symmetric_positive_definite(n, seed):

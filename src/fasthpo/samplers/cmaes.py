@@ -306,15 +306,17 @@ class _Run:
         return mask
 
     def ask(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """One solution in the unit cube and its raw form: resampled up to 100 times
-        until the continuous coordinates are inside, then clipped (discrete ones are
-        rounded to their grid by the margin variant)."""
+        """One solution in the unit cube and its raw form: resampled up to 10 n times (as
+        the cmaes library under Optuna does) until the continuous coordinates are inside,
+        then a fresh one clipped (discrete ones are rounded to their grid by the margin
+        variant)."""
         n, continuous = len(self.names), ~self.discrete
-        for _ in range(100):
+        for _ in range(10 * n):
             raw = self.optimizer.sample(rng.standard_normal((1, n)))[0]
             if np.all((raw[continuous] >= 0) & (raw[continuous] <= 1)):
                 break
-        else:
+        else:  # a fresh draw, clipped: the last one is outside by construction
+            raw = self.optimizer.sample(rng.standard_normal((1, n)))[0]
             raw = np.where(continuous, np.clip(raw, 0.0, 1.0), raw)
         x = self.optimizer.encode(raw[None])[0] if isinstance(self.optimizer, CMAwM) else raw
         return x, raw
