@@ -128,3 +128,69 @@ def test_a_dask_local_cluster_runs_the_trials_and_a_restarted_driver_goes_on(tmp
     restarted = fasthpo.load_study(study_name="d", storage=path, sampler=TPESampler(seed=1, n_startup_trials=5))
     restarted.optimize(worker_pid, n_trials=8, n_jobs=2, executor=dask_client)
     assert [t.number for t in fasthpo.load_study(study_name="d", storage=path).trials] == list(range(24))
+
+
+DRIVER = """
+import sys, time
+from concurrent.futures import ThreadPoolExecutor
+import fasthpo
+from fasthpo.storages import JournalFileStorage, RetryFailedTrialCallback
+
+storage = JournalFileStorage(sys.argv[1], heartbeat_interval=0.5, grace_period=3.0,
+                             failed_trial_callback=RetryFailedTrialCallback())
+study = fasthpo.create_study(study_name="r", storage=storage, sampler=fasthpo.samplers.RandomSampler(seed=0))
+with ThreadPoolExecutor(4) as pool:
+    study.optimize(lambda t: time.sleep(0.05) or t.suggest_float("x", 0, 1), n_trials=100000, n_jobs=4, executor=pool)
+"""
+
+
+def sleepy(trial):
+    time.sleep(0.02)
+    return trial.suggest_float("x", 0, 1)
+
+
+def test_a_driver_killed_mid_run_and_restarted_goes_on_where_it_stopped(tmp_path):
+    import os
+    import signal
+    import subprocess
+
+    from fasthpo.storages import JournalFileStorage, RetryFailedTrialCallback
+
+    path = str(tmp_path / "restart.log")
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    driver = subprocess.Popen([sys.executable, "-c", DRIVER, path], env=env)
+    try:
+        deadline, watched = time.monotonic() + 120, None
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            try:
+                watched = watched or fasthpo.load_study(study_name="r", storage=path)  # then replays what is new
+            except (FileNotFoundError, KeyError):  # the driver has not created the study yet
+                continue
+            if sum(t.state == TrialState.COMPLETE for t in watched.get_trials(deepcopy=False)) >= 8:
+                break
+        driver.send_signal(signal.SIGKILL)
+    finally:
+        driver.wait()
+    before = fasthpo.load_study(study_name="r", storage=JournalFileStorage(path)).trials
+    dead = [t for t in before if t.state == TrialState.RUNNING]
+    assert sum(t.state == TrialState.COMPLETE for t in before) >= 8 and 1 <= len(dead) <= 4
+
+    time.sleep(3.2)  # the dead driver's trials are now past the grace period
+    storage = JournalFileStorage(path, heartbeat_interval=0.5, grace_period=3.0,
+                                 failed_trial_callback=RetryFailedTrialCallback())
+    restarted = fasthpo.load_study(study_name="r", storage=storage, sampler=RandomSampler(seed=1))
+    with ThreadPoolExecutor(4) as pool:
+        restarted.optimize(sleepy, n_trials=12, n_jobs=4, executor=pool)
+
+    after = fasthpo.load_study(study_name="r", storage=JournalFileStorage(path)).trials
+    assert [t.number for t in after] == list(range(len(before) + 12))  # numbering goes on after the last trial
+    for old, new in zip(before, after):
+        if old.state == TrialState.RUNNING:
+            assert new.state == TrialState.FAIL
+        else:  # everything the dead driver told is kept as it was
+            assert (new.state, new.params, new.values) == (old.state, old.params, old.values)
+    retries = {t.system_attrs["failed_trial"]: t for t in after[len(before):] if "failed_trial" in t.system_attrs}
+    assert sorted(retries) == [t.number for t in dead]  # each dead trial retried once, with its parameters
+    assert all(retries[t.number].params.keys() >= t.params.keys() for t in dead)
+    assert all(t.state == TrialState.COMPLETE for t in after[len(before):])

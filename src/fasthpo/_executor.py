@@ -12,6 +12,13 @@ distribution changed) is drawn uniformly on the worker. When the objective retur
 the parameters it used, its intermediate values and user attributes are written in the
 driver, and the trial is told.
 
+With a storage that has ``heartbeat_interval``, the driver beats for every trial in
+flight and, before each new trial, fails the running trials whose beat stopped (its
+``failed_trial_callback``, e.g. :class:`~fasthpo.storages.RetryFailedTrialCallback`,
+re-enqueues them). So a driver restarted on the same storage after a crash turns the
+trials the dead driver had in flight into FAIL after the grace period, retries them, and
+goes on numbering after the last trial.
+
 Pruning from remote workers: ``trial.report`` works (the values are sent back with the
 result and stored, so pruners see them for later trials) and raising
 :class:`fasthpo.TrialPruned` ends the trial as PRUNED; ``trial.should_prune()`` always
@@ -20,6 +27,7 @@ answers ``False``, because the pruner needs the study, which stays in the driver
 
 from __future__ import annotations
 
+import contextlib
 import pickle
 import warnings
 from collections.abc import Sequence
@@ -30,6 +38,7 @@ import numpy as np
 
 from fasthpo.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 from fasthpo.exceptions import TrialPruned
+from fasthpo.storages._heartbeat import Heartbeat, fail_stale_trials, starting_beaten_trial
 from fasthpo.trial_state import TrialState
 
 __all__ = ["RemoteTrial", "as_executor", "executor_capacity", "run_on_executor"]
@@ -173,28 +182,40 @@ def _record_result(study: Any, number: int, remote: RemoteTrial) -> None:
 
 def run_on_executor(study: Any, objective: Any, executor: Executor, n_in_flight: int, more: Any, finish: Any) -> None:
     """Keep up to ``n_in_flight`` trials on ``executor`` while ``more(started)``; ``finish`` tells each."""
-    in_flight: dict[Any, Any] = {}
+    interval = study._storage.heartbeat_interval
+    in_flight: dict[Any, tuple[Any, Any]] = {}
     started = 0
     try:
         while True:
             while len(in_flight) < n_in_flight and more(started):
-                with study._lock:
-                    trial = study.ask()
-                    remote = RemoteTrial(trial.number, _proposals(study, trial),
-                                         dict(study._store.records[trial.number].fixed_params),
-                                         int(np.random.default_rng().integers(2**63)))
-                in_flight[executor.submit(_run_remote, objective, remote)] = trial
+                trial, remote = _ask(study, interval is not None)
+                beat = Heartbeat(study, trial.number, interval) if interval is not None else contextlib.nullcontext()
+                beat.__enter__()
+                in_flight[executor.submit(_run_remote, objective, remote)] = trial, beat
                 started += 1
             if not in_flight:
                 return
             done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
             for future in done:
-                trial = in_flight.pop(future)
+                trial, beat = in_flight.pop(future)
+                beat.__exit__(None, None, None)
                 finish(trial, *_outcome(study, trial, future))
     finally:
-        for future, trial in in_flight.items():  # an error stops the run: the rest fail, none stays RUNNING
+        for future, (trial, beat) in in_flight.items():  # an error stops the run: the rest fail, none stays RUNNING
             future.cancel()
+            beat.__exit__(None, None, None)
             study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
+
+
+def _ask(study: Any, beating: bool) -> tuple[Any, RemoteTrial]:
+    """A new trial of ``study`` and the :class:`RemoteTrial` that carries its proposals to a worker."""
+    if beating:
+        fail_stale_trials(study)
+    with study._lock, (starting_beaten_trial() if beating else contextlib.nullcontext()):
+        trial = study.ask()
+        remote = RemoteTrial(trial.number, _proposals(study, trial), dict(study._store.records[trial.number].fixed_params),
+                             int(np.random.default_rng().integers(2**63)))
+    return trial, remote
 
 
 def _outcome(study: Any, trial: Any, future: Any) -> tuple[str, Any]:
