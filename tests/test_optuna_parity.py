@@ -66,6 +66,10 @@ DIFFERS = {
                           "sampling (the Optuna adapter takes the argument).",
     "samplers.QMCSampler": "No `warn_independent_sampling` or `warn_asynchronous_seeding`: fasthpo's samplers do "
                            "not warn (the Optuna adapter takes `warn_independent_sampling`).",
+    "samplers.NSGAIISampler": "No `child_generation_strategy` or `after_trial_strategy`: those callables take an "
+                              "Optuna Study, and fasthpo's samplers never see one. `elite_population_selection_strategy` "
+                              "takes `(history, trial_numbers)` and returns the chosen numbers; crossovers and "
+                              "mutations are fasthpo's own classes of the same names (`fasthpo.samplers.nsgaii`).",
     "samplers.CmaEsSampler": "`inc_popsize=2`: Optuna's default -1 stands for the same factor 2 (the Optuna adapter "
                              "accepts -1).",
     "storages.JournalFileStorage": "fasthpo's own journal file storage, `JournalFileStorage(path, fsync=False)` with "

@@ -20,13 +20,14 @@ __all__ = [
     "CmaEsSampler",
     "GPSampler",
     "GridSampler",
+    "NSGAIISampler",
     "PartialFixedSampler",
     "QMCSampler",
     "RandomSampler",
     "TPESampler",
 ]
 
-_LAZY = {"CmaEsSampler": "cmaes", "GPSampler": "gp", "QMCSampler": "qmc"}
+_LAZY = {"CmaEsSampler": "cmaes", "GPSampler": "gp", "NSGAIISampler": "nsgaii", "QMCSampler": "qmc"}
 
 
 def __getattr__(name: str):
