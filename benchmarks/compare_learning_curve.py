@@ -1,0 +1,150 @@
+"""LearningCurvePruner against MedianPruner and SuccessiveHalvingPruner on real models at
+the same wall-clock budget, and its decision time with a large history.
+
+Models (scikit-learn, digits data, validation accuracy reported after every epoch):
+``sgd`` is examples/sgd_pruning.py's SGDClassifier with ``partial_fit``; ``mlp`` is an
+MLPClassifier trained with ``partial_fit``. Each (model, pruner, seed) study runs TPE
+for ``--seconds``; the table gives the best validation accuracy (median over seeds, and
+the paired one-sided Wilcoxon p of "learning curve worse" against each other pruner)
+and the epochs spent per trial.
+
+    python benchmarks/compare_learning_curve.py --seeds 5 --seconds 20
+    python benchmarks/compare_learning_curve.py --decision-time --trials 10000 --steps 100
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from harness import markdown_table, one_sided_p
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "examples"))
+
+
+def pruners():
+    import fasthpo
+
+    return {"LearningCurve": lambda: fasthpo.pruners.LearningCurvePruner(),
+            "Median": lambda: fasthpo.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=3),
+            "SuccessiveHalving": lambda: fasthpo.pruners.SuccessiveHalvingPruner()}
+
+
+def mlp_objective(epochs: int):
+    import fasthpo
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.neural_network import MLPClassifier
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_digits(return_X_y=True)
+    X_train, X_valid, y_train, y_valid = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_valid = scaler.transform(X_train), scaler.transform(X_valid)
+    classes = np.unique(y)
+
+    def objective(trial) -> float:
+        model = MLPClassifier(hidden_layer_sizes=(trial.suggest_int("width", 4, 128, log=True),),
+                              alpha=trial.suggest_float("alpha", 1e-6, 1e-1, log=True),
+                              learning_rate_init=trial.suggest_float("lr", 1e-5, 1e-1, log=True),
+                              batch_size=trial.suggest_categorical("batch_size", [32, 128, 512]),
+                              random_state=trial.number)
+        accuracy = 0.0
+        for epoch in range(epochs):
+            model.partial_fit(X_train, y_train, classes=classes)
+            accuracy = model.score(X_valid, y_valid)
+            trial.report(accuracy, epoch)
+            if trial.should_prune():
+                raise fasthpo.TrialPruned()
+        return accuracy
+
+    return objective
+
+
+def run(model: str, pruner: str, seed: int, seconds: float, epochs: int) -> dict:
+    import warnings
+
+    import fasthpo
+    from sgd_pruning import make_objective
+
+    objective = make_objective(epochs) if model == "sgd" else mlp_objective(epochs)
+    study = fasthpo.create_study(direction="maximize", sampler=fasthpo.samplers.TPESampler(seed=seed),
+                                 pruner=pruners()[pruner]())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # sklearn's convergence warnings
+        study.optimize(objective, timeout=seconds)
+    trials = study.trials
+    epochs_spent = sum(len(t.intermediate_values) for t in trials)
+    return {"best": study.best_value, "trials": len(trials), "epochs per trial": epochs_spent / len(trials),
+            "complete": sum(t.state == fasthpo.TrialState.COMPLETE for t in trials)}
+
+
+def quality(args) -> None:
+    names = list(pruners())
+    for model in args.models:
+        results = {name: [] for name in names}
+        for seed in range(args.seeds):
+            for name in names:
+                results[name].append(run(model, name, seed, args.seconds, args.epochs))
+                print(model, name, seed, results[name][-1], file=sys.stderr, flush=True)
+        ours = [r["best"] for r in results["LearningCurve"]]
+        rows = []
+        for name in names:
+            best = [r["best"] for r in results[name]]
+            p = "—" if name == "LearningCurve" else f"{one_sided_p(best, ours):.3f}"
+            rows.append([name, f"{statistics.median(best):.4f}", f"{np.mean(best):.4f}", p,
+                         f"{statistics.median(r['trials'] for r in results[name]):.0f}",
+                         f"{statistics.median(r['complete'] for r in results[name]):.0f}",
+                         f"{statistics.median(r['epochs per trial'] for r in results[name]):.1f}"])
+        print(f"\n{model}: {args.seeds} seeds, {args.seconds:g} s each, up to {args.epochs} epochs\n")
+        print(markdown_table(["pruner", "best accuracy (median)", "(mean)", "p(LearningCurve worse)", "trials",
+                              "complete", "epochs per trial"], rows))
+
+
+def decision_time(args) -> None:
+    import fasthpo
+
+    rng = np.random.default_rng(0)
+    study = fasthpo.create_study(sampler=fasthpo.samplers.RandomSampler(seed=0),
+                                 pruner=fasthpo.pruners.LearningCurvePruner())
+    curves = 0.1 + rng.random((args.trials, 1)) * (np.arange(1, args.steps + 1) ** -0.5)
+    for curve in curves:
+        trial = study.ask()
+        for step, value in enumerate(curve):
+            trial.report(float(value), step)
+        study.tell(trial, float(curve[-1]))
+    samples = []
+    for _ in range(args.decisions):
+        trial = study.ask()
+        for step in range(args.at + 1):
+            trial.report(float(0.1 + rng.random() * (step + 1) ** -0.5), step)
+        start = time.perf_counter()
+        trial.should_prune()
+        samples.append(time.perf_counter() - start)
+        study.tell(trial, 1.0)
+    print(f"{args.trials:,} COMPLETE trials × {args.steps} steps; decision at step {args.at}: "
+          f"median {statistics.median(samples) * 1e6:.1f} µs over {args.decisions}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", nargs="*", default=["sgd", "mlp"])
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--decision-time", action="store_true")
+    parser.add_argument("--trials", type=int, default=10_000)
+    parser.add_argument("--steps", type=int, default=100)
+    parser.add_argument("--at", type=int, default=64)
+    parser.add_argument("--decisions", type=int, default=50)
+    args = parser.parse_args()
+    decision_time(args) if args.decision_time else quality(args)
+
+
+if __name__ == "__main__":
+    main()

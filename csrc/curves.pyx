@@ -1,0 +1,83 @@
+"""Least-squares fits of learning-curve families, for the learning-curve pruner.
+
+Each family is ``y = a + b * phi(t; c)``: linear in (a, b) for a fixed shape c, so the
+fit solves the 2 x 2 normal equations in closed form for every c of a grid and keeps
+the c with the smallest sum of squared residuals (variable projection on a grid).
+
+- family 0, power law: ``phi = t ** -c``
+- family 1, exponential: ``phi = exp(-c t)``
+- family 2, logarithm: ``phi = log(t)`` (no shape; c is 0)
+
+Twin: :mod:`fasthpo._reference.curves`.
+"""
+import numpy as np
+
+from libc.math cimport exp, log, pow, INFINITY
+
+DEF N_FAMILIES = 3
+
+
+cdef inline double basis(int family, double t, double c) noexcept nogil:
+    if family == 0:
+        return pow(t, -c)
+    if family == 1:
+        return exp(-c * t)
+    return log(t)
+
+
+cdef void fit_one(const double[::1] t, const double[::1] y, int family, double c, double* out) noexcept nogil:
+    """(a, b, sse) of ``y ~ a + b phi(t; c)`` into out[0:3]."""
+    cdef Py_ssize_t n = t.shape[0], i
+    cdef double mp = 0.0, my = 0.0, spp = 0.0, spy = 0.0, p, a, b, r, sse = 0.0
+    for i in range(n):
+        mp += basis(family, t[i], c)
+        my += y[i]
+    mp /= n
+    my /= n
+    for i in range(n):
+        p = basis(family, t[i], c) - mp
+        spp += p * p
+        spy += p * (y[i] - my)
+    b = spy / spp if spp > 1e-300 else 0.0
+    a = my - b * mp
+    for i in range(n):
+        r = y[i] - a - b * basis(family, t[i], c)
+        sse += r * r
+    out[0] = a
+    out[1] = b
+    out[2] = sse
+
+
+def fit_curves(const double[::1] t, const double[::1] y, const double[::1] shapes):
+    """Best fit of each family: rows (a, b, c, sse) for power law, exponential, log.
+
+    ``t`` > 0 are the resources (steps), ``y`` the values; ``shapes`` the grid of c > 0
+    tried for the power law and the exponential (the first of the smallest sse wins).
+    """
+    cdef Py_ssize_t n = t.shape[0], g
+    cdef int family
+    cdef double trial[3]
+    if y.shape[0] != n or n == 0:
+        raise ValueError(f"t and y must have the same length >= 1, got {n} and {y.shape[0]}.")
+    out = np.empty((N_FAMILIES, 4))
+    cdef double[:, ::1] best = out
+    with nogil:
+        for family in range(N_FAMILIES):
+            best[family, 3] = INFINITY
+            for g in range(shapes.shape[0] if family < 2 else 1):
+                fit_one(t, y, family, shapes[g] if family < 2 else 0.0, trial)
+                if trial[2] < best[family, 3]:
+                    best[family, 0] = trial[0]
+                    best[family, 1] = trial[1]
+                    best[family, 2] = shapes[g] if family < 2 else 0.0
+                    best[family, 3] = trial[2]
+    return out
+
+
+def evaluate(const double[:, ::1] fits, double t):
+    """Each family's fitted value at resource ``t``."""
+    out = np.empty(fits.shape[0])
+    cdef Py_ssize_t family
+    for family in range(fits.shape[0]):
+        out[family] = fits[family, 0] + fits[family, 1] * basis(<int> family, t, fits[family, 2])
+    return out

@@ -1,0 +1,150 @@
+"""Prune a trial whose learning curve, extrapolated, is unlikely to end among the best.
+
+The curve so far is fitted with three families (power law, exponential, logarithm) by
+compiled least squares (:mod:`fasthpo._kernels.curves`), combined with weights from
+their fit, and extrapolated to the final resource.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from fasthpo._kernels import curves
+from fasthpo.pruners.base import BasePruner, check_count, is_maximize
+from fasthpo.trial_state import TrialState
+
+if TYPE_CHECKING:
+    from fasthpo.core import History
+
+__all__ = ["LearningCurvePruner"]
+
+_SHAPES = np.geomspace(0.05, 20.0, 32)  # c of t**-c and exp(-c t), t scaled to the last step
+_N_PARAMS = np.array([3.0, 3.0, 2.0])  # a, b, c per family (the log curve has no c)
+
+
+class LearningCurvePruner(BasePruner):
+    """Prune when the trial's extrapolated final value is unlikely to beat the
+    ``top_k``-th best value of the COMPLETE trials.
+
+    At each report the intermediate values ``y(t)`` (t = step + 1) are fitted with
+    ``a + b t^-c``, ``a + b exp(-c t)`` and ``a + b log t``; each family is weighted by
+    ``exp(-BIC / 2)`` of its fit. The prediction at the final resource is normal with
+    the weighted mean of the families' values and a variance made of their residual
+    variances (grown with the log of the extrapolation ratio) and their disagreement.
+    The trial is pruned when the probability that its final value beats the target is
+    below ``min_probability``.
+
+    Steps are resources and may have gaps (epochs, boosting rounds, samples seen), as
+    with :class:`HyperbandPruner`.
+
+    Parameters
+    ----------
+    min_probability : float
+        In (0, 1); a trial goes on while its chance of beating the target is at least this.
+    top_k : int
+        The target is the ``top_k``-th best value of the COMPLETE trials (1: the best).
+    max_resource : int or "auto"
+        The final step; "auto" takes the largest last step of the COMPLETE trials.
+    n_startup_trials : int
+        No pruning until this many trials are COMPLETE (and at least ``top_k``).
+    min_points : int
+        No pruning before the trial reported this many values (at least 3).
+
+    Examples
+    --------
+    >>> import fasthpo
+    >>> study = fasthpo.create_study(pruner=fasthpo.pruners.LearningCurvePruner(n_startup_trials=1))
+    >>> t = study.ask()
+    >>> for step in range(20):
+    ...     t.report(1 / (step + 1), step)
+    >>> _ = study.tell(t, 1 / 20)
+    >>> t = study.ask()
+    >>> for step in range(5):
+    ...     t.report(2 + 1 / (step + 1), step)
+    >>> t.should_prune()
+    True
+    """
+
+    def __init__(self, min_probability: float = 0.05, top_k: int = 1, max_resource: int | str = "auto",
+                 n_startup_trials: int = 5, min_points: int = 4) -> None:
+        if isinstance(min_probability, bool) or not isinstance(min_probability, (int, float)) \
+                or not 0 < min_probability < 1:
+            raise ValueError(f"min_probability must be a number in (0, 1), got {min_probability!r}.")
+        self._min_probability = float(min_probability)
+        self._top_k = check_count("top_k", top_k, minimum=1)
+        if max_resource != "auto":
+            check_count("max_resource", max_resource, minimum=1)
+        self._max_resource = None if max_resource == "auto" else max_resource
+        self._n_startup_trials = check_count("n_startup_trials", n_startup_trials, minimum=0)
+        self._min_points = check_count("min_points", min_points, minimum=3)
+        self._auto = _LastSteps()
+
+    def prune(self, history: History, number: int) -> bool:
+        reported = history.intermediate_values(number)
+        if len(reported) < self._min_points:
+            return False
+        finals = history.Y[history.rows_in(TrialState.COMPLETE), 0]
+        finals = finals[~np.isnan(finals)]
+        if len(finals) < max(self._n_startup_trials, self._top_k, 1):
+            return False
+        final_step = self._max_resource if self._max_resource is not None else self._auto.largest(history)
+        steps = np.fromiter(reported, dtype=float, count=len(reported))
+        values = np.fromiter(reported.values(), dtype=float, count=len(reported))
+        if final_step is None or steps.max() >= final_step:
+            return False
+        keep = ~np.isnan(values)
+        if keep.sum() < self._min_points:
+            return not keep.any()  # only NaN reported: hopeless
+        order = np.argsort(steps[keep])
+        t, y = steps[keep][order] + 1.0, values[keep][order] * (-1.0 if is_maximize(history) else 1.0)
+        target = float(np.partition(finals, self._top_k - 1)[self._top_k - 1])
+        return self.probability_to_beat(t, y, final_step + 1.0, target) < self._min_probability
+
+    @staticmethod
+    def probability_to_beat(t: np.ndarray, y: np.ndarray, t_final: float, target: float) -> float:
+        """Probability that the curve ``y(t)`` (a loss) ends below ``target`` at ``t_final``.
+
+        Examples
+        --------
+        >>> t = np.arange(1.0, 11.0)
+        >>> p = LearningCurvePruner.probability_to_beat(t, 1 + 1 / t, 100.0, target=0.9)
+        >>> bool(p < 0.01)
+        True
+        """
+        scale = t[-1]
+        fits = curves.fit_curves(np.ascontiguousarray(t / scale), np.ascontiguousarray(y), _SHAPES)
+        n = len(t)
+        sse = np.maximum(fits[:, 3], 1e-12 * max(1.0, float(np.abs(y).max())) ** 2 * n)
+        bic = n * np.log(sse / n) + _N_PARAMS * math.log(n)
+        weights = np.exp(-(bic - bic.min()) / 2)
+        weights /= weights.sum()
+        predicted = curves.evaluate(fits, t_final / scale)
+        mean = float(weights @ predicted)
+        residual = sse / np.maximum(n - _N_PARAMS, 1.0) * (1.0 + math.log(t_final / scale))
+        sd = math.sqrt(float(weights @ (residual + (predicted - mean) ** 2)))
+        return 0.5 * math.erfc((mean - target) / (sd * math.sqrt(2.0)))
+
+
+class _LastSteps:
+    """The largest last step among COMPLETE trials, read incrementally."""
+
+    def __init__(self) -> None:
+        self.key: int | None = None
+        self.seen: set[int] = set()
+        self.value: int | None = None
+
+    def largest(self, history: History) -> int | None:
+        if self.key != history.key:
+            self.key, self.seen, self.value = history.key, set(), None
+        complete = history.rows_in(TrialState.COMPLETE)
+        if len(complete) > len(self.seen):
+            for number in complete.tolist():
+                if number not in self.seen:
+                    self.seen.add(number)
+                    reported = history.intermediate_values(number)
+                    if reported:
+                        self.value = max(max(reported), self.value or 0)
+        return self.value
