@@ -14,9 +14,12 @@ SHAPES = np.geomspace(0.05, 20.0, 32)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.floats(0.01, 50.0), st.floats(-10.0, 10.0)), min_size=1, max_size=30))
+@given(st.lists(st.tuples(st.integers(1, 500), st.floats(-10.0, 10.0)), min_size=1, max_size=30,
+                unique_by=lambda p: p[0]))
 def test_fits_match_twin(points):
-    t = np.array([p[0] for p in points])
+    """Distinct resources (steps scaled as the pruner scales them); nearly equal ones
+    make the basis columns cancel, and then rounding, not the fit, decides."""
+    t = np.array([p[0] / 10 for p in points])
     y = np.array([p[1] for p in points])
     ours, theirs = kernel.fit_curves(t, y, SHAPES), twin.fit_curves(t, y, SHAPES)
     np.testing.assert_allclose(ours[:, 3], theirs[:, 3], rtol=1e-7, atol=1e-9)
