@@ -160,3 +160,17 @@ def test_through_the_journal_each_batch_step_is_one_write(tmp_path, monkeypatch)
     again = fasthpo.load_study(study_name=study.study_name, storage=str(tmp_path / "journal.log"))
     assert [t.params["x"] for t in again.trials] == x.tolist()
     assert [t.values for t in again.trials] == [[v] for v in x.tolist()]
+
+
+def test_a_failing_batch_objective_fails_its_members_with_several_objectives():
+    study = fasthpo.create_study(directions=["minimize", "maximize"], sampler=RandomSampler(seed=0))
+
+    def raises(batch):
+        batch.suggest_float("x", 0, 1)
+        raise RuntimeError("boom")
+
+    with pytest.warns(UserWarning, match="boom"):
+        study.optimize(raises, n_trials=4, batch_size=2, catch=(RuntimeError,))
+    with pytest.warns(UserWarning, match="shape"):
+        study.optimize(lambda batch: [1.0], n_trials=2, batch_size=2)  # not (2, 2) values
+    assert [t.state for t in study.trials] == [TrialState.FAIL] * 6

@@ -339,3 +339,18 @@ def test_a_line_damaged_while_workers_run_is_reported_and_does_not_stop_them(tmp
     assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 2 + [TrialState.RUNNING] + [TrialState.COMPLETE] * 2
     with pytest.raises(ValueError, match="line 8"):  # a fresh load still refuses without skip_corrupt
         JournalFileStorage(path)
+
+
+@pytest.mark.parametrize("low, step", [(2**53, 3), (-2**60, 1), (2**62 - 7, 7)])
+def test_integers_beyond_two_to_the_53_survive_the_journal_exactly(tmp_path, low, step):
+    # a float holds integers exactly only up to 2**53: the journal must write the integer
+    path = str(tmp_path / "big.log")
+    study = fasthpo.create_study(study_name="big", storage=path, sampler=RandomSampler(seed=1))
+    for _ in range(8):
+        trial = study.ask()
+        value = trial.suggest_int("k", low, low + step, step=step)
+        assert value in (low, low + step)
+        study.tell(trial, 1.0)
+    told = [t.params["k"] for t in study.trials]
+    assert [t.params["k"] for t in fasthpo.load_study(study_name="big", storage=path).trials] == told
+    assert [t.params["k"] for t in optuna.load_study(study_name="big", storage=optuna_storage(path)).trials] == told

@@ -688,7 +688,8 @@ class _TrialRunner:
     def batch(self, n: int) -> None:
         study = self.study
         batch = study.ask_batch(n)
-        values, states, error = np.full(n, np.nan), None, None
+        no_values = np.full((n, len(study.directions)), np.nan)  # what a failed or pruned batch is told
+        values, states, error = no_values, None, None
         try:
             values = self.objective(batch)
         except TrialPruned:
@@ -700,7 +701,7 @@ class _TrialRunner:
             study.tell_batch(batch, values, states)
         except (TypeError, ValueError) as exc:  # the objective returned no array of n values
             warnings.warn(f"Trials {batch.numbers.tolist()} failed: {exc}", UserWarning, stacklevel=3)
-            study.tell_batch(batch, np.full(n, np.nan), [TrialState.FAIL] * n)
+            study.tell_batch(batch, no_values, [TrialState.FAIL] * n)
         if self.gc_after_trial:
             gc.collect()
         if error is not None and not isinstance(error, self.catch):

@@ -159,11 +159,14 @@ def distribution_from_json(text: str) -> BaseDistribution:
 
 
 def _optuna_internal(distribution: BaseDistribution, internal: float, external: Any) -> float:
-    """Optuna's internal value: the index of a choice, the number itself otherwise."""
-    return float(internal) if isinstance(distribution, CategoricalDistribution) else float(external)
+    """Optuna's internal value: the index of a choice, the number itself otherwise (an
+    integer stays a JSON integer: a float is not exact beyond 2**53)."""
+    if isinstance(distribution, CategoricalDistribution):
+        return float(internal)
+    return int(external) if isinstance(distribution, IntDistribution) else float(external)
 
 
-def _from_optuna_internal(distribution: BaseDistribution, value: float) -> tuple[float, Any]:
+def _from_optuna_internal(distribution: BaseDistribution, value: float | int) -> tuple[float, Any]:
     """fasthpo's internal value and the user value of Optuna's internal ``value``."""
     if isinstance(distribution, CategoricalDistribution):
         index = int(value)
@@ -507,7 +510,7 @@ class JournalStorage(BaseStorage):
 
     def _apply_set_trial_param(self, record: dict[str, Any]) -> None:
         distribution = self._distribution(record["distribution"])
-        value = float(record["param_value_internal"])
+        value = record["param_value_internal"]  # an int or a float, as JSON wrote it
         target = self._updatable(record)
         if target is not None:
             self._set_param(record, *target, record["param_name"], distribution, value)
