@@ -90,18 +90,29 @@ def plot_contour(study: Study, params: list[str] | None = None, *, target: Targe
         _contour(ax, axes_of[names[0]], axes_of[names[1]], values, target_name, colorbar=True)
         ax.set_title("Contour Plot")
         return ax
-    n = len(names)
-    figure, axes = pyplot().subplots(n, n, figsize=(2.6 * n, 2.6 * n), squeeze=False)
-    for (i, y_name), (j, x_name) in itertools.product(enumerate(names), enumerate(names)):
-        ax = axes[i, j]
-        if i == j:
-            ax.text(0.5, 0.5, x_name, ha="center", va="center", transform=ax.transAxes)
-            ax.set_xticks([])
-            ax.set_yticks([])
-        else:
-            _contour(ax, axes_of[x_name], axes_of[y_name], values, target_name, colorbar=False)
+    figure, axes = _pair_grid(names)
+    for ax, x_name, y_name in _off_diagonal(axes, names):
+        _contour(ax, axes_of[x_name], axes_of[y_name], values, target_name, colorbar=False)
     figure.suptitle("Contour Plot")
     return axes
+
+
+def _pair_grid(names: list[str]):
+    """A figure of ``len(names)`` × ``len(names)`` axes, each diagonal cell naming its parameter."""
+    n = len(names)
+    figure, axes = pyplot().subplots(n, n, figsize=(2.6 * n, 2.6 * n), squeeze=False)
+    for i, name in enumerate(names):
+        axes[i, i].text(0.5, 0.5, name, ha="center", va="center", transform=axes[i, i].transAxes)
+        axes[i, i].set_xticks([])
+        axes[i, i].set_yticks([])
+    return figure, axes
+
+
+def _off_diagonal(axes, names: list[str]):
+    """``(ax, x_name, y_name)`` of every off-diagonal cell of a :func:`_pair_grid`."""
+    for (i, y_name), (j, x_name) in itertools.product(enumerate(names), enumerate(names)):
+        if i != j:
+            yield axes[i, j], x_name, y_name
 
 
 def _contour(ax, x: ParamAxis, y: ParamAxis, values: np.ndarray, target_name: str, colorbar: bool) -> None:
@@ -224,15 +235,8 @@ def plot_rank(study: Study, params: list[str] | None = None, *, target: Target |
         ax.figure.colorbar(points, ax=ax, label=f"Rank of {target_name}")
         ax.set_title("Rank Plot")
         return ax
-    n = len(names)
-    figure, axes = pyplot().subplots(n, n, figsize=(2.6 * n, 2.6 * n), squeeze=False)
-    for (i, y_name), (j, x_name) in itertools.product(enumerate(names), enumerate(names)):
-        ax = axes[i, j]
-        if i == j:
-            ax.text(0.5, 0.5, x_name, ha="center", va="center", transform=ax.transAxes)
-            ax.set_xticks([])
-            ax.set_yticks([])
-            continue
+    figure, axes = _pair_grid(names)
+    for ax, x_name, y_name in _off_diagonal(axes, names):
         x, y = axes_of[x_name], axes_of[y_name]
         present = x.present & y.present
         ax.scatter(x.values[present], y.values[present], c=ranks[present], cmap="RdYlBu_r", vmin=0, vmax=1, s=10)
