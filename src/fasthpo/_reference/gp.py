@@ -6,7 +6,7 @@ import numpy as np
 from scipy.special import erfcx, log_ndtr
 
 __all__ = ["cholesky_append", "kernel_matrix", "log_ei", "log_ei_with_gradient", "log_marginal_likelihood",
-           "log_probability_below", "posterior_with_gradient"]
+           "log_mean_ei", "log_probability_below", "posterior_with_gradient"]
 
 SQRT5 = np.sqrt(5.0)
 
@@ -80,6 +80,16 @@ def log_ei_with_gradient(Xq, X, L, alpha, ils, is_cat, scale, f_best):
     dz = np.exp(log_ndtr(z) - (out - np.log(sigma)))
     grad = dvar / (2 * var[:, None]) + dz[:, None] * (-dmu / sigma[:, None] - z[:, None] * dvar / (2 * var[:, None]))
     return out, mean, var, grad
+
+
+def log_mean_ei(Xq, X, L, alphas, ils, is_cat, scale, f_best):
+    """(log of the mean EI over the fantasies, its gradient), one fantasy per column of alphas."""
+    per = [log_ei_with_gradient(Xq, X, L, alphas[:, s], ils, is_cat, scale, f_best[s]) for s in range(len(f_best))]
+    values = np.array([p[0] for p in per])  # [S, m]
+    top = values.max(axis=0)
+    out = top + np.log(np.exp(values - top).mean(axis=0))
+    weights = np.exp(values - out) / len(f_best)
+    return out, np.einsum("sm,smj->mj", weights, np.array([p[3] for p in per]))
 
 
 def log_probability_below(Xq, X, L, alpha, ils, is_cat, scale, threshold):

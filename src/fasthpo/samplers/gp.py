@@ -16,7 +16,7 @@ from scipy.stats import qmc
 from fasthpo._batched_lbfgsb import batched_lbfgsb
 from fasthpo._constraints import CONSTRAINTS_KEY, constraint_values
 from fasthpo._kernels import gp as kernels
-from fasthpo._threads import single_threaded_blas
+from fasthpo._threads import get_num_threads, single_threaded_blas
 from fasthpo.core import History, Proposal, SearchSpace
 from fasthpo.distributions import BaseDistribution, CategoricalDistribution
 from fasthpo.samplers.base import BaseSampler, JointSampler, check_seed
@@ -29,6 +29,8 @@ __all__ = ["GPSampler"]
 MINIMUM_NOISE = 1e-6  # noise variance floor (of standardized values), as in Optuna
 N_SWEEP = 2048  # quasi-random candidates per acquisition
 N_LOCAL = 10  # local searches per suggestion
+N_FANTASIES = 16  # joint-posterior samples of the running trials' values
+FANTASY_JITTER = 1e-10  # noise of a fantasized value, relative to the signal variance
 REJECTED_LOSS = 1e300  # loss of hyperparameters the likelihood cannot be evaluated at
 REFIT_FTOL = 1e-4  # a warm-started refit stops when an iteration gains at most this, relative
 REFIT_GAIN = 0.1  # nats: refits that gain less than this come less often
@@ -65,29 +67,48 @@ class _Model:
             L = self.covariance(X)
             kernels.cholesky(L)
         self.L = L
-        alpha = y.reshape(-1, 1).copy()
-        kernels.solve_lower(self.L, alpha, False)
-        kernels.solve_lower(self.L, alpha, True)
-        self.alpha = alpha[:, 0].copy()
+        self.alphas = self.weights(y.reshape(-1, 1))  # K^-1 y; a column per fantasy once running trials are in
+        self.fantasy_best = np.array([np.inf])  # each fantasy's best running value
+
+    def weights(self, Y: np.ndarray) -> np.ndarray:
+        """K^-1 Y for the columns of Y."""
+        W = np.array(Y, dtype=float, order="C")
+        kernels.solve_lower(self.L, W, False)
+        kernels.solve_lower(self.L, W, True)
+        return W
+
+    @property
+    def alpha(self) -> np.ndarray:
+        """K^-1 y (the first fantasy's weights once running trials are in)."""
+        return np.ascontiguousarray(self.alphas[:, 0])
+
+    def joint_posterior(self, Xr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and covariance of the latent values at the rows of Xr."""
+        Kr = kernels.kernel_matrix(Xr, self.X, self.ils, self.is_cat, self.scale)
+        V = np.array(Kr.T, order="C")
+        kernels.solve_lower(self.L, V, False)
+        return Kr @ self.alpha, kernels.kernel_matrix(Xr, Xr, self.ils, self.is_cat, self.scale) - V.T @ V
 
     def covariance(self, X: np.ndarray) -> np.ndarray:
         K = kernels.kernel_matrix(X, X, self.ils, self.is_cat, self.scale)
         K[np.diag_indices_from(K)] += self.noise
         return K
 
-    def extended(self, X_new: np.ndarray, y: np.ndarray, deterministic: bool) -> _Model:
-        """The same hyperparameters with rows appended: the factor grows in O(n^2) per row."""
+    def extended(self, X_new: np.ndarray, y: np.ndarray, deterministic: bool, noise: float | None = None) -> _Model:
+        """The same hyperparameters with rows appended, observed with ``noise`` (the
+        model's own by default): the factor grows in O(n^2) per row."""
         L, X = self.L, self.X
+        noise = self.noise if noise is None else noise
         for row in X_new:
             k = kernels.kernel_matrix(row[None], X, self.ils, self.is_cat, self.scale)[0]
-            L = kernels.cholesky_append(L, k, self.scale + self.noise)
+            L = kernels.cholesky_append(L, k, self.scale + noise)
             X = np.vstack([X, row])
         return _Model(np.ascontiguousarray(X), y, self.is_cat, self.raw, deterministic, L)
 
-    def log_ei(self, Xq: np.ndarray, f_best: float, gradient: bool) -> tuple[np.ndarray, np.ndarray | None]:
-        value, _, _, grad = kernels.log_ei_with_gradient(np.ascontiguousarray(Xq), self.X, self.L, self.alpha,
-                                                         self.ils, self.is_cat, self.scale, f_best, gradient)
-        return value, grad
+    def log_ei(self, Xq: np.ndarray, f_best: np.ndarray, gradient: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        """log of EI averaged over the fantasies (incumbent ``f_best[s]`` in fantasy s)."""
+        return kernels.log_mean_ei(np.ascontiguousarray(Xq), self.X, self.L, self.alphas, self.ils, self.is_cat,
+                                   self.scale, np.ascontiguousarray(f_best, dtype=float), gradient, get_num_threads())
 
 
 class _Fit:
@@ -140,8 +161,10 @@ class GPSampler(JointSampler):
 
     Numeric parameters are scaled to [0, 1] (log parameters on their log scale, grid
     cells of integers and steps widened), categorical ones compared by equality; values
-    are standardized. Running trials count as observed at the mean of the values seen
-    so far (constant liar), so parallel workers spread out instead of crowding one point.
+    are standardized. Running trials (other workers', and the earlier rows of an
+    ``ask_batch``) enter as fantasies: joint-posterior samples of their values, with
+    log EI averaged over the samples, so parallel workers spread out instead of
+    crowding one point.
     While every value is equal (a flat objective says nothing), it proposes the point
     farthest from all observed and running ones, filling the space.
 
@@ -205,7 +228,7 @@ class GPSampler(JointSampler):
 
     def propose(self, history: History, space: SearchSpace, numbers: Sequence[int]) -> Proposal:
         """One row per trial; each earlier row of the batch counts as a running trial for
-        the later ones, observed at the mean value, so the rows spread out."""
+        the later ones (fantasized, as other workers' running trials), so the rows spread out."""
         if history.n_objectives > 1:
             raise ValueError("GPSampler optimizes one objective; this study has several.")
         X = np.full((len(numbers), len(space)), np.nan)
@@ -237,7 +260,7 @@ class GPSampler(JointSampler):
         y, _ = standardize(values)
         rows = complete[keep]
         model = self._model(tuple(names), rows, X, y, space.is_cat)
-        model = self._with_running_trials(model, running)
+        model = self._with_fantasies(model, running)
         acquisition = self._acquisition(history, tuple(names), rows, X, y, model)
         x = self._maximize(acquisition, space, len(model.X), X[int(np.argmin(y))])
         return space.decode(x)
@@ -300,17 +323,37 @@ class GPSampler(JointSampler):
         candidates = space.from_unit(sobol.random(N_SWEEP))
         return candidates[int(np.argmax(space.gaps(candidates, observed)))]
 
-    def _with_running_trials(self, model: _Model, Xr: np.ndarray) -> _Model:
-        """Condition on running trials observed at the mean standardized value (the
-        "CL-mean" constant liar of Ginsbourger et al. 2010). A believer at the posterior
-        mean leaves EI beside a running trial almost as high as before (parallel asks
-        land within 1e-3 of each other); the worst value as the lie ("CL-max") spreads
-        them more but found less on smooth functions (benchmarks/RESULTS.md)."""
+    def _with_fantasies(self, model: _Model, Xr: np.ndarray) -> _Model:
+        """The model conditioned on ``N_FANTASIES`` joint-posterior samples of the running
+        trials' latent values, each observed without noise (a jitter of ``FANTASY_JITTER``
+        times the signal variance keeps the factor definite): the variance at a running
+        trial is then ~0 and so is EI there, as in q-EI, where a point adds nothing over
+        a running trial at the same place. With the noise of the observed trials the
+        variance there stayed near the noise, which near the optimum is as large as the
+        posterior variance, and parallel asks crowded together. The fantasies share the
+        running trials' inputs, hence one factor (the last one extended by their rows)
+        and one variance; each has its own weights K^-1 y_s and its own incumbent (the
+        best of its samples; the observed best is added by the acquisition). A running
+        trial already determined by the others (a repeated point) adds no row."""
         if len(Xr) == 0:
             return model
-        X = np.vstack([model.X, Xr])
-        y = np.concatenate([model.y, np.full(len(Xr), model.y.mean())])
-        return _Model(X, y, model.is_cat, model.raw, self._deterministic)
+        mean, cov = model.joint_posterior(Xr)
+        w, U = np.linalg.eigh(cov)
+        samples = mean + self._rng.standard_normal((N_FANTASIES, len(Xr))) @ (U * np.sqrt(np.maximum(w, 0.0))).T
+        fantasy, kept = model, []
+        for i in range(len(Xr)):
+            try:
+                fantasy = fantasy.extended(Xr[i:i + 1], np.append(fantasy.y, mean[i]), self._deterministic,
+                                           FANTASY_JITTER * model.scale)
+                kept.append(i)
+            except ArithmeticError:
+                continue
+        if not kept:
+            return model
+        fantasy.alphas = fantasy.weights(np.vstack([np.repeat(model.y[:, None], N_FANTASIES, axis=1),
+                                                    samples[:, kept].T]))
+        fantasy.fantasy_best = samples.min(axis=1)
+        return fantasy
 
     def _maximize(self, acquisition: _Acquisition, space: _UnitCube, n_observed: int,
                   incumbent: np.ndarray) -> np.ndarray:
@@ -396,7 +439,9 @@ class _Acquisition:
         if self.f_best is None:
             value, grad = np.zeros(len(Xq)), np.zeros(Xq.shape) if gradient else None
         else:
-            value, grad = self.model.log_ei(Xq, self.f_best, gradient)
+            # with constraints a running trial's value may be infeasible: no fantasy incumbents
+            fantasy_best = np.inf if self.constraints else self.model.fantasy_best
+            value, grad = self.model.log_ei(Xq, np.minimum(self.f_best, fantasy_best), gradient)
         for model, threshold in self.constraints:
             v, g = kernels.log_probability_below(Xq, model.X, model.L, model.alpha, model.ils, model.is_cat,
                                                  model.scale, threshold, gradient)
