@@ -15,6 +15,7 @@ from fasthpo.samplers.random import RandomSampler
 from fasthpo.samplers.tpe import TPESampler
 
 __all__ = [
+    "AutoSampler",
     "BaseSampler",
     "BruteForceSampler",
     "CmaEsSampler",
@@ -27,7 +28,7 @@ __all__ = [
     "TPESampler",
 ]
 
-_LAZY = {"CmaEsSampler": "cmaes", "GPSampler": "gp", "NSGAIISampler": "nsgaii", "QMCSampler": "qmc"}
+_LAZY = {"AutoSampler": "auto", "CmaEsSampler": "cmaes", "GPSampler": "gp", "NSGAIISampler": "nsgaii", "QMCSampler": "qmc"}
 
 
 def __getattr__(name: str):
