@@ -174,3 +174,47 @@ def test_a_failing_batch_objective_fails_its_members_with_several_objectives():
     with pytest.warns(UserWarning, match="shape"):
         study.optimize(lambda batch: [1.0], n_trials=2, batch_size=2)  # not (2, 2) values
     assert [t.state for t in study.trials] == [TrialState.FAIL] * 6
+
+
+def record_view(store):
+    return [(list(r.params.items()), list(r.distributions.items()), store.state_of(r.number))
+            for r in store.records]
+
+
+@pytest.mark.parametrize("read_midway", [False, True])
+def test_batch_records_built_from_the_columns_equal_records_written_one_by_one(read_midway):
+    """A batch member's record is built when read; it must equal the record the scalar
+    store writes for the same parameters and states, and so must the search space."""
+    from fasthpo.store import TrialStore
+
+    study = fasthpo.create_study(sampler=RandomSampler(seed=4))
+    batch = study.ask_batch(30)
+    kind = batch.suggest_categorical("kind", ["a", "b", "c"])
+    if read_midway:  # built now, then kept up to date by the later batch writes
+        assert [p["kind"] for p in batch.params] == kind.tolist()
+    subset = batch.subset(kind != "a")
+    depth = subset.suggest_int("depth", 1, 9, step=2)
+    x = batch.suggest_float("x", 1e-3, 1.0, log=True)
+    lr = batch.subset(kind == "c").suggest_float("lr", 0.0, 1.0)
+    values = x.copy()
+    values[::7] = np.nan  # these fail
+    states = [TrialState.PRUNED if i % 5 == 1 else TrialState.COMPLETE for i in range(30)]
+    study.tell_batch(batch, values, states)
+
+    eager = TrialStore(n_objectives=1)
+    store = study._store
+    for trial in study.trials:
+        number = eager.create_trial()
+        for name, distribution in trial.distributions.items():
+            eager.set_param(number, name, distribution, store.X[number, store.columns[name]])
+        eager.finish(number, trial.state, trial.values)
+    assert record_view(store) == record_view(eager)
+    for pruned in (False, True):
+        assert store.intersection_search_space(pruned) == eager.intersection_search_space(pruned)
+    assert [t.params.get("depth") for t in study.trials][:5] == [
+        int(depth[np.flatnonzero(kind != "a").tolist().index(i)]) if kind[i] != "a" else None for i in range(5)]
+    assert sorted(t.params["lr"] for t in study.trials if "lr" in t.params) == sorted(lr.tolist())
+    assert all(t.datetime_start <= t.datetime_complete for t in study.trials)
+    nan_fails = [TrialState.FAIL if i % 7 == 0 and s == TrialState.COMPLETE else s for i, s in enumerate(states)]
+    assert [t.state for t in study.trials] == nan_fails  # a pruned member keeps its state, without values
+    assert all(t.values is None for t in study.trials[::7])

@@ -24,6 +24,8 @@ if TYPE_CHECKING:
 
 __all__ = ["BatchTrial"]
 
+_RUNNING, _COMPLETE, _FAIL = int(TrialState.RUNNING), int(TrialState.COMPLETE), int(TrialState.FAIL)
+
 
 class BatchTrial:
     """``n`` trials of a study asked at once by :meth:`fasthpo.Study.ask_batch`.
@@ -62,6 +64,7 @@ class BatchTrial:
         self._proposer = proposer
         self._all = np.asarray(numbers, dtype=np.int64)
         self._rows = np.arange(len(self._all)) if rows is None else rows
+        self._whole = rows is None  # every member of the batch, in order
         self._root = self if root is None else root
         self._told = False
         self._asked: dict[str, list[tuple[BaseDistribution, np.ndarray, np.ndarray]]] = {}  # kept by the root
@@ -111,52 +114,55 @@ class BatchTrial:
         asked = self._root._asked.setdefault(name, [])  # (distribution, members that have it, their values)
         with study._lock:
             self._check_running()
-            has = np.zeros(len(self), dtype=bool)
+            has = None  # the members that have the parameter (None: none of them)
             for before, members, _ in asked:
-                overlap = members[self._rows]
+                overlap = members if self._whole else members[self._rows]
                 if before != distribution and overlap.any():
                     number = int(self.numbers[np.argmax(overlap)])
                     raise ValueError(f"Parameter {name!r} was already suggested in trial {number} as {before!r}; "
                                      f"it cannot be suggested again as {distribution!r}.")
-                has |= overlap
-            if not has.all():
+                has = overlap if has is None else has | overlap
+            if has is None or not has.all():
                 study._store.check_param(name, distribution)
-                self._set_new(asked, name, distribution, self._rows[~has])
+                self._set_new(asked, name, distribution, None if has is None and self._whole else
+                              self._rows if has is None else self._rows[~has])
         for before, members, values in asked:
-            if before == distribution and members[self._rows].all():
-                return values[self._rows]
+            if before == distribution and (members if self._whole else members[self._rows]).all():
+                return values.copy() if self._whole else values[self._rows]
         out = _empty(distribution, len(self))  # members told apart (never with distinct distributions)
         for before, members, values in asked:
             overlap = members[self._rows]
             out[overlap] = values[self._rows[overlap]]
         return out
 
-    def _set_new(self, asked: list, name: str, distribution: BaseDistribution, rows: np.ndarray) -> None:
-        """Propose ``name`` for the members ``rows`` (positions in the whole batch) and store it."""
+    def _set_new(self, asked: list, name: str, distribution: BaseDistribution, rows: np.ndarray | None) -> None:
+        """Propose ``name`` for the members ``rows`` (positions in the whole batch; None:
+        all of them) and store it."""
+        n = len(self._all) if rows is None else len(rows)
         if distribution.single():
-            internals = np.full(len(rows), distribution.internal_low)
+            internals = np.full(n, distribution.internal_low)
         else:
             internals = self._proposer.values(name, distribution, rows)
         rounded, external = round_and_decode(distribution, np.asarray(internals, dtype=float))
-        self.study._store.set_params(self._all[rows].tolist(), name, distribution, rounded.tolist())
+        self.study._store.set_params(self._all if rows is None else self._all[rows], name, distribution, rounded)
+        if rows is None:  # the first ask of the whole batch: the values are the entry
+            asked.append((distribution, np.ones(n, dtype=bool), external))
+            return
         entry = next((e for e in asked if e[0] == distribution), None)
         if entry is None:
             entry = (distribution, np.zeros(len(self._all), dtype=bool), _empty(distribution, len(self._all)))
             asked.append(entry)
         entry[1][rows] = True
-        if entry[2].dtype == object:  # one by one: a choice may itself be a sequence
-            for row, value in zip(rows.tolist(), external):
-                entry[2][row] = value
-        else:
-            entry[2][rows] = external
+        entry[2][rows] = external
 
     def _check_running(self) -> None:
         if self._root._told:
             raise ValueError(f"{self!r} has been told; its members cannot change.")
         store = self.study._store
-        states = store.states[self.numbers]
-        if (states != TrialState.RUNNING).any():
-            number = int(self.numbers[np.argmax(states != TrialState.RUNNING)])
+        numbers = self._all if self._whole else self.numbers
+        states = store.states[numbers]
+        if (states != _RUNNING).any():
+            number = int(numbers[np.argmax(states != _RUNNING)])
             raise ValueError(f"Trial {number} of the batch is {TrialState(store.state_of(number)).name}; "
                              "only running members can be changed.")
 
@@ -169,14 +175,15 @@ def _empty(distribution: BaseDistribution, n: int) -> np.ndarray:
 
 
 def batch_results(batch: BatchTrial, values: Any, states: Any, n_objectives: int
-                  ) -> list[tuple[int, TrialState, list[float] | None]]:
-    """``(number, state, values)`` per member, checked: raises ``TypeError``/``ValueError``
-    naming the problem before anything is written."""
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The members' numbers, states (``int8`` codes of :class:`TrialState`) and values
+    ``[n, n_objectives]`` (a row of NaN: no values), checked: raises
+    ``TypeError``/``ValueError`` naming the problem before anything is written."""
     n = len(batch._all)
     if isinstance(values, (str, bytes)):
         raise TypeError(f"values must be an array of numbers, got {values!r}.")
     try:
-        Y = np.asarray(values, dtype=float)
+        Y = np.array(values, dtype=float)
     except (TypeError, ValueError):
         raise TypeError(f"values must be an array of numbers, got {values!r}.") from None
     if Y.shape == (n,) and n_objectives == 1:
@@ -186,20 +193,17 @@ def batch_results(batch: BatchTrial, values: Any, states: Any, n_objectives: int
         raise ValueError(f"values must have shape {wanted} for a batch of {n} trials, got {Y.shape}.")
     finite = np.isfinite(Y).all(axis=1)
     if states is None:
-        states = np.where(finite, TrialState.COMPLETE, TrialState.FAIL)  # NaN (or inf) fails that member only
-        rows = Y.tolist()
-        return [(number, TrialState(state), row if ok else None)
-                for number, state, row, ok in zip(batch._all.tolist(), states.tolist(), rows, finite.tolist())]
-    if isinstance(states, TrialState) or len(states) != n:
-        raise ValueError(f"states must be a sequence of {n} TrialState values (one per member), got {states!r}.")
-    results = []
-    for number, y, state, ok in zip(batch._all.tolist(), Y.tolist(), states, finite.tolist()):
-        if not isinstance(state, TrialState) or not state.is_finished():
-            raise ValueError(f"states must be TrialState.COMPLETE, PRUNED or FAIL, got {state!r}.")
-        if state == TrialState.COMPLETE and not ok:
-            state = TrialState.FAIL  # NaN (or inf) fails that member only
-        results.append((number, state, y if state != TrialState.FAIL and ok else None))
-    return results
+        codes = np.where(finite, np.int8(_COMPLETE), np.int8(_FAIL))  # NaN (or inf) fails that member only
+    else:
+        if isinstance(states, TrialState) or len(states) != n:
+            raise ValueError(f"states must be a sequence of {n} TrialState values (one per member), got {states!r}.")
+        for state in states:
+            if not isinstance(state, TrialState) or not state.is_finished():
+                raise ValueError(f"states must be TrialState.COMPLETE, PRUNED or FAIL, got {state!r}.")
+        codes = np.array([int(state) for state in states], dtype=np.int8)
+        codes[(codes == _COMPLETE) & ~finite] = _FAIL  # NaN (or inf) fails that member only
+    Y[~finite | (codes == _FAIL)] = np.nan
+    return batch._all, codes, Y
 
 
 def check_batch_arguments(n: Any) -> int:

@@ -8,10 +8,15 @@ a view is valid until the next mutation of the store, so read it, do not keep it
 
 Intermediate values are kept per trial and, for pruners, per step as columns of
 (trial number, value) pairs, so that the values reported at one step are one array.
+
+The trials of a batch (:meth:`TrialStore.create_trials`) get no per-trial object: their
+parameters are whole columns, and a trial's :class:`TrialRecord` is built from the
+columns the first time it is read (``store.records[number]``), then kept.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime
 from collections import deque
 from dataclasses import dataclass, field
@@ -20,12 +25,15 @@ from typing import Any
 import numpy as np
 
 from fasthpo._constraints import constraints_of, is_constraint_key
-from fasthpo.distributions import BaseDistribution, FloatDistribution, check_compatible
+from fasthpo.distributions import (BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution,
+                                   check_compatible)
 from fasthpo.trial_state import TrialState
 
 __all__ = ["TrialStore", "TrialRecord"]
 
 _FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
+_COMPLETE, _FAIL = int(TrialState.COMPLETE), int(TrialState.FAIL)
+_IS_FINISHED = np.isin(np.arange(256), [int(s) for s in _FINISHED])  # by state code
 
 
 @dataclass(slots=True)
@@ -41,6 +49,57 @@ class TrialRecord:
     fixed_params: dict[str, Any] = field(default_factory=dict)
     datetime_start: datetime.datetime | None = None
     datetime_complete: datetime.datetime | None = None
+
+
+class _Batch:
+    """Trials ``first .. first + n - 1`` created together, whose records are built when read.
+
+    ``entries`` are the batch's parameters in the order they were set: a name, its
+    distribution and the members that have it (a boolean mask, None for all); the values
+    are the store's ``X``. ``built`` holds the members whose record exists (from then on
+    the record is what counts, and batch writes update it too).
+    """
+
+    __slots__ = ("first", "n", "datetime_start", "datetime_complete", "entries", "built")
+
+    def __init__(self, first: int, n: int, datetime_start: datetime.datetime) -> None:
+        self.first = first
+        self.n = n
+        self.datetime_start = datetime_start
+        self.datetime_complete = np.full(n, None, dtype=object)
+        self.entries: list[tuple[str, BaseDistribution, np.ndarray | None]] = []
+        self.built: dict[int, TrialRecord] = {}
+
+    def distributions(self, row: int) -> dict[str, BaseDistribution]:
+        """The distributions of member ``row`` (its position in the batch)."""
+        record = self.built.get(row)
+        if record is not None:
+            return record.distributions
+        return {name: d for name, d, mask in self.entries if mask is None or mask[row]}
+
+
+class _Records:
+    """``store.records``: the :class:`TrialRecord` of each trial by number, the record of
+    a batch member built from the columns on first read."""
+
+    __slots__ = ("_store", "_list")
+
+    def __init__(self, store: TrialStore) -> None:
+        self._store = store
+        self._list: list[TrialRecord | None] = []  # None: a batch member not read yet
+
+    def __len__(self) -> int:
+        return len(self._list)
+
+    def __iter__(self):
+        return (self[number] for number in range(len(self._list)))
+
+    def __getitem__(self, number: int) -> TrialRecord:
+        record = self._list[number]
+        if record is None:
+            number = range(len(self._list))[number]
+            record = self._list[number] = self._store._build_record(number)
+        return record
 
 
 class _GrowingColumn:
@@ -91,7 +150,9 @@ class TrialStore:
         self._state_list: list[int] = []  # the same states as Python ints, for O(1) checks
         self.columns: dict[str, int] = {}
         self.column_distributions: list[BaseDistribution] = []
-        self.records: list[TrialRecord] = []
+        self.records = _Records(self)
+        self._batches: list[_Batch] = []
+        self._batch_firsts: list[int] = []
         self._waiting: deque[int] = deque()
         self._steps: dict[int, _GrowingColumn] = {}
         self._intersection: dict[bool, dict[str, BaseDistribution] | None] = {False: None, True: None}
@@ -170,7 +231,7 @@ class TrialStore:
             record.datetime_start = datetime_start or datetime.datetime.now()
         else:
             self._waiting.append(number)
-        self.records.append(record)
+        self.records._list.append(record)
         return number
 
     def pop_waiting(self, datetime_start: datetime.datetime | None = None) -> int | None:
@@ -208,32 +269,57 @@ class TrialStore:
 
     def create_trials(self, params: list[dict[str, tuple[BaseDistribution, float]]]) -> list[int]:
         """Append ``len(params)`` RUNNING trials, ``params[i]`` mapping a parameter name to
-        its distribution and internal value (a journal writes them as one group)."""
+        its distribution and internal value (a journal writes them as one group).
+
+        The trials are a batch: no per-trial object is made until a trial is read.
+        """
         first, n = self._n, len(params)
         while first + n > len(self._states):
             self._grow_rows()
         self._states[first: first + n] = int(TrialState.RUNNING)
         self._state_list.extend([int(TrialState.RUNNING)] * n)
         self._n += n
-        now = datetime.datetime.now()
+        self.records._list.extend([None] * n)
+        self._batches.append(_Batch(first, n, datetime.datetime.now()))
+        self._batch_firsts.append(first)
         numbers = list(range(first, first + n))
-        self.records.extend([TrialRecord(number, datetime_start=now) for number in numbers])
-        for number, trial_params in zip(numbers, params):
-            for name, (distribution, internal) in trial_params.items():
-                self.check_param(name, distribution)
-                self.set_param(number, name, distribution, internal)
+        if any(params):
+            for number, trial_params in zip(numbers, params):
+                for name, (distribution, internal) in trial_params.items():
+                    self.check_param(name, distribution)
+                    self.set_param(number, name, distribution, internal)
         return numbers
 
-    def set_params(self, numbers: list[int], name: str, distribution: BaseDistribution, internals: list[float]) -> None:
-        """:meth:`set_param` for each of ``numbers`` (a journal writes them as one group)."""
+    def set_params(self, numbers: Any, name: str, distribution: BaseDistribution, internals: Any) -> None:
+        """:meth:`set_param` for each of ``numbers`` (a journal writes them as one group).
+
+        For members of one batch this is array work: the column is written and the
+        batch notes which members have ``name``.
+        """
+        numbers = np.asarray(numbers, dtype=np.int64)
         col = self._column_of(name, distribution)
-        rounded, external = round_and_decode(distribution, np.asarray(internals, dtype=float))
-        self._X[numbers, col] = rounded
-        records = self.records
-        for number, value in zip(numbers, external):
-            record = records[number]
-            record.params[name] = value
-            record.distributions[name] = distribution
+        rounded, _ = round_and_decode(distribution, np.asarray(internals, dtype=float), external=False)
+        batch = self._batch_of(numbers)
+        if batch is None:
+            self._X[numbers, col] = rounded
+            for number in numbers.tolist():
+                record = self.records[number]
+                record.params[name] = distribution.to_external(self._X[number, col])
+                record.distributions[name] = distribution
+            return
+        rows = numbers - batch.first
+        if len(rows) == batch.n and (rows == np.arange(batch.n)).all():
+            mask = None
+            self._X[batch.first: batch.first + batch.n, col] = rounded
+        else:
+            mask = np.zeros(batch.n, dtype=bool)
+            mask[rows] = True
+            self._X[numbers, col] = rounded
+        batch.entries.append((name, distribution, mask))
+        for row, record in batch.built.items():
+            if mask is None or mask[row]:
+                record.params[name] = distribution.to_external(self._X[batch.first + row, col])
+                record.distributions[name] = distribution
 
     def finish_trials(self, results: list[tuple[int, TrialState, list[float] | None]]) -> None:
         """:meth:`finish` each ``(number, state, values)`` (a journal writes them as one group)."""
@@ -246,6 +332,35 @@ class TrialStore:
             if key not in intersected:  # intersecting twice with the same set changes nothing
                 intersected.add(key)
                 self._intersect_finished(state, distributions)
+
+    def finish_batch(self, numbers: np.ndarray, states: np.ndarray, Y: np.ndarray) -> None:
+        """Finish trials ``numbers`` with ``states`` (codes of :class:`TrialState`) and
+        values ``Y[len(numbers), n_objectives]`` (a row of NaN: no values), as whole
+        columns when they are the members of one batch."""
+        numbers = np.asarray(numbers, dtype=np.int64)
+        states = np.asarray(states, dtype=np.int8)
+        batch = self._batch_of(numbers)
+        if batch is None or type(self) is not TrialStore:  # a journal writes its records itself
+            self.finish_trials([(number, TrialState(state), None if np.isnan(y).all() else y)
+                                for number, state, y in zip(numbers.tolist(), states.tolist(), Y.tolist())])
+            return
+        if not _IS_FINISHED[states.view(np.uint8)].all():
+            raise ValueError(f"state must be one of {[s.name for s in _FINISHED]}, got {states!r}.")
+        self._Y[numbers] = Y
+        self._states[numbers] = states
+        if len(numbers) == batch.n and (numbers == np.arange(batch.first, batch.first + batch.n)).all():
+            self._state_list[batch.first: batch.first + batch.n] = states.tolist()
+        else:
+            for number, state in zip(numbers.tolist(), states.tolist()):
+                self._state_list[number] = state
+        now = datetime.datetime.now()
+        rows = numbers - batch.first
+        batch.datetime_complete[rows] = now
+        for row in set(rows.tolist()).intersection(batch.built):
+            batch.built[row].datetime_complete = now
+        self.n_finished += len(numbers)
+        self._intersect_batch(False, batch, rows[states == _COMPLETE])
+        self._intersect_batch(True, batch, rows[states != _FAIL])
 
     def report(self, number: int, step: int, value: float) -> None:
         """Record an intermediate value; a step already reported keeps its first value."""
@@ -324,6 +439,50 @@ class TrialStore:
         for name in [n for n, d in space.items() if distributions.get(n) is not d and distributions.get(n) != d]:
             del space[name]
 
+    def _intersect_batch(self, include_pruned: bool, batch: _Batch, rows: np.ndarray) -> None:
+        """:meth:`_intersect` with the distributions of each member ``rows`` of ``batch``."""
+        if not len(rows):
+            return
+        if self._intersection[include_pruned] is None:
+            self._intersection[include_pruned] = dict(batch.distributions(int(rows[0])))
+        space = self._intersection[include_pruned]
+        built = [row for row in rows.tolist() if row in batch.built] if batch.built else []
+        for row in built:
+            self._intersect(include_pruned, batch.built[row].distributions)
+        lazy = np.setdiff1d(rows, built) if built else rows
+        for name, distribution in list(space.items()):
+            masks = [mask for entry_name, entry_distribution, mask in batch.entries
+                     if entry_name == name and (entry_distribution is distribution or entry_distribution == distribution)]
+            if any(mask is None for mask in masks):
+                continue  # every member has it
+            if not masks or not np.logical_or.reduce([mask[lazy] for mask in masks]).all():
+                del space[name]
+
+    def _batch_of(self, numbers: np.ndarray) -> _Batch | None:
+        """The batch all of ``numbers`` belong to (None: not all of one batch)."""
+        if not len(numbers) or not self._batches:
+            return None
+        first, last = int(numbers.min()), int(numbers.max())
+        i = bisect.bisect_right(self._batch_firsts, first) - 1
+        if i < 0:
+            return None
+        batch = self._batches[i]
+        return batch if last < batch.first + batch.n else None
+
+    def _build_record(self, number: int) -> TrialRecord:
+        """The record of batch member ``number``, built from the columns (kept by the batch)."""
+        batch = self._batches[bisect.bisect_right(self._batch_firsts, number) - 1]
+        row = number - batch.first
+        record = TrialRecord(number, datetime_start=batch.datetime_start,
+                             datetime_complete=batch.datetime_complete[row])
+        x = self._X[number]
+        for name, distribution, mask in batch.entries:
+            if mask is None or mask[row]:
+                record.params[name] = distribution.to_external(x[self.columns[name]])
+                record.distributions[name] = distribution
+        batch.built[row] = record
+        return record
+
     def _grow_rows(self) -> None:
         rows = 2 * len(self._states)
         self._X = _grown(self._X, (rows, self._X.shape[1]))
@@ -344,13 +503,24 @@ def _grown(array: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return out
 
 
-def round_and_decode(distribution: BaseDistribution, internals: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+def round_and_decode(distribution: BaseDistribution, internals: np.ndarray, external: bool = True
+                     ) -> tuple[np.ndarray, np.ndarray | None]:
     """``distribution.round_internal`` and ``to_external`` of each of ``internals``: the
-    rounded internal values and the user values (whole arrays at once for a continuous
-    linear float, which gives the same bits as value by value)."""
+    rounded internal values and an array of the user values (None with
+    ``external=False``). Whole arrays at once for a continuous linear float, which gives
+    the same bits as value by value; an object array for a categorical distribution."""
     if type(distribution) is FloatDistribution and distribution.step is None and not distribution.log:
         rounded = np.minimum(np.maximum(internals, distribution.internal_low), distribution.internal_high)
-        external = np.minimum(np.maximum(rounded / distribution.scale, distribution.low), distribution.high)
-        return rounded, external.tolist()
-    rounded = [distribution.round_internal(x) for x in internals.tolist()]
-    return np.array(rounded, dtype=float), [distribution.to_external(x) for x in rounded]
+        if not external:
+            return rounded, None
+        return rounded, np.minimum(np.maximum(rounded / distribution.scale, distribution.low), distribution.high)
+    rounded = np.array([distribution.round_internal(x) for x in internals.tolist()], dtype=float)
+    if not external:
+        return rounded, None
+    values = [distribution.to_external(x) for x in rounded.tolist()]
+    if isinstance(distribution, CategoricalDistribution):
+        out = np.empty(len(values), dtype=object)
+        for i, value in enumerate(values):  # one by one: a choice may itself be a sequence
+            out[i] = value
+        return rounded, out
+    return rounded, np.array(values, dtype=np.int64 if isinstance(distribution, IntDistribution) else float)

@@ -35,6 +35,8 @@ from fasthpo.storages._heartbeat import Heartbeat, fail_stale_trials, starting_b
 from fasthpo.trial import FrozenTrial, Trial
 from fasthpo.trial_state import TrialState
 
+_RUNNING = int(TrialState.RUNNING)
+
 __all__ = [
     "MaxTrialsCallback",
     "Study",
@@ -171,7 +173,7 @@ class Study:
         n = check_batch_arguments(n)
         with self._lock:
             self._store.sync()
-            numbers = self._store.create_trials([{} for _ in range(n)])
+            numbers = self._store.create_trials([{}] * n)
             return BatchTrial(self, numbers, Proposer(self.sampler, self._history, numbers,
                                                       self._store.set_system_attr))
 
@@ -190,20 +192,24 @@ class Study:
             raise ValueError("The batch belongs to another study.")
         if batch._root is not batch:
             raise ValueError("Tell the whole batch, not a subset of it.")
-        results = batch_results(batch, values, states, len(self._directions))
+        numbers, codes, Y = batch_results(batch, values, states, len(self._directions))
         with self._lock:
             self._store.sync()
             if batch._told:
                 raise ValueError(f"{batch!r} has been told already; it cannot be told again.")
-            for number, _, _ in results:
-                if self._store.state_of(number) != TrialState.RUNNING:
-                    raise ValueError(f"Trial {number} of the batch is already "
-                                     f"{TrialState(self._store.state_of(number)).name}; the batch cannot be told.")
-            self._store.finish_trials(results)
+            running = self._store.states[numbers] == _RUNNING
+            if not running.all():
+                number = int(numbers[np.argmin(running)])
+                raise ValueError(f"Trial {number} of the batch is already "
+                                 f"{TrialState(self._store.state_of(number)).name}; the batch cannot be told.")
+            self._store.finish_batch(numbers, codes, Y)
             batch._told = True
             self._best_seen = -1  # several trials finished at once: the best is looked up again
-        for number, state, converted in results:
-            attrs = self.sampler.after_trial(self._history, number, state, converted)
+        if type(self.sampler).after_trial is BaseSampler.after_trial:
+            return  # nothing to call for each member
+        for number, state, y in zip(numbers.tolist(), codes.tolist(), Y.tolist()):
+            told = None if y[0] != y[0] else y  # a NaN row: no values
+            attrs = self.sampler.after_trial(self._history, number, TrialState(state), told)
             if attrs:
                 with self._lock:
                     for key, value in attrs.items():

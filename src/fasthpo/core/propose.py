@@ -52,14 +52,16 @@ class Proposer:
         ``numbers``, for a part of a batch)."""
         if self._columns is None:
             self._propose_joint()
+        everyone = rows is None or len(rows) == len(self.numbers)  # a batch's rows are distinct
         rows = np.arange(len(self.numbers)) if rows is None else rows
         joint = self._columns.get(name)
         if joint is None or joint[1] != distribution:
-            return self._independent(name, distribution, [self.numbers[i] for i in rows])
+            numbers = self.numbers if everyone else np.asarray(self.numbers)[rows].tolist()
+            return self._independent(name, distribution, numbers)
         column = self._X[rows, joint[0]]
         missing = np.flatnonzero(np.isnan(column))
         if len(missing):
-            column[missing] = self._independent(name, distribution, [self.numbers[rows[i]] for i in missing])
+            column[missing] = self._independent(name, distribution, np.asarray(self.numbers)[rows[missing]].tolist())
         return column
 
     def value(self, name: str, distribution: BaseDistribution) -> float:

@@ -132,18 +132,20 @@ class UniformSource:
         return self._buffer.pop()
 
     def take(self, n: int) -> np.ndarray:
-        """The next ``n`` draws (the same numbers ``n`` calls of :meth:`next` give)."""
-        if n == 1:
-            return np.array([self.next()])
-        head = self._buffer[::-1][:n]
-        del self._buffer[len(self._buffer) - len(head):]
-        if len(head) == n:
+        """The next ``n`` draws (the same numbers ``n`` calls of :meth:`next` give:
+        ``Generator.random(a)`` then ``random(b)`` is ``random(a + b)``)."""
+        buffer = self._buffer
+        if n <= len(buffer):
+            if n <= 0:
+                return np.empty(0)
+            head = buffer[-n:]
+            del buffer[-n:]
+            head.reverse()
             return np.array(head)
-        rest = n - len(head)
-        blocks = -(-rest // self._block)
-        fresh = self.rng.random(blocks * self._block)
-        self._buffer = fresh[rest:].tolist()[::-1]
-        return np.concatenate([head, fresh[:rest]])
+        head = buffer[::-1]
+        self._buffer = []
+        fresh = self.rng.random(n - len(head))
+        return np.concatenate((head, fresh)) if head else fresh
 
     def reseed(self, seed: int | None = None) -> None:
         self.rng = np.random.default_rng(seed)
