@@ -11,7 +11,7 @@ and the epochs spent per trial.
 
     python benchmarks/compare_learning_curve.py --seeds 5 --seconds 20
     python benchmarks/compare_learning_curve.py --seeds 5 --cpu-seconds 5 --epochs 20
-    python benchmarks/compare_learning_curve.py --decision-time --trials 10000 --steps 100
+    python benchmarks/compare_learning_curve.py --decision-time --trials 10000 --steps 100 [--pruner Median]
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def decision_time(args) -> None:
 
     rng = np.random.default_rng(0)
     study = fasthpo.create_study(sampler=fasthpo.samplers.RandomSampler(seed=0),
-                                 pruner=fasthpo.pruners.LearningCurvePruner())
+                                 pruner=pruners()[args.pruner]())
     curves = 0.1 + rng.random((args.trials, 1)) * (np.arange(1, args.steps + 1) ** -0.5)
     study.add_trials(fasthpo.create_trial(value=float(curve[-1]), intermediate_values=dict(enumerate(curve.tolist())))
                      for curve in curves)
@@ -138,7 +138,7 @@ def decision_time(args) -> None:
         samples.append(time.perf_counter() - start)
         cpu.append(time.process_time() - start_cpu)
         study.tell(trial, 1.0)
-    print(f"{args.trials:,} COMPLETE trials × {args.steps} steps; decision at step {args.at}: "
+    print(f"{args.pruner}: {args.trials:,} COMPLETE trials × {args.steps} steps; decision at step {args.at}: "
           f"median {statistics.median(samples) * 1e6:.1f} µs wall clock, {statistics.median(cpu) * 1e6:.1f} µs CPU, "
           f"over {args.decisions}")
 
@@ -155,6 +155,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--at", type=int, default=64)
     parser.add_argument("--decisions", type=int, default=50)
+    parser.add_argument("--pruner", choices=list(pruners()), default="LearningCurve",
+                        help="the pruner whose decision time --decision-time measures")
     args = parser.parse_args()
     decision_time(args) if args.decision_time else quality(args)
 

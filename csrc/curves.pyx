@@ -25,23 +25,23 @@ cdef inline double basis(int family, double t, double c) noexcept nogil:
     return log(t)
 
 
-cdef void fit_one(const double[::1] t, const double[::1] y, int family, double c, double* out) noexcept nogil:
-    """(a, b, sse) of ``y ~ a + b phi(t; c)`` into out[0:3]."""
-    cdef Py_ssize_t n = t.shape[0], i
+cdef void fit_one(const double[::1] y, const double* phi, double* out) noexcept nogil:
+    """(a, b, sse) of ``y ~ a + b phi`` into out[0:3]; ``phi`` holds the basis at each t."""
+    cdef Py_ssize_t n = y.shape[0], i
     cdef double mp = 0.0, my = 0.0, spp = 0.0, spy = 0.0, p, a, b, r, sse = 0.0
     for i in range(n):
-        mp += basis(family, t[i], c)
+        mp += phi[i]
         my += y[i]
     mp /= n
     my /= n
     for i in range(n):
-        p = basis(family, t[i], c) - mp
+        p = phi[i] - mp
         spp += p * p
         spy += p * (y[i] - my)
     b = spy / spp if spp > 1e-300 else 0.0
     a = my - b * mp
     for i in range(n):
-        r = y[i] - a - b * basis(family, t[i], c)
+        r = y[i] - a - b * phi[i]
         sse += r * r
     out[0] = a
     out[1] = b
@@ -53,23 +53,35 @@ def fit_curves(const double[::1] t, const double[::1] y, const double[::1] shape
 
     ``t`` > 0 are the resources (steps), ``y`` the values; ``shapes`` the grid of c > 0
     tried for the power law and the exponential (the first of the smallest sse wins).
+    The basis is computed once per (t, c), as ``exp(-c log t)`` for the power law.
     """
-    cdef Py_ssize_t n = t.shape[0], g
+    cdef Py_ssize_t n = t.shape[0], g, i
     cdef int family
     cdef double trial[3]
+    cdef double c
     if y.shape[0] != n or n == 0:
         raise ValueError(f"t and y must have the same length >= 1, got {n} and {y.shape[0]}.")
     out = np.empty((N_FAMILIES, 4))
     cdef double[:, ::1] best = out
+    cdef double[::1] log_t = np.log(np.asarray(t))
+    cdef double[::1] phi = np.empty(n)
     with nogil:
         for family in range(N_FAMILIES):
             best[family, 3] = INFINITY
             for g in range(shapes.shape[0] if family < 2 else 1):
-                fit_one(t, y, family, shapes[g] if family < 2 else 0.0, trial)
+                c = shapes[g] if family < 2 else 0.0
+                for i in range(n):
+                    if family == 0:
+                        phi[i] = exp(-c * log_t[i])
+                    elif family == 1:
+                        phi[i] = exp(-c * t[i])
+                    else:
+                        phi[i] = log_t[i]
+                fit_one(y, &phi[0], trial)
                 if trial[2] < best[family, 3]:
                     best[family, 0] = trial[0]
                     best[family, 1] = trial[1]
-                    best[family, 2] = shapes[g] if family < 2 else 0.0
+                    best[family, 2] = c
                     best[family, 3] = trial[2]
     return out
 

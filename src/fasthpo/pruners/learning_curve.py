@@ -80,17 +80,16 @@ class LearningCurvePruner(BasePruner):
         self._max_resource = None if max_resource == "auto" else max_resource
         self._n_startup_trials = check_count("n_startup_trials", n_startup_trials, minimum=0)
         self._min_points = check_count("min_points", min_points, minimum=3)
-        self._auto = _LastSteps()
+        self._completed = _Completed(self._top_k)
 
     def prune(self, history: History, number: int) -> bool:
         reported = history.intermediate_values(number)
         if len(reported) < self._min_points:
             return False
-        finals = history.Y[history.rows_in(TrialState.COMPLETE), 0]
-        finals = finals[~np.isnan(finals)]
-        if len(finals) < max(self._n_startup_trials, self._top_k, 1):
+        completed = self._completed.update(history)
+        if completed.count < max(self._n_startup_trials, self._top_k, 1):
             return False
-        final_step = self._max_resource if self._max_resource is not None else self._auto.largest(history)
+        final_step = self._max_resource if self._max_resource is not None else completed.last_step
         steps = np.fromiter(reported, dtype=float, count=len(reported))
         values = np.fromiter(reported.values(), dtype=float, count=len(reported))
         if final_step is None or steps.max() >= final_step:
@@ -100,7 +99,7 @@ class LearningCurvePruner(BasePruner):
             return not keep.any()  # only NaN reported: hopeless
         order = np.argsort(steps[keep])
         t, y = steps[keep][order] + 1.0, values[keep][order] * (-1.0 if is_maximize(history) else 1.0)
-        target = float(np.partition(finals, self._top_k - 1)[self._top_k - 1])
+        target = float(completed.best[self._top_k - 1])
         return self.probability_to_beat(t, y, final_step + 1.0, target) < self._min_probability
 
     @staticmethod
@@ -128,23 +127,33 @@ class LearningCurvePruner(BasePruner):
         return 0.5 * math.erfc((mean - target) / (sd * math.sqrt(2.0)))
 
 
-class _LastSteps:
-    """The largest last step among COMPLETE trials, read incrementally."""
+class _Completed:
+    """What the pruner needs of the COMPLETE trials, read incrementally: their number
+    (with a value), the ``top_k`` best values (losses, ascending) and the largest last
+    step. Each decision finds the newly COMPLETE trials with one vectorized pass over
+    the states and reads those alone, so a decision does not walk the history."""
 
-    def __init__(self) -> None:
+    def __init__(self, top_k: int) -> None:
+        self.top_k = top_k
         self.key: int | None = None
-        self.seen: set[int] = set()
-        self.value: int | None = None
 
-    def largest(self, history: History) -> int | None:
+    def update(self, history: History) -> _Completed:
         if self.key != history.key:
-            self.key, self.seen, self.value = history.key, set(), None
-        complete = history.rows_in(TrialState.COMPLETE)
-        if len(complete) > len(self.seen):
-            for number in complete.tolist():
-                if number not in self.seen:
-                    self.seen.add(number)
-                    reported = history.intermediate_values(number)
-                    if reported:
-                        self.value = max(max(reported), self.value or 0)
-        return self.value
+            self.key, self.seen = history.key, np.zeros(0, dtype=bool)
+            self.count, self.best, self.last_step = 0, np.empty(0), None
+        n = history.n_trials
+        if len(self.seen) < n:
+            self.seen = np.concatenate([self.seen, np.zeros(n - len(self.seen), dtype=bool)])
+        new = np.flatnonzero((history.states[:n] == TrialState.COMPLETE) & ~self.seen[:n])
+        if not len(new):
+            return self
+        self.seen[new] = True
+        values = history.Y[new, 0]
+        values = values[~np.isnan(values)]
+        self.count += len(values)
+        self.best = np.sort(np.concatenate([self.best, values]))[: self.top_k]
+        for number in new.tolist():
+            reported = history.intermediate_values(number)
+            if reported:
+                self.last_step = max(max(reported), self.last_step or 0)
+        return self
