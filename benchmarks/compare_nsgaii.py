@@ -1,4 +1,4 @@
-"""NSGA-II: fasthpo's NSGAIISampler against Optuna's, whole studies on ZDT1-3 and DTLZ2.
+"""NSGA-II (or NSGA-III): fasthpo's sampler against Optuna's, whole studies on ZDT1-3 and DTLZ2.
 
 Each study runs ``--trials`` trials with the defaults (population 50, uniform crossover)
 and the same seed in both libraries, through ``study.optimize`` one trial at a time
@@ -7,6 +7,10 @@ hypervolume of the final Pareto front (paired over seeds, one-sided Wilcoxon tes
 both directions); speed is the whole study's wall-clock time.
 
     python benchmarks/compare_nsgaii.py --seeds 10 --trials 5000 --out nsgaii.jsonl
+    python benchmarks/compare_nsgaii.py --sampler NSGAIIISampler --problems "DTLZ2 (3 obj.)" --trials 2000
+
+``--sampler NSGAIIISampler`` compares the NSGA-III samplers (default reference points,
+dividing_parameter 3) instead.
 
 Each finished study is appended to ``--out`` as a JSON line (a long run can be read
 while it goes, or resumed: studies already in the file are skipped); ``--report``
@@ -59,7 +63,7 @@ def dtlz2(m: int):
 PROBLEMS = {"ZDT1": zdt(1), "ZDT2": zdt(2), "ZDT3": zdt(3), "DTLZ2 (2 obj.)": dtlz2(2), "DTLZ2 (3 obj.)": dtlz2(3)}
 
 
-def run(library: str, problem: str, seed: int, trials: int) -> dict:
+def run(library: str, problem: str, seed: int, trials: int, sampler: str = "NSGAIISampler") -> dict:
     values, d, reference = PROBLEMS[problem]
     m = len(reference)
     batch = library == "fasthpo batch"
@@ -75,13 +79,14 @@ def run(library: str, problem: str, seed: int, trials: int) -> dict:
         import optuna
 
         optuna.logging.set_verbosity(optuna.logging.WARNING)
-        study = optuna.create_study(directions=["minimize"] * m, sampler=optuna.samplers.NSGAIISampler(seed=seed))
+        study = optuna.create_study(directions=["minimize"] * m, sampler=getattr(optuna.samplers, sampler)(seed=seed))
         start = time.perf_counter()
         study.optimize(objective, n_trials=trials)
     else:
         import fasthpo
 
-        study = fasthpo.create_study(directions=["minimize"] * m, sampler=fasthpo.samplers.NSGAIISampler(seed=seed))
+        study = fasthpo.create_study(directions=["minimize"] * m,
+                                     sampler=getattr(fasthpo.samplers, sampler)(seed=seed))
         start = time.perf_counter()
         study.optimize(batch_objective if batch else objective, n_trials=trials, batch_size=50 if batch else None)
     seconds = time.perf_counter() - start
@@ -89,7 +94,8 @@ def run(library: str, problem: str, seed: int, trials: int) -> dict:
 
     front = np.array([t.values for t in study.best_trials], dtype=float)
     front = np.ascontiguousarray(front[(front < np.array(reference)).all(axis=1)].reshape(-1, m))
-    return {"library": library, "problem": problem, "seed": seed, "trials": trials, "seconds": seconds,
+    return {"library": library, "sampler": sampler, "problem": problem, "seed": seed, "trials": trials,
+            "seconds": seconds,
             "hypervolume": hypervolume(front, np.array(reference, dtype=float))}
 
 
@@ -123,10 +129,12 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--trials", type=int, default=5000)
     parser.add_argument("--problems", nargs="*", default=list(PROBLEMS))
+    parser.add_argument("--sampler", choices=["NSGAIISampler", "NSGAIIISampler"], default="NSGAIISampler")
     parser.add_argument("--out", type=Path, default=Path("nsgaii.jsonl"))
     parser.add_argument("--report", action="store_true", help="only print the tables of --out")
     args = parser.parse_args()
     done = [json.loads(line) for line in args.out.read_text().splitlines()] if args.out.exists() else []
+    done = [r for r in done if r.get("sampler", "NSGAIISampler") == args.sampler]
     if not args.report:
         have = {(r["library"], r["problem"], r["seed"], r["trials"]) for r in done}
         for seed in range(args.seeds):
@@ -134,7 +142,7 @@ def main() -> None:
                 for library in ("fasthpo", "fasthpo batch", "optuna"):
                     if (library, problem, seed, args.trials) in have:
                         continue
-                    row = run(library, problem, seed, args.trials)
+                    row = run(library, problem, seed, args.trials, args.sampler)
                     done.append(row)
                     with args.out.open("a") as f:
                         f.write(json.dumps(row) + "\n")

@@ -79,6 +79,18 @@ def test_several_objectives_tpe_then_nsga2_from_all_trials():
     assert np.median([t.params["y"] for t in study.trials[n:]]) < 0.25
 
 
+def test_four_objectives_tpe_then_nsga3():
+    def four(trial):
+        x = np.array([trial.suggest_float(f"x{i}", 0, 1) for i in range(3)])
+        return tuple(np.concatenate([x, [3 - x.sum()]]).tolist())
+
+    study = fasthpo.create_study(directions=["minimize"] * 4, sampler=AutoSampler(seed=0))
+    n = MULTI_OBJECTIVE_TPE_TRIALS
+    study.optimize(four, n_trials=n + 10)
+    assert choices(study) == ["tpe"] * n + ["nsga3"] * 10
+    assert [t.system_attrs["NSGAIIISampler:generation"] for t in study.trials] == [0] * n + [1] * 10
+
+
 def test_switch_to_cmaes_warm_starts_from_the_history():
     """The first CMA-ES generation is centred near the best GP trials (WS-CMA-ES), not at
     the centre of the box where a cold CMA-ES starts."""

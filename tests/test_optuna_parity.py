@@ -70,6 +70,8 @@ DIFFERS = {
                               "Optuna Study, and fasthpo's samplers never see one. `elite_population_selection_strategy` "
                               "takes `(history, trial_numbers)` and returns the chosen numbers; crossovers and "
                               "mutations are fasthpo's own classes of the same names (`fasthpo.samplers.nsgaii`).",
+    "samplers.NSGAIIISampler": "As NSGAIISampler: no `child_generation_strategy` or `after_trial_strategy`, and "
+                               "`elite_population_selection_strategy` takes `(history, trial_numbers)`.",
     "samplers.CmaEsSampler": "`inc_popsize=2`: Optuna's default -1 stands for the same factor 2 (the Optuna adapter "
                              "accepts -1).",
     "storages.JournalFileStorage": "fasthpo's own journal file storage, `JournalFileStorage(path, fsync=False)` with "

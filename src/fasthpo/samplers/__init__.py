@@ -21,6 +21,7 @@ __all__ = [
     "CmaEsSampler",
     "GPSampler",
     "GridSampler",
+    "NSGAIIISampler",
     "NSGAIISampler",
     "PartialFixedSampler",
     "QMCSampler",
@@ -28,7 +29,8 @@ __all__ = [
     "TPESampler",
 ]
 
-_LAZY = {"AutoSampler": "auto", "CmaEsSampler": "cmaes", "GPSampler": "gp", "NSGAIISampler": "nsgaii", "QMCSampler": "qmc"}
+_LAZY = {"AutoSampler": "auto", "CmaEsSampler": "cmaes", "GPSampler": "gp", "NSGAIISampler": "nsgaii",
+         "NSGAIIISampler": "nsgaiii", "QMCSampler": "qmc"}
 
 
 def __getattr__(name: str):

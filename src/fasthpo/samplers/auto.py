@@ -6,7 +6,8 @@ The rules (:meth:`AutoSampler.choose`), applied before every trial (or batch):
 the history                                 sampler
 =========================================  ==============================================
 several objectives, < 250 COMPLETE trials   TPE
-several objectives, >= 250 COMPLETE         NSGA-II; its first parents are the elite of
+several objectives, >= 250 COMPLETE         NSGA-II (2-3 objectives) or NSGA-III (4 or
+                                            more); its first parents are the elite of
                                             every trial so far
 one objective, a conditional space (the     TPE (multivariate, grouped), from then on
 COMPLETE trials do not all have the same
@@ -45,14 +46,14 @@ __all__ = ["AutoSampler"]
 
 SAMPLER_KEY = "auto:sampler"  # the sampler that proposed a trial
 MULTI_OBJECTIVE_TPE_TRIALS = 250  # several objectives: TPE before NSGA-II (one generation of 50 is random)
-_NAMES = ("tpe", "gp", "cmaes", "nsga2")
+_NAMES = ("tpe", "gp", "cmaes", "nsga2", "nsga3")
 
 
 class AutoSampler(BaseSampler):
     """Chooses GP, CMA-ES, TPE or NSGA-II for each new trial by the rules of
     :mod:`fasthpo.samplers.auto`: GP for small budgets on numeric spaces, CMA-ES once the
-    history is large, TPE for conditional spaces and large categorical ones, NSGA-II for
-    several objectives. The trial's system attribute ``"auto:sampler"`` records the choice.
+    history is large, TPE for conditional spaces and large categorical ones, NSGA-II or
+    NSGA-III for several objectives. The trial's system attribute ``"auto:sampler"`` records the choice.
 
     Parameters
     ----------
@@ -93,7 +94,8 @@ class AutoSampler(BaseSampler):
 
     # ------------------------------------------------------------------ rules
     def choose(self, history: History) -> str:
-        """The name of the sampler for the next trials: ``"gp"``, ``"cmaes"``, ``"tpe"`` or ``"nsga2"``.
+        """The name of the sampler for the next trials: ``"gp"``, ``"cmaes"``, ``"tpe"``, ``"nsga2"``
+        or ``"nsga3"``.
 
         Examples
         --------
@@ -117,7 +119,9 @@ class AutoSampler(BaseSampler):
         """
         n_complete = len(history.rows_in(TrialState.COMPLETE))
         if history.n_objectives > 1:
-            return "tpe" if n_complete < MULTI_OBJECTIVE_TPE_TRIALS else "nsga2"
+            if n_complete < MULTI_OBJECTIVE_TPE_TRIALS:
+                return "tpe"
+            return "nsga2" if history.n_objectives < 4 else "nsga3"
         conditional, categorical = self._space.update(history)
         if conditional:
             return "tpe"
@@ -132,10 +136,10 @@ class AutoSampler(BaseSampler):
         self._current.name = name
         attrs = sampler.before_trials(history, numbers) or [{} for _ in numbers]
         extra: dict[str, Any] = {SAMPLER_KEY: name}
-        if history.n_objectives > 1 and name != "nsga2":
-            from fasthpo.samplers.nsgaii import GENERATION_KEY
+        if history.n_objectives > 1 and name == "tpe":  # NSGA's first generation: every trial before it
+            from fasthpo.samplers import nsgaii, nsgaiii
 
-            extra[GENERATION_KEY] = 0  # NSGA-II's first generation: every trial before it
+            extra[(nsgaii if history.n_objectives < 4 else nsgaiii).GENERATION_KEY] = 0
         return [{**row, **extra} for row in attrs]
 
     def infer_relative_search_space(self, history: History) -> dict[str, BaseDistribution]:
@@ -183,6 +187,8 @@ class AutoSampler(BaseSampler):
             return samplers.GPSampler(seed=seed, constraints_func=constraints)
         if name == "nsga2":
             return samplers.NSGAIISampler(seed=seed, constraints_func=constraints)
+        if name == "nsga3":
+            return samplers.NSGAIIISampler(seed=seed, constraints_func=constraints)
         if name == "tpe":
             return samplers.TPESampler(seed=seed, multivariate=True, group=True, constraints_func=constraints)
         complete = history.rows_in(TrialState.COMPLETE)

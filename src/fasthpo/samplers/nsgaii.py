@@ -293,6 +293,8 @@ class NSGAIISampler(JointSampler):
     True
     """
 
+    _generation_key = GENERATION_KEY
+
     def __init__(self, *, population_size: int = 50, mutation: BaseMutation | None = None,
                  mutation_prob: float | None = None, crossover: BaseCrossover | None = None,
                  crossover_prob: float = 0.9, swapping_prob: float = 0.5, seed: int | None = None,
@@ -340,7 +342,7 @@ class NSGAIISampler(JointSampler):
     def before_trials(self, history: History, numbers: Sequence[int]) -> list[dict[str, Any]]:
         attrs = super().before_trials(history, numbers) or [{} for _ in numbers]
         generation = self._sync(history).generation
-        return [{**row, GENERATION_KEY: generation} for row in attrs]
+        return [{**row, self._generation_key: generation} for row in attrs]
 
     def propose(self, history: History, space: SearchSpace, numbers: Sequence[int]) -> Proposal:
         """One child per trial, from the parents of the current generation (random in
@@ -385,7 +387,7 @@ class NSGAIISampler(JointSampler):
     def _sync(self, history: History) -> _Generations:
         """The generations as the history has them now (read incrementally)."""
         if self._generations is None or self._generations.key != history.key:
-            self._generations = _Generations(history.key)
+            self._generations = _Generations(history.key, self._generation_key)
         state = self._generations
         state.read(history)
         while True:
@@ -477,8 +479,9 @@ class NSGAIISampler(JointSampler):
 class _Generations:
     """Which trials belong to which generation, and the parents of the current one."""
 
-    def __init__(self, key: int) -> None:
+    def __init__(self, key: int, attribute: str) -> None:
         self.key = key
+        self.attribute = attribute  # the system attribute holding a trial's generation
         self.cursor = 0  # trials before it were read
         self.pending: list[int] = []  # running trials not yet given a generation
         self.members: dict[int, list[int]] = {}
@@ -489,7 +492,7 @@ class _Generations:
         waiting, self.pending = self.pending + list(range(self.cursor, history.n_trials)), []
         self.cursor = history.n_trials
         for number in waiting:
-            generation = history.system_attrs(number).get(GENERATION_KEY)
+            generation = history.system_attrs(number).get(self.attribute)
             if generation is not None:
                 self.members.setdefault(int(generation), []).append(number)
             elif history.state_of(number) == TrialState.RUNNING:
