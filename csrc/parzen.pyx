@@ -445,3 +445,27 @@ def history_components(const int[:, ::1] sorted_rows, const double[:, ::1] sorte
             for k in range(m):
                 sums[k] += terms[j, k]
     return mus_arr, sigmas_arr, sums_arr
+
+
+def neighbour_gaps(const double[:, ::1] centres, Py_ssize_t m, const double[::1] x):
+    """Per dimension j, the gaps from ``x[j]`` to its nearest neighbours among
+    ``centres[j, :m]``: (left [D], right [D]) with left = x - (the largest centre <= x)
+    and right = (the smallest centre > x) - x, +inf where there is none. One pass."""
+    cdef Py_ssize_t D = x.shape[0], j, i
+    left_arr = np.full(D, INFINITY)
+    right_arr = np.full(D, INFINITY)
+    cdef double[::1] left = left_arr, right = right_arr
+    cdef double gap, lo, hi
+    with nogil:
+        for j in range(D):
+            lo = INFINITY
+            hi = INFINITY
+            for i in range(m):
+                gap = centres[j, i] - x[j]
+                if gap > 0.0:
+                    hi = min(hi, gap)
+                else:
+                    lo = min(lo, -gap)
+            left[j] = lo
+            right[j] = hi
+    return left_arr, right_arr

@@ -152,12 +152,15 @@ def test_every_sampler_proposes_on_arrays_without_a_study(make):
     np.testing.assert_array_equal(again.X, X)  # the same seed, the same rows
 
 
-@pytest.mark.parametrize("make", [lambda: TPESampler(seed=1, n_startup_trials=10),
-                                  lambda: GPSampler(seed=1, n_startup_trials=10)])
+@pytest.mark.parametrize("make", [lambda seed: TPESampler(seed=seed, n_startup_trials=10),
+                                  lambda seed: GPSampler(seed=seed, n_startup_trials=10)])
 def test_model_based_samplers_improve_on_random_and_spread_their_batches(make):
-    model = run_on_arrays(make(), n_batches=5, batch=8)
-    random = run_on_arrays(RandomSampler(seed=1), n_batches=5, batch=8)
-    assert model.Y[16:].min() < random.Y[16:].min()  # after the 10 (then 16) random startup trials
+    def median_best(make_sampler):  # after the 10 (then 16) random startup trials, over 5 seeds
+        runs = [run_on_arrays(make_sampler(seed), n_batches=5, batch=8) for seed in range(1, 6)]
+        return np.median([run.Y[16:].min() for run in runs]), runs[0]
+
+    best, model = median_best(make)
+    assert best < median_best(lambda seed: RandomSampler(seed=seed))[0]
     numbers, X = model.ask(n=8)
     gaps = np.linalg.norm(X[:, None] - X[None], axis=-1)[np.triu_indices(8, 1)]
     assert gaps.min() > 1e-3, "batch rows collapsed onto each other"

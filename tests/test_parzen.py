@@ -221,3 +221,53 @@ def test_history_components_are_bit_identical_on_any_number_of_threads(n_threads
         built.append(kernel.history_components(*args))
     for one, many in zip(*built):
         np.testing.assert_array_equal(one[..., :len(rows)], many[..., :len(rows)])
+
+
+# ------------------------------------------------------ lies of a batch (constant liar)
+@given(st.lists(st.floats(-5, 5), min_size=0, max_size=40), st.lists(st.floats(-5, 5), min_size=1, max_size=3),
+       st.integers(0, 40))
+def test_neighbour_gaps_match_twin(values, x, m):
+    centres = np.resize(np.array(values or [0.0]), (len(x), max(len(values), 1)))
+    centres = centres + np.arange(len(x))[:, None] * 0.25  # each dimension different
+    m = min(m, len(values))
+    x = np.array(x)
+    for got, want in zip(kernel.neighbour_gaps(centres, m, x), twin.neighbour_gaps(centres, m, x)):
+        np.testing.assert_array_equal(got, want)
+
+
+@given(st.lists(st.floats(-5, 5), min_size=0, max_size=40), st.floats(-5, 5), st.booleans(), st.booleans())
+def test_a_lie_gets_the_bandwidth_a_refit_gives_it(values, x, endpoints, magic_clip):
+    """The lie's own bandwidth is the one neighbour_bandwidths gives the newest row."""
+    from fasthpo.samplers._parzen import lie_bandwidths
+    dims = Dimensions.of([FloatDistribution(-5.0, 5.0)])
+    columns = np.array([values + [x]])
+    order = np.argsort(columns, axis=1, kind="stable")
+    refit = kernel.neighbour_bandwidths(columns, order, dims.lows, dims.highs, endpoints, magic_clip)[0, -1]
+    left, right = kernel.neighbour_gaps(columns, len(values), np.array([x]))
+    lie = lie_bandwidths(np.array([x]), left, right, len(values) + 1, dims, magic_clip, endpoints)
+    assert lie[0] == refit
+
+
+@given(space_names, st.sampled_from([0, 1, 3, 40]), st.integers(0, 2**32 - 1), st.integers(1, 4))
+@settings(max_examples=40, deadline=None)
+def test_lied_mixture_is_g_with_the_lies_as_components(names, m, seed, n_lies):
+    """log density equals the twin's over g's components (weights kept) plus one
+    component per lie of the given weight, normalized over the whole."""
+    from fasthpo.samplers._parzen import LiedMixture
+    rng, dims, g = estimators(names, m, seed)
+    weight = 0.7
+    lies = LiedMixture(g, weight, True, False)
+    x = g.sample(rng, 25)
+    np.testing.assert_array_equal(lies.log_pdf(x, g.log_pdf(x)), g.log_pdf(x))  # no lie yet: g itself
+    for row in g.sample(rng, n_lies):
+        lies.add(row)
+    assert lies.mus.shape == (len(names), n_lies)
+    mus = np.hstack([g.mus, lies.mus])
+    sigmas = np.hstack([g.sigmas, lies.sigmas])
+    total = g.total_weight + weight * n_lies
+    peaks = twin.kernel_log_peaks(mus, sigmas, dims.kinds, dims.lows, dims.highs, dims.steps, g.cat_eps).sum(axis=0)
+    log_w = np.concatenate([g.log_peaks - peaks[:g.mus.shape[1]] + np.log(g.total_weight),  # g's weights
+                            np.full(n_lies, np.log(weight))]) - np.log(total)
+    want = twin.mixture_log_pdf(x, mus, sigmas, log_w + peaks, dims.kinds, dims.steps, g.cat_eps)
+    np.testing.assert_allclose(lies.log_pdf(x, g.log_pdf(x)), want, rtol=1e-9, atol=1e-9)
+    assert np.all(lies.sigmas > 0)

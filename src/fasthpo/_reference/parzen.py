@@ -11,7 +11,7 @@ import numpy as np
 from fasthpo._reference.special import log_ndtr_diff, truncnorm_ppf
 
 __all__ = ["CONTINUOUS", "DISCRETE", "DISCRETE_LOG", "CATEGORICAL", "kernel_log_peaks",
-           "mixture_log_pdf", "mixture_sample", "neighbour_bandwidths"]
+           "mixture_log_pdf", "mixture_sample", "neighbour_bandwidths", "neighbour_gaps"]
 
 CONTINUOUS, DISCRETE, DISCRETE_LOG, CATEGORICAL = 0, 1, 2, 3
 LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
@@ -103,3 +103,11 @@ def neighbour_bandwidths(values, order, lows, highs, consider_endpoints, magic_c
     out = np.empty((D, m))
     np.put_along_axis(out, order, sigmas, axis=1)
     return out
+
+
+def neighbour_gaps(centres, m, x):
+    """Gaps from x[j] to its nearest neighbours among centres[j, :m] (see the kernel)."""
+    gaps = centres[:, :m] - x[:, None]
+    left = np.min(np.where(gaps <= 0.0, -gaps, np.inf), axis=1, initial=np.inf)
+    right = np.min(np.where(gaps > 0.0, gaps, np.inf), axis=1, initial=np.inf)
+    return left, right

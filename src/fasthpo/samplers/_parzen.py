@@ -15,7 +15,7 @@ from fasthpo._kernels import parzen as kernels
 from fasthpo._threads import get_num_threads
 from fasthpo.distributions import BaseDistribution, CategoricalDistribution
 
-__all__ = ["Dimensions", "ParzenEstimator", "SpaceHistory"]
+__all__ = ["Dimensions", "LiedMixture", "ParzenEstimator", "SpaceHistory"]
 
 
 @dataclass(frozen=True)
@@ -75,6 +75,8 @@ class ParzenEstimator:
                  rows: np.ndarray | None = None) -> None:
         m = len(weights)
         self.dims = dims
+        self.n_observations = m
+        self.total_weight = float(np.sum(weights)) + prior_weight  # of the normalized mixture
         self.cat_eps = prior_weight / (m + 1)  # Optuna's categorical kernel: prior_weight / n_kernels
         prior_mu, prior_sigma = dims.priors, dims.highs - dims.lows
         if history is not None:  # [D, m + 1] with the last column free for the prior
@@ -109,10 +111,15 @@ class ParzenEstimator:
         sigmas[self.dims.kinds == kernels.CATEGORICAL] = 1.0
         return sigmas
 
-    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        """``size`` draws [size, D] in the internal encoding."""
-        u_component = rng.random(size)
-        u_dims = rng.random((size, self.mus.shape[0]))
+    def sample(self, rng: np.random.Generator, size: int, groups: int = 1) -> np.ndarray:
+        """``groups`` x ``size`` draws [groups * size, D] in the internal encoding; the
+        uniforms come group by group, as ``groups`` calls with ``size`` would draw them."""
+        D = self.mus.shape[0]
+        u_component = np.empty(groups * size)
+        u_dims = np.empty((groups * size, D))
+        for g in range(groups):
+            u_component[g * size:(g + 1) * size] = rng.random(size)
+            u_dims[g * size:(g + 1) * size] = rng.random((size, D))
         d = self.dims
         return kernels.mixture_sample(u_component, u_dims, self.cumulative_weights, self.mus, self.sigmas, d.kinds,
                                       d.lows, d.highs, d.steps, d.grid_lows, d.grid_highs, self.cat_eps)
@@ -121,6 +128,77 @@ class ParzenEstimator:
         """log density at each row of ``x`` [C, D] (on :func:`fasthpo.get_num_threads` threads)."""
         return kernels.mixture_log_pdf(x, self.mus, self.sigmas, self.log_peaks, self.dims.kinds, self.dims.steps,
                                        self.cat_eps, get_num_threads())
+
+
+class LiedMixture:
+    """g(x) with the rows already chosen for a batch added as components (the constant
+    liar), without refitting g.
+
+    A lied row enters as one more component of weight ``weight`` (a newest trial's),
+    with its bandwidths by the neighbour-gap rule among g's centres and the earlier
+    lies (:func:`lie_bandwidths`). g's own components keep their bandwidths and weights:
+    a refit would also narrow the lie's two neighbours per dimension and move the
+    ramp of the older weights, at the cost of a whole fit per member.
+
+    Parameters
+    ----------
+    estimator : ParzenEstimator
+        g, fitted without the lies.
+    weight : float
+        Weight of each lie, on the scale of the weights ``estimator`` was fitted with.
+    consider_magic_clip, consider_endpoints
+        As in :class:`fasthpo.samplers.TPESampler`.
+    """
+
+    def __init__(self, estimator: ParzenEstimator, weight: float, consider_magic_clip: bool,
+                 consider_endpoints: bool) -> None:
+        self.estimator = estimator
+        self.weight = weight
+        self.magic_clip = consider_magic_clip
+        self.endpoints = consider_endpoints
+        D = len(estimator.dims.kinds)
+        self.mus = np.empty((D, 0))
+        self.sigmas = np.empty((D, 0))
+        self.log_peaks = np.empty(0)
+
+    def add(self, x: np.ndarray) -> None:
+        """Tell the row ``x`` [D] (internal encoding) to g as a lie."""
+        d, g = self.estimator.dims, self.estimator
+        left, right = kernels.neighbour_gaps(g.mus, g.n_observations, x)
+        lie_left, lie_right = kernels.neighbour_gaps(self.mus, self.mus.shape[1], x)
+        m = g.n_observations + self.mus.shape[1] + 1
+        sigma = lie_bandwidths(x, np.minimum(left, lie_left), np.minimum(right, lie_right), m, d,
+                               self.magic_clip, self.endpoints)
+        peak = kernels.kernel_log_peaks(x[:, None], sigma[:, None], d.kinds, d.lows, d.highs, d.steps, g.cat_eps)
+        self.mus = np.hstack([self.mus, x[:, None]])
+        self.sigmas = np.hstack([self.sigmas, sigma[:, None]])
+        self.log_peaks = np.append(self.log_peaks, np.log(self.weight) + peak.sum())
+
+    def log_pdf(self, x: np.ndarray, log_g: np.ndarray) -> np.ndarray:
+        """log density at each row of ``x`` [C, D], given g's own ``log_g`` there."""
+        if not len(self.log_peaks):
+            return log_g
+        g = self.estimator
+        lies = kernels.mixture_log_pdf(x, self.mus, self.sigmas, self.log_peaks, g.dims.kinds, g.dims.steps,
+                                       g.cat_eps)
+        total = g.total_weight + self.weight * len(self.log_peaks)
+        return np.logaddexp(log_g + np.log(g.total_weight), lies) - np.log(total)
+
+
+def lie_bandwidths(x: np.ndarray, left: np.ndarray, right: np.ndarray, m: int, dims: Dimensions,
+                   magic_clip: bool, endpoints: bool) -> np.ndarray:
+    """Bandwidths [D] of an observation ``x`` [D] among m observations (itself
+    included) by the neighbour-gap rule of :func:`kernels.neighbour_bandwidths`, given
+    the gaps to its nearest other observations (+inf for none, see
+    :func:`kernels.neighbour_gaps`); 1 in categorical dimensions."""
+    if endpoints or m < 2:  # the bounds stand in for missing neighbours
+        sigma = np.maximum(np.minimum(left, x - dims.lows), np.minimum(right, dims.highs - x))
+    else:  # an extreme observation takes its inner gap
+        sigma = np.where(np.isinf(left), right, np.where(np.isinf(right), left, np.maximum(left, right)))
+    width = dims.highs - dims.lows
+    floor_sigma = width / min(100.0, m + 2.0) if magic_clip else np.full(len(x), 1e-12)
+    sigma = np.minimum(np.maximum(sigma, floor_sigma), width)
+    return np.where(dims.kinds == kernels.CATEGORICAL, 1.0, sigma)
 
 
 class SpaceHistory:

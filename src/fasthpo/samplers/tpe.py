@@ -19,7 +19,7 @@ from fasthpo._constraints import CONSTRAINTS_KEY, constraint_values
 from fasthpo.core import History, Proposal, SearchSpace
 from fasthpo.distributions import BaseDistribution
 from fasthpo._kernels import hypervolume as hv_kernels
-from fasthpo.samplers._parzen import Dimensions, ParzenEstimator, SpaceHistory
+from fasthpo.samplers._parzen import Dimensions, LiedMixture, ParzenEstimator, SpaceHistory
 from fasthpo.samplers.base import BaseSampler, check_seed
 from fasthpo.samplers.random import RandomSampler
 from fasthpo.trial_state import TrialState
@@ -131,7 +131,6 @@ class TPESampler(BaseSampler):
         self._rng = np.random.default_rng(seed)
         self._random = RandomSampler(seed=seed)
         self._pending: dict[int, dict[str, float]] = {}  # proposed params of running trials
-        self._batch: set[int] = set()  # rows proposed in the current batch: running for the later rows
         self._facts = _FinishedTrialFacts()
         self._histories: dict[tuple, SpaceHistory] = {}
         self._groups = _GroupDecomposition()
@@ -158,37 +157,31 @@ class TPESampler(BaseSampler):
         if self._n_done(history) < self._n_startup_trials:
             return Proposal.empty(len(numbers), len(space))
         search_space = space.as_dict()
-        X = np.empty((len(numbers), len(space)))
-        for i, number in enumerate(numbers):
-            if self._group:
-                params = {}
-                for group in self._groups.groups:
-                    sub_space = {name: d for name, d in group.items() if name in search_space}
-                    if sub_space:
-                        params.update(self._sample(history, number, sub_space))
-            else:
-                params = self._sample(history, number, search_space)
-            X[i] = [params[name] for name in space.names]
-            self._note_pending(number, params, len(numbers))
-        self._batch.clear()
+        if not self._group:
+            X = self._sample(history, numbers, search_space)
+        else:
+            X = np.full((len(numbers), len(space)), np.nan)
+            for group in self._groups.groups:
+                j = [space.names.index(name) for name in group if name in search_space]
+                if j:
+                    X[:, j] = self._sample(history, numbers, {space.names[i]: search_space[space.names[i]] for i in j})
+        for number, row in zip(numbers, X):
+            self._note_pending(number, dict(zip(space.names, row.tolist())))
         return Proposal(X)
 
     def propose_independent(self, history: History, name: str, distribution: BaseDistribution,
                             numbers: Sequence[int]) -> np.ndarray:
         if self._n_done(history) < self._n_startup_trials:
             return self._random.propose_independent(history, name, distribution, numbers)
-        out = np.empty(len(numbers))
-        for i, number in enumerate(numbers):
-            out[i] = self._sample(history, number, {name: distribution})[name]
-            self._note_pending(number, {name: out[i]}, len(numbers))
-        self._batch.clear()
+        out = self._sample(history, numbers, {name: distribution})[:, 0]
+        for number, value in zip(numbers, out.tolist()):
+            self._note_pending(number, {name: value})
         return out
 
-    def _note_pending(self, number: int, params: dict[str, float], batch_size: int) -> None:
-        if self._constant_liar or batch_size > 1:
+    def _note_pending(self, number: int, params: dict[str, float]) -> None:
+        """Keep a running trial's proposed values, for the constant liar of later asks."""
+        if self._constant_liar:
             self._pending.setdefault(number, {}).update(params)
-        if batch_size > 1:
-            self._batch.add(number)
 
     def after_trial(self, history: History, number: int, state: TrialState,
                     values: Sequence[float] | None) -> dict[str, Any] | None:
@@ -207,9 +200,24 @@ class TPESampler(BaseSampler):
         states = history.states
         return int(np.count_nonzero((states == TrialState.COMPLETE) | (states == TrialState.PRUNED)))
 
-    def _sample(self, history: History, number: int, search_space: dict[str, BaseDistribution]) -> dict[str, float]:
+    def _sample(self, history: History, numbers: Sequence[int],
+                search_space: dict[str, BaseDistribution]) -> np.ndarray:
+        """Rows [len(numbers), D] maximizing log l(x) - log g(x), one per trial."""
+        rows = np.empty((len(numbers), len(search_space)))
+        for members in _same_model(history, numbers):
+            rows[members] = self._sample_batch(history, [numbers[i] for i in members], search_space)
+        return rows
+
+    def _sample_batch(self, history: History, numbers: Sequence[int],
+                      search_space: dict[str, BaseDistribution]) -> np.ndarray:
+        """Rows for trials modelled by the same trials.
+
+        l and g are fitted once. Each trial draws its own candidates from l; the rows
+        chosen for the earlier trials of a batch join g as lied points (constant liar,
+        :class:`LiedMixture`), so the later ones look elsewhere.
+        """
         names = list(search_space)
-        below_rows, above_rows = self._split(history, number)
+        below_rows, above_rows = self._split(history, numbers)
         dims = Dimensions.of([search_space[n] for n in names])
         columns = [history.columns.get(n) for n in names]
         below, _ = self._observations(history, below_rows, names, columns)
@@ -217,10 +225,20 @@ class TPESampler(BaseSampler):
         estimator_below = ParzenEstimator(below, dims, below_weights, self._prior_weight, self._magic_clip,
                                           self._endpoints)
         estimator_above = self._estimator_above(history, above_rows, names, columns, dims)
-        candidates = estimator_below.sample(self._rng, self._n_ei_candidates)
-        score = estimator_below.log_pdf(candidates) - estimator_above.log_pdf(candidates)
-        best = candidates[int(np.argmax(score))]
-        return {name: float(best[j]) for j, name in enumerate(names)}
+        n, size = len(numbers), self._n_ei_candidates
+        candidates = estimator_below.sample(self._rng, size, n).reshape(n, size, len(names))
+        flat = candidates.reshape(n * size, len(names))
+        log_l = estimator_below.log_pdf(flat).reshape(n, size)
+        log_g = estimator_above.log_pdf(flat).reshape(n, size)
+        lies = LiedMixture(estimator_above, self._weights_of(estimator_above.n_observations + 1)[-1],
+                           self._magic_clip, self._endpoints)
+        rows = np.empty((n, len(names)))
+        for i in range(n):
+            score = log_l[i] - lies.log_pdf(candidates[i], log_g[i])
+            rows[i] = candidates[i, int(np.argmax(score))]
+            if i + 1 < n:
+                lies.add(rows[i])
+        return rows
 
     def _estimator_above(self, history: History, rows: np.ndarray, names: list[str], columns: list[int | None],
                          dims: Dimensions) -> ParzenEstimator:
@@ -273,22 +291,24 @@ class TPESampler(BaseSampler):
         keep = ~np.isnan(X).any(axis=1)
         return np.ascontiguousarray(X[keep]), rows[keep]
 
-    def _split(self, history: History, number: int) -> tuple[np.ndarray, np.ndarray]:
-        """Row numbers of the "below" and "above" trials, each ascending (Optuna's order).
+    def _split(self, history: History, number: int | Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+        """Row numbers of the "below" and "above" trials for the new trial(s) ``number``,
+        each ascending (Optuna's order); the new trials are in neither.
 
         The split is kept while the history stays the same, for the other parameters
-        of the same trial (univariate and group sampling split once per trial).
+        of the same trials (univariate and group sampling split once per trial).
         """
-        key = (history.key, number, history.n_trials, history.n_finished)
+        numbers = np.atleast_1d(np.asarray(number, dtype=np.int64))
+        key = (history.key, numbers.tobytes(), history.n_trials, history.n_finished)
         if self._last_split[0] != key:
-            self._last_split = (key, self._compute_split(history, number))
+            self._last_split = (key, self._compute_split(history, numbers))
         return self._last_split[1]
 
-    def _compute_split(self, history: History, number: int) -> tuple[np.ndarray, np.ndarray]:
+    def _compute_split(self, history: History, numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         states = history.states
         complete = states == TrialState.COMPLETE
         pruned = states == TrialState.PRUNED
-        bracket = history.model_rows(number)
+        bracket = history.model_rows(int(numbers[0]))  # the batch shares it (see _same_model)
         if bracket is not None:  # Hyperband: model only the trials of this trial's bracket
             complete, pruned = complete & bracket, pruned & bracket
         n_below = self._n_below(history, int(np.count_nonzero(complete | pruned)))
@@ -309,10 +329,7 @@ class TPESampler(BaseSampler):
         if self._constant_liar:
             running = states == TrialState.RUNNING
             candidates = candidates | (running if bracket is None else running & bracket)
-        if self._batch:
-            candidates[list(self._batch)] = True
-        if number < len(candidates):
-            candidates[number] = False
+        candidates[numbers[numbers < len(candidates)]] = False
         candidates[below_rows] = False
         return below_rows, np.flatnonzero(candidates)
 
@@ -416,6 +433,16 @@ class _FinishedTrialFacts:
             else:
                 self.pruned_step[row], self.pruned_value[row] = -1.0, 0.0
             self.known[row] = True
+
+
+def _same_model(history: History, numbers: Sequence[int]) -> list[list[int]]:
+    """Positions of ``numbers`` grouped by the trials that model them: one group, unless
+    a Hyperband pruner puts them in different brackets."""
+    groups: dict[bytes | None, list[int]] = {}
+    for i, number in enumerate(numbers):
+        bracket = history.model_rows(number)
+        groups.setdefault(None if bracket is None else np.packbits(bracket).tobytes(), []).append(i)
+    return list(groups.values())
 
 
 def select_by_pareto_rank(losses: np.ndarray, take: int) -> np.ndarray:
