@@ -27,6 +27,9 @@ from fasthpo.trial_state import TrialState
 __all__ = ["TPESampler", "default_gamma", "default_weights"]
 
 
+_LIE_COMPONENTS_FROM = 256  # trials in g from which a batch's lies join it as components (see _sample_batch)
+
+
 def default_gamma(n: int) -> int:
     """Size of the "below" set: 10% of the trials, at most 25."""
     return min(math.ceil(0.1 * n), 25)
@@ -213,8 +216,13 @@ class TPESampler(BaseSampler):
         """Rows for trials modelled by the same trials.
 
         l and g are fitted once. Each trial draws its own candidates from l; the rows
-        chosen for the earlier trials of a batch join g as lied points (constant liar,
-        :class:`LiedMixture`), so the later ones look elsewhere.
+        chosen for the earlier trials of a batch join g as lied points (the constant
+        liar), so the later ones look elsewhere. A g of fewer than
+        ``_LIE_COMPONENTS_FROM`` trials is refitted with them (cheap; a refit also
+        narrows the floor of every bandwidth, which matters while it is above its
+        limit of range / 100); a larger one takes them as extra components
+        (:class:`LiedMixture`), a refit's changes to its own components being then of
+        the order of 1 / m.
         """
         names = list(search_space)
         below_rows, above_rows = self._split(history, numbers)
@@ -230,13 +238,18 @@ class TPESampler(BaseSampler):
         flat = candidates.reshape(n * size, len(names))
         log_l = estimator_below.log_pdf(flat).reshape(n, size)
         log_g = estimator_above.log_pdf(flat).reshape(n, size)
-        lies = LiedMixture(estimator_above, self._weights_of(estimator_above.n_observations + 1)[-1],
-                           self._magic_clip, self._endpoints)
+        m = estimator_above.n_observations
+        lies = LiedMixture(estimator_above, self._weights_of(m + 1)[-1], self._magic_clip, self._endpoints)
         rows = np.empty((n, len(names)))
         for i in range(n):
+            if i and m < _LIE_COMPONENTS_FROM:  # small g: refit it with the earlier members' rows
+                observations = np.vstack([estimator_above.mus[:, :m].T, rows[:i]])
+                g = ParzenEstimator(observations, dims, self._weights_of(m + i), self._prior_weight,
+                                    self._magic_clip, self._endpoints)
+                log_g[i] = g.log_pdf(candidates[i])
             score = log_l[i] - lies.log_pdf(candidates[i], log_g[i])
             rows[i] = candidates[i, int(np.argmax(score))]
-            if i + 1 < n:
+            if i + 1 < n and m >= _LIE_COMPONENTS_FROM:
                 lies.add(rows[i])
         return rows
 
