@@ -12,6 +12,7 @@ from fasthpo.store import TrialStore
 from fasthpo.trial_state import TrialState
 
 cdef int RUNNING = int(TrialState.RUNNING)
+cdef tuple STATES = tuple(TrialState(code) for code in range(len(TrialState)))
 cdef dict _DISTRIBUTIONS = {}
 cdef Py_ssize_t MAX_CACHED_DISTRIBUTIONS = 4096
 
@@ -53,7 +54,9 @@ def suggest(trial, name, distribution):
         state = store._state_list[number]
         if state != RUNNING:
             raise ValueError(f"Trial {number} is {TrialState(state).name}; only a RUNNING trial can be changed.")
-        record = store.records[number]
+        record = store.records._list[number]
+        if record is None:  # a batch member, its record not built yet
+            record = store.records[number]
         distributions = record.distributions
         previous = distributions.get(name)
         if previous is not None:
@@ -71,10 +74,10 @@ def suggest(trial, name, distribution):
         fixed = record.fixed_params
         if fixed and name in fixed:
             return trial._set_fixed(name, distribution, fixed[name])
-        if distribution.single():
+        if distribution.internal_low == distribution.internal_high:  # a single value
             internal = distribution.internal_low
         else:
-            internal = trial._proposer.value(name, distribution)
+            internal = propose_one(trial._proposer, name, distribution)
         if type(store) is not TrialStore:  # a journal writes its records itself
             store.set_param(number, name, distribution, internal)
             return record.params[name]
@@ -85,6 +88,59 @@ def suggest(trial, name, distribution):
         record.params[name] = external
         distributions[name] = distribution
         return external
+
+
+cdef object propose_one(proposer, name, distribution):
+    """``proposer.value(name, distribution)``, without the joint proposal's lookup when
+    the sampler proposed nothing jointly; a :class:`~fasthpo.samplers.RandomSampler`
+    draws here (its ``propose_independent`` for one trial, inlined)."""
+    cdef double low, high
+    if proposer._columns is None or proposer._columns:
+        return proposer.value(name, distribution)
+    sampler = proposer.sampler
+    if type(sampler) is not random_sampler():
+        return float(sampler.propose_independent(proposer.history, name, distribution, proposer.numbers)[0])
+    if type(distribution) is FloatDistribution and distribution.step is None:
+        low, high = distribution.internal_low, distribution.internal_high
+    else:
+        low, high = distribution.sampling_bounds()
+    uniforms = sampler._uniforms
+    buffer = uniforms._buffer
+    return low + (high - low) * (<double>(buffer.pop() if buffer else uniforms.next()))
+
+
+cdef object _RandomSampler = None
+
+
+cdef object random_sampler():
+    """:class:`fasthpo.samplers.RandomSampler` (imported on first use: the samplers
+    import this module's users)."""
+    global _RandomSampler
+    if _RandomSampler is None:
+        from fasthpo.samplers.random import RandomSampler
+        _RandomSampler = RandomSampler
+    return _RandomSampler
+
+
+def frozen(store, int number, frozen_trial):
+    """The :class:`~fasthpo.trial.FrozenTrial` snapshot of trial ``number`` of ``store``
+    (``frozen_trial`` is the class): copies of the record's dicts, the values or None."""
+    record = store.records._list[number]
+    if record is None:  # a batch member, its record not built yet
+        record = store.records[number]
+    values = store._Y[number].tolist()
+    for value in values:
+        if value != value:  # NaN: no values
+            values = None
+            break
+    snapshot = frozen_trial.__new__(frozen_trial)
+    snapshot.__dict__.update(
+        number=number, state=STATES[store._state_list[number]], values=values,
+        datetime_start=record.datetime_start, datetime_complete=record.datetime_complete,
+        params=dict(record.params), distributions=dict(record.distributions),
+        user_attrs=dict(record.user_attrs), system_attrs=dict(record.system_attrs),
+        intermediate_values=dict(record.intermediate_values), trial_id=number)
+    return snapshot
 
 
 cdef tuple round_and_decode_one(distribution, internal):

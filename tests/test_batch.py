@@ -91,6 +91,7 @@ def test_bad_batch_input_is_rejected_and_leaves_the_study_unchanged():
         (lambda: study.tell_batch(batch, x, states=[TrialState.RUNNING] * 3), ValueError, "COMPLETE, PRUNED or FAIL"),
         (lambda: study.tell_batch(batch, x, states=[TrialState.FAIL]), ValueError, "sequence of 3"),
         (lambda: study.tell_batch(lone, [1.0, 2.0]), ValueError, "already COMPLETE"),
+        (lambda: lone.suggest_float("y", 0, 1), ValueError, "only running members"),
         (lambda: study.tell_batch(batch.subset(np.array([True, False, True])), [1.0, 2.0]), ValueError, "whole batch"),
         (lambda: study.tell_batch(other, [1.0]), ValueError, "another study"),
         (lambda: study.tell_batch(study.ask, [1.0]), TypeError, "BatchTrial"),

@@ -65,8 +65,13 @@ class BatchTrial:
         self._all = np.asarray(numbers, dtype=np.int64)
         self._rows = np.arange(len(self._all)) if rows is None else rows
         self._whole = rows is None  # every member of the batch, in order
+        first = int(self._all[0]) if len(self._all) else 0
+        contiguous = root is None and (self._all == np.arange(first, first + len(self._all))).all()
+        # the members' numbers as a range when they follow each other: slices, not fancy indexing
+        self._span = range(first, first + len(self._all)) if contiguous else (root._span if root else None)
         self._root = self if root is None else root
         self._told = False
+        self._finished_seen = -1  # the store's n_finished when every member was last seen running
         self._asked: dict[str, list[tuple[BaseDistribution, np.ndarray, np.ndarray]]] = {}  # kept by the root
 
     def __len__(self) -> int:
@@ -127,7 +132,8 @@ class BatchTrial:
                 self._set_new(asked, name, distribution, None if has is None and self._whole else
                               self._rows if has is None else self._rows[~has])
         for before, members, values in asked:
-            if before == distribution and (members if self._whole else members[self._rows]).all():
+            if (before is distribution or before == distribution) and (
+                    members if self._whole else members[self._rows]).all():
                 return values.copy() if self._whole else values[self._rows]
         out = _empty(distribution, len(self))  # members told apart (never with distinct distributions)
         for before, members, values in asked:
@@ -144,7 +150,8 @@ class BatchTrial:
         else:
             internals = self._proposer.values(name, distribution, rows)
         rounded, external = round_and_decode(distribution, np.asarray(internals, dtype=float))
-        self.study._store.set_params(self._all if rows is None else self._all[rows], name, distribution, rounded)
+        numbers = (self._span or self._all) if rows is None else self._all[rows]
+        self.study._store.set_params(numbers, name, distribution, rounded)
         if rows is None:  # the first ask of the whole batch: the values are the entry
             asked.append((distribution, np.ones(n, dtype=bool), external))
             return
@@ -156,15 +163,21 @@ class BatchTrial:
         entry[2][rows] = external
 
     def _check_running(self) -> None:
-        if self._root._told:
+        root = self._root
+        if root._told:
             raise ValueError(f"{self!r} has been told; its members cannot change.")
         store = self.study._store
+        if store.n_finished == root._finished_seen:
+            return  # no trial finished since the members were last seen running
         numbers = self._all if self._whole else self.numbers
-        states = store.states[numbers]
+        span = self._span if self._whole else None
+        states = store.states[span.start: span.stop] if span else store.states[numbers]
         if (states != _RUNNING).any():
             number = int(numbers[np.argmax(states != _RUNNING)])
             raise ValueError(f"Trial {number} of the batch is {TrialState(store.state_of(number)).name}; "
                              "only running members can be changed.")
+        if self._whole:
+            root._finished_seen = store.n_finished
 
 
 def _empty(distribution: BaseDistribution, n: int) -> np.ndarray:
@@ -175,8 +188,8 @@ def _empty(distribution: BaseDistribution, n: int) -> np.ndarray:
 
 
 def batch_results(batch: BatchTrial, values: Any, states: Any, n_objectives: int
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The members' numbers, states (``int8`` codes of :class:`TrialState`) and values
+                  ) -> tuple[range | np.ndarray, np.ndarray, np.ndarray]:
+    """The members' numbers (a range when they follow each other), states (``int8`` codes of :class:`TrialState`) and values
     ``[n, n_objectives]`` (a row of NaN: no values), checked: raises
     ``TypeError``/``ValueError`` naming the problem before anything is written."""
     n = len(batch._all)
@@ -203,7 +216,7 @@ def batch_results(batch: BatchTrial, values: Any, states: Any, n_objectives: int
         codes = np.array([int(state) for state in states], dtype=np.int8)
         codes[(codes == _COMPLETE) & ~finite] = _FAIL  # NaN (or inf) fails that member only
     Y[~finite | (codes == _FAIL)] = np.nan
-    return batch._all, codes, Y
+    return batch._span or batch._all, codes, Y
 
 
 def check_batch_arguments(n: Any) -> int:

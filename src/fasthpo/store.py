@@ -290,31 +290,30 @@ class TrialStore:
                     self.set_param(number, name, distribution, internal)
         return numbers
 
-    def set_params(self, numbers: Any, name: str, distribution: BaseDistribution, internals: Any) -> None:
-        """:meth:`set_param` for each of ``numbers`` (a journal writes them as one group).
+    def set_params(self, numbers: range | np.ndarray, name: str, distribution: BaseDistribution,
+                   rounded: np.ndarray) -> None:
+        """Set parameter ``name`` of each of ``numbers`` (distinct) from its internal value,
+        rounded by :func:`round_and_decode` (a journal writes them as one group).
 
         For members of one batch this is array work: the column is written and the
         batch notes which members have ``name``.
         """
-        numbers = np.asarray(numbers, dtype=np.int64)
         col = self._column_of(name, distribution)
-        rounded, _ = round_and_decode(distribution, np.asarray(internals, dtype=float), external=False)
-        batch = self._batch_of(numbers)
+        batch, rows = self._locate(numbers)
         if batch is None:
-            self._X[numbers, col] = rounded
-            for number in numbers.tolist():
-                record = self.records[number]
+            self._X[np.asarray(numbers), col] = rounded
+            for number in numbers:
+                record = self.records[int(number)]
                 record.params[name] = distribution.to_external(self._X[number, col])
                 record.distributions[name] = distribution
             return
-        rows = numbers - batch.first
-        if len(rows) == batch.n and (rows == np.arange(batch.n)).all():
-            mask = None
+        mask = None
+        if rows is None:
             self._X[batch.first: batch.first + batch.n, col] = rounded
         else:
             mask = np.zeros(batch.n, dtype=bool)
             mask[rows] = True
-            self._X[numbers, col] = rounded
+            self._X[batch.first + rows, col] = rounded
         batch.entries.append((name, distribution, mask))
         for row, record in batch.built.items():
             if mask is None or mask[row]:
@@ -333,32 +332,34 @@ class TrialStore:
                 intersected.add(key)
                 self._intersect_finished(state, distributions)
 
-    def finish_batch(self, numbers: np.ndarray, states: np.ndarray, Y: np.ndarray) -> None:
-        """Finish trials ``numbers`` with ``states`` (codes of :class:`TrialState`) and
-        values ``Y[len(numbers), n_objectives]`` (a row of NaN: no values), as whole
-        columns when they are the members of one batch."""
-        numbers = np.asarray(numbers, dtype=np.int64)
+    def finish_batch(self, numbers: range | np.ndarray, states: np.ndarray, Y: np.ndarray) -> None:
+        """Finish trials ``numbers`` (distinct) with ``states`` (codes of :class:`TrialState`)
+        and values ``Y[len(numbers), n_objectives]`` (a row of NaN: no values), as whole
+        columns when they are members of one batch."""
         states = np.asarray(states, dtype=np.int8)
-        batch = self._batch_of(numbers)
-        if batch is None or type(self) is not TrialStore:  # a journal writes its records itself
-            self.finish_trials([(number, TrialState(state), None if np.isnan(y).all() else y)
-                                for number, state, y in zip(numbers.tolist(), states.tolist(), Y.tolist())])
-            return
         if not _IS_FINISHED[states.view(np.uint8)].all():
             raise ValueError(f"state must be one of {[s.name for s in _FINISHED]}, got {states!r}.")
-        self._Y[numbers] = Y
-        self._states[numbers] = states
-        if len(numbers) == batch.n and (numbers == np.arange(batch.first, batch.first + batch.n)).all():
-            self._state_list[batch.first: batch.first + batch.n] = states.tolist()
+        batch, rows = self._locate(numbers) if type(self) is TrialStore else (None, None)
+        if batch is None:  # not one batch, or a journal, which writes its records itself
+            self.finish_trials([(int(number), TrialState(state), None if np.isnan(y).all() else y)
+                                for number, state, y in zip(numbers, states.tolist(), Y.tolist())])
+            return
+        if rows is None:
+            first, stop = batch.first, batch.first + batch.n
+            self._Y[first: stop] = Y
+            self._states[first: stop] = states
+            self._state_list[first: stop] = states.tolist()
+            rows = np.arange(batch.n)
         else:
-            for number, state in zip(numbers.tolist(), states.tolist()):
+            self._Y[batch.first + rows] = Y
+            self._states[batch.first + rows] = states
+            for number, state in zip((batch.first + rows).tolist(), states.tolist()):
                 self._state_list[number] = state
         now = datetime.datetime.now()
-        rows = numbers - batch.first
         batch.datetime_complete[rows] = now
-        for row in set(rows.tolist()).intersection(batch.built):
+        for row in set(rows.tolist()).intersection(batch.built) if batch.built else ():
             batch.built[row].datetime_complete = now
-        self.n_finished += len(numbers)
+        self.n_finished += len(rows)
         self._intersect_batch(False, batch, rows[states == _COMPLETE])
         self._intersect_batch(True, batch, rows[states != _FAIL])
 
@@ -450,24 +451,32 @@ class TrialStore:
         for row in built:
             self._intersect(include_pruned, batch.built[row].distributions)
         lazy = np.setdiff1d(rows, built) if built else rows
+        entries: dict[str, list[tuple[BaseDistribution, np.ndarray | None]]] = {}
+        for name, distribution, mask in batch.entries:
+            entries.setdefault(name, []).append((distribution, mask))
         for name, distribution in list(space.items()):
-            masks = [mask for entry_name, entry_distribution, mask in batch.entries
-                     if entry_name == name and (entry_distribution is distribution or entry_distribution == distribution)]
+            masks = [mask for d, mask in entries.get(name, ()) if d is distribution or d == distribution]
             if any(mask is None for mask in masks):
                 continue  # every member has it
             if not masks or not np.logical_or.reduce([mask[lazy] for mask in masks]).all():
                 del space[name]
 
-    def _batch_of(self, numbers: np.ndarray) -> _Batch | None:
-        """The batch all of ``numbers`` belong to (None: not all of one batch)."""
+    def _locate(self, numbers: range | np.ndarray) -> tuple[_Batch | None, np.ndarray | None]:
+        """The batch all of ``numbers`` belong to and their rows in it (None: every member,
+        in order), or ``(None, None)`` when they are not all of one batch."""
         if not len(numbers) or not self._batches:
-            return None
-        first, last = int(numbers.min()), int(numbers.max())
-        i = bisect.bisect_right(self._batch_firsts, first) - 1
-        if i < 0:
-            return None
-        batch = self._batches[i]
-        return batch if last < batch.first + batch.n else None
+            return None, None
+        if isinstance(numbers, range):
+            low, high = numbers.start, numbers.stop - 1
+        else:
+            low, high = int(numbers.min()), int(numbers.max())
+        i = bisect.bisect_right(self._batch_firsts, low) - 1
+        batch = self._batches[i] if i >= 0 else None
+        if batch is None or high >= batch.first + batch.n:
+            return None, None
+        if len(numbers) == batch.n and (isinstance(numbers, range) or (np.diff(numbers) > 0).all()):
+            return batch, None  # distinct, all of them: in order
+        return batch, np.asarray(numbers, dtype=np.int64) - batch.first
 
     def _build_record(self, number: int) -> TrialRecord:
         """The record of batch member ``number``, built from the columns (kept by the batch)."""
@@ -503,20 +512,15 @@ def _grown(array: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
     return out
 
 
-def round_and_decode(distribution: BaseDistribution, internals: np.ndarray, external: bool = True
-                     ) -> tuple[np.ndarray, np.ndarray | None]:
+def round_and_decode(distribution: BaseDistribution, internals: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``distribution.round_internal`` and ``to_external`` of each of ``internals``: the
-    rounded internal values and an array of the user values (None with
-    ``external=False``). Whole arrays at once for a continuous linear float, which gives
-    the same bits as value by value; an object array for a categorical distribution."""
+    rounded internal values and an array of the user values (an object array for a
+    categorical distribution). Whole arrays at once for a continuous linear float,
+    which gives the same bits as value by value."""
     if type(distribution) is FloatDistribution and distribution.step is None and not distribution.log:
         rounded = np.minimum(np.maximum(internals, distribution.internal_low), distribution.internal_high)
-        if not external:
-            return rounded, None
         return rounded, np.minimum(np.maximum(rounded / distribution.scale, distribution.low), distribution.high)
     rounded = np.array([distribution.round_internal(x) for x in internals.tolist()], dtype=float)
-    if not external:
-        return rounded, None
     values = [distribution.to_external(x) for x in rounded.tolist()]
     if isinstance(distribution, CategoricalDistribution):
         out = np.empty(len(values), dtype=object)

@@ -32,6 +32,7 @@ from fasthpo.pruners import BasePruner, MedianPruner
 from fasthpo.samplers.base import BaseSampler
 from fasthpo.storages import BaseStorage, get_storage
 from fasthpo.storages._heartbeat import Heartbeat, fail_stale_trials, starting_beaten_trial
+from fasthpo._kernels.trialpath import frozen
 from fasthpo.trial import FrozenTrial, Trial
 from fasthpo.trial_state import TrialState
 
@@ -197,9 +198,9 @@ class Study:
             self._store.sync()
             if batch._told:
                 raise ValueError(f"{batch!r} has been told already; it cannot be told again.")
-            running = self._store.states[numbers] == _RUNNING
+            running = self._store.states[batch._all] == _RUNNING
             if not running.all():
-                number = int(numbers[np.argmin(running)])
+                number = int(batch._all[np.argmin(running)])
                 raise ValueError(f"Trial {number} of the batch is already "
                                  f"{TrialState(self._store.state_of(number)).name}; the batch cannot be told.")
             self._store.finish_batch(numbers, codes, Y)
@@ -207,7 +208,7 @@ class Study:
             self._best_seen = -1  # several trials finished at once: the best is looked up again
         if type(self.sampler).after_trial is BaseSampler.after_trial:
             return  # nothing to call for each member
-        for number, state, y in zip(numbers.tolist(), codes.tolist(), Y.tolist()):
+        for number, state, y in zip(batch._all.tolist(), codes.tolist(), Y.tolist()):
             told = None if y[0] != y[0] else y  # a NaN row: no values
             attrs = self.sampler.after_trial(self._history, number, TrialState(state), told)
             if attrs:
@@ -258,6 +259,8 @@ class Study:
             state, converted = self._tell_arguments(number, values, state)
             self._store.finish(number, state, converted)
             self._note_finished(number, state)
+            if type(self.sampler).after_trial is BaseSampler.after_trial:
+                return self._frozen(number)  # no hook to call: one pass under the lock
         attrs = self.sampler.after_trial(self._history, number, state, converted)
         with self._lock:
             for key, value in (attrs or {}).items():
@@ -602,25 +605,7 @@ class Study:
         return copy.deepcopy(trials) if deepcopy else trials
 
     def _frozen(self, number: int) -> FrozenTrial:
-        store = self._store
-        record = store.records[number]
-        values = store.Y[number].tolist()
-        if any(v != v for v in values):  # NaN: no values
-            values = None
-        return FrozenTrial(
-            number=number,
-            state=TrialState(store.state_of(number)),
-            value=None,
-            values=values,
-            params=dict(record.params),
-            distributions=dict(record.distributions),
-            user_attrs=dict(record.user_attrs),
-            system_attrs=dict(record.system_attrs),
-            intermediate_values=dict(record.intermediate_values),
-            datetime_start=record.datetime_start,
-            datetime_complete=record.datetime_complete,
-            trial_id=number,
-        )
+        return frozen(self._store, number, FrozenTrial)
 
     def trials_dataframe(
         self,

@@ -53,11 +53,11 @@ class Proposer:
         if self._columns is None:
             self._propose_joint()
         everyone = rows is None or len(rows) == len(self.numbers)  # a batch's rows are distinct
-        rows = np.arange(len(self.numbers)) if rows is None else rows
         joint = self._columns.get(name)
         if joint is None or joint[1] != distribution:
             numbers = self.numbers if everyone else np.asarray(self.numbers)[rows].tolist()
             return self._independent(name, distribution, numbers)
+        rows = np.arange(len(self.numbers)) if rows is None else rows
         column = self._X[rows, joint[0]]
         missing = np.flatnonzero(np.isnan(column))
         if len(missing):
