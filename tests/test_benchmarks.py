@@ -3,6 +3,7 @@ resumable runner (with a really killed process), reproducibility and bad input."
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import signal
@@ -198,3 +199,112 @@ def test_multi_objective_problems_skip_single_objective_samplers(tmp_path):
     assert [(r["problem"], r["sampler"]) for r in records] == [
         ("zdt1-4d", "fasthpo-tpe"), ("sphere-2d", "fasthpo-cmaes"), ("sphere-2d", "fasthpo-tpe")]
     assert all(len(r["regret"]) == 12 and r["regret"] == sorted(r["regret"], reverse=True) for r in records)
+
+
+# ------------------------------------------------------------------ model tuning (scikit-learn)
+def _small_svm():
+    from fasthpo.benchmarks.model_tuning import Axis, ModelTuning, _svm
+
+    return ModelTuning("svm-test", "wine", _svm, (Axis("C", "float", (0.1, 10.0), log=True),
+                                                     Axis("gamma", "float", (1e-3, 1e-2, 1e-1), log=True)), folds=3)
+
+
+def test_model_tuning_scores_are_cached_per_configuration_and_reruns_are_identical(tmp_path, monkeypatch):
+    from fasthpo.benchmarks.model_tuning import ModelTuning
+
+    monkeypatch.setenv("FASTHPO_BENCH_CACHE", str(tmp_path / "a"))
+    problem = _small_svm()
+    table = problem.errors()
+    assert os.path.exists(problem.path()) and table.shape == (2, 3)
+    assert table[1, 0] == problem.cross_validated_error({"C": 10.0, "gamma": 1e-3})
+    assert 0 <= table.min() < 0.1 < table.max()  # wine is easy for a tuned SVM, not for every one
+
+    def no_fit(self, config):
+        raise AssertionError("a cached configuration was fitted again")
+
+    monkeypatch.setattr(ModelTuning, "cross_validated_error", no_fit)
+    instance = problem.instance(seed=3)
+    values = instance.evaluate({"C": np.array([0.2, 7.0, 10.0]), "gamma": np.array([1e-3, 0.02, 0.09])})
+    np.testing.assert_array_equal(values, [table[0, 0], table[1, 1], table[1, 2]])  # snapped on the log scale
+    assert instance.optimum == table.min()
+    monkeypatch.undo()
+    monkeypatch.setenv("FASTHPO_BENCH_CACHE", str(tmp_path / "b"))
+    np.testing.assert_array_equal(_small_svm().errors(), table)  # computed afresh: the same scores
+
+
+def test_model_tuning_problems_run_through_the_suite(tmp_path, monkeypatch):
+    monkeypatch.setenv("FASTHPO_BENCH_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setattr("fasthpo.benchmarks.problems.model_tuning_problems", lambda: {"svm-test": _small_svm()})
+    suite = Suite(("svm-test",), ("fasthpo-tpe", "fasthpo-random"), (0, 1), (12,))
+    first = run_suite(suite, str(tmp_path / "a.jsonl"), progress=False)
+    second = run_suite(suite, str(tmp_path / "b.jsonl"), progress=False)
+    assert [r["digest"] for r in first] == [r["digest"] for r in second]
+    assert all(r["regret"][-1] >= 0 for r in first) and min(r["regret"][-1] for r in first) == 0.0
+
+
+def test_model_tuning_names_resolve_without_fitting():
+    problem = get_problem("gbm-wine")
+    assert problem.n_objectives == 1
+    with pytest.raises(ValueError, match="unknown problem 'svm-digits'"):
+        get_problem("svm-digits")
+
+
+# ------------------------------------------------------------------ GP, suites of several parts
+def test_gp_contestants_run_and_optuna_gp_without_torch_is_refused_before_running(monkeypatch):
+    result = get_contestant("fasthpo-gp").run(get_problem("sphere-2d").instance(0), budget=15, seed=0)
+    assert result.values.shape == (15,)
+    monkeypatch.setitem(sys.modules, "torch", None)
+    with pytest.raises(ValueError, match="sampler 'optuna-gp' is not available here"):
+        get_contestant("optuna-gp")
+
+
+def test_a_suite_of_several_parts_runs_seed_by_seed_and_ranks_each_budget_apart(tmp_path):
+    from fasthpo.benchmarks import write_report
+
+    suite = Suite(("sphere-2d", "mixed"), ("fasthpo-random", "fasthpo-tpe", "fasthpo-gp"), (0, 1), (10,),
+                  also=(Suite(("zdt1-3d",), ("fasthpo-random", "fasthpo-nsga2", "fasthpo-tpe"), (0, 1), (20,)),))
+    path = tmp_path / "r.jsonl"
+    records = run_suite(suite, str(path), progress=False)
+    assert len(records) == 2 * 3 * 2 + 3 * 2
+    written = [json.loads(line) for line in path.read_text().splitlines()[1:]]
+    assert [r["seed"] for r in written] == [0] * 9 + [1] * 9  # seed by seed
+    assert {r["budget"] for r in records if r["problem"] == "zdt1-3d"} == {20}
+    with pytest.raises(ValueError, match="another suite definition"):
+        run_suite(Suite(suite.problems, suite.samplers, suite.seeds, suite.budgets), str(path), progress=False)
+    text = write_report(records, str(tmp_path))
+    assert "### Single-objective problems" in text and "### Multi-objective problems" in text
+    page = (tmp_path / "report.html").read_text()
+    assert page.startswith("<!DOCTYPE html>") and page.count("<table>") == 4 and "http" not in page
+    for heading in ("Final regret", "Average ranks", "Multi-objective problems", "Time per ask"):
+        assert f"{heading}" in page
+    assert page.count("data:image/png;base64,") == 3  # regret curves and two rank figures, inlined
+    assert "<td class=\"name\">fasthpo-gp</td>" in page and "<td class=\"name\">zdt1-3d (20 trials)</td>" in page
+    mixed = write_report(records + [dict(r, budget=5, regret=r["regret"][:5]) for r in records
+                                    if r["problem"] != "zdt1-3d"], str(tmp_path))
+    assert "### Single-objective problems, 5 trials" in mixed and "### Single-objective problems, 10 trials" in mixed
+
+
+def test_seeds_option_applies_to_every_part_and_composing_drops_the_extra_parts():
+    from fasthpo.benchmarks.command import add_bench_command, suite_from_args
+
+    parser = argparse.ArgumentParser()
+    add_bench_command(parser.add_subparsers(dest="command"))
+    standard = suite_from_args(parser.parse_args(["bench", "--suite", "standard", "--seeds", "3"]))
+    assert standard.seeds == (0, 1, 2) and all(part.seeds == (0, 1, 2) for part in standard.also)
+    assert standard.also and "optuna-gp" in standard.samplers
+    own = suite_from_args(parser.parse_args(["bench", "--suite", "standard", "--samplers", "fasthpo-tpe"]))
+    assert own.also == () and own.samplers == ("fasthpo-tpe",) and own.budgets == standard.budgets
+
+
+def test_report_only_writes_the_report_of_the_recorded_runs_and_runs_nothing(tmp_path, capsys):
+    argv = ["bench", "--problems", "sphere-2d", "--samplers", "fasthpo-random,fasthpo-tpe", "--seeds", "3",
+            "--budget", "8", "--output", str(tmp_path)]
+    assert cli.main([*argv, "--report-only"]) == 2 and "holds no runs" in capsys.readouterr().err
+    suite = Suite(("sphere-2d",), ("fasthpo-random", "fasthpo-tpe"), (0, 1, 2), (8,))
+    path = tmp_path / "results.jsonl"
+    run_suite(suite, str(path), progress=False)
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join(lines[:4]) + "\n")  # three of the six runs
+    assert cli.main([*argv, "--report-only"]) == 0
+    assert path.read_text().count("\n") == 4
+    assert "3 runs" in (tmp_path / "report.md").read_text()

@@ -3,10 +3,12 @@
 ``fasthpo bench`` (see :mod:`fasthpo.cli`) is the command line; from Python:
 
 * :func:`get_problem` — classic functions shifted and rotated per seed, mixed and
-  conditional spaces, ZDT/DTLZ scored by hypervolume;
+  conditional spaces, ZDT/DTLZ scored by hypervolume, model tuning on scikit-learn's
+  data sets (:mod:`~fasthpo.benchmarks.model_tuning`);
 * :func:`get_contestant` — fasthpo's, Optuna's, rustuna's or your own sampler;
 * :class:`Suite` and :func:`run_suite` — samplers × problems × seeds × budgets in
-  worker processes, resumable from a JSON-lines results file;
+  worker processes, resumable from a JSON-lines results file (:func:`recorded_runs`:
+  the runs of an unfinished suite);
 * :func:`write_report` — regret curves, final regrets, average ranks with the Friedman
   test and Nemenyi's critical difference, time per ask (markdown and PNG).
 
@@ -23,7 +25,7 @@ True
 from fasthpo.benchmarks.contestants import Contestant, RunResult, contestant_names, get_contestant
 from fasthpo.benchmarks.problems import Instance, Problem, as_batch, get_problem, problem_names
 from fasthpo.benchmarks.report import write_report
-from fasthpo.benchmarks.runner import SUITES, Suite, load_results, run_suite, score
+from fasthpo.benchmarks.runner import SUITES, Suite, load_results, recorded_runs, run_suite, score
 
 __all__ = [
     "SUITES",
@@ -38,6 +40,7 @@ __all__ = [
     "get_problem",
     "load_results",
     "problem_names",
+    "recorded_runs",
     "run_suite",
     "score",
     "write_report",

@@ -19,7 +19,7 @@ import sys
 from dataclasses import replace
 
 from fasthpo.benchmarks.report import write_report
-from fasthpo.benchmarks.runner import SUITES, Suite, run_suite
+from fasthpo.benchmarks.runner import SUITES, Suite, recorded_runs, run_suite
 
 __all__ = ["add_bench_command", "run_bench", "suite_from_args"]
 
@@ -37,6 +37,8 @@ def add_bench_command(commands) -> None:
     bench.add_argument("--budget", help="trials per study; several comma-separated budgets run separately")
     bench.add_argument("--workers", type=int, default=os.cpu_count() or 1, help="worker processes (default: cores)")
     bench.add_argument("--output", help="directory of results.jsonl and the report (default bench-<suite>)")
+    bench.add_argument("--report-only", action="store_true",
+                       help="write the report of the runs already in results.jsonl and run nothing")
 
 
 def _ints(text: str, option: str) -> tuple[int, ...]:
@@ -60,16 +62,24 @@ def _seeds(text: str) -> tuple[int, ...]:
 
 
 def suite_from_args(args: argparse.Namespace) -> Suite:
-    """The suite named by ``--suite`` with the parts given on the command line replaced."""
+    """The suite named by ``--suite`` with the parts given on the command line replaced.
+
+    ``--seeds`` replaces the seeds of every product of the suite; ``--problems``,
+    ``--samplers`` or ``--budget`` compose one product from the suite's first one (its
+    further products, e.g. the several-objective part of ``standard``, are dropped).
+    """
     suite = SUITES[args.suite]
+    if args.problems or args.samplers or args.budget:
+        suite = replace(suite, also=())
     if args.problems:
         suite = replace(suite, problems=tuple(args.problems.split(",")))
     if args.samplers:
         suite = replace(suite, samplers=tuple(args.samplers.split(",")))
-    if args.seeds:
-        suite = replace(suite, seeds=_seeds(args.seeds))
     if args.budget:
         suite = replace(suite, budgets=_ints(args.budget, "--budget"))
+    if args.seeds:
+        seeds = _seeds(args.seeds)
+        suite = replace(suite, seeds=seeds, also=tuple(replace(part, seeds=seeds) for part in suite.also))
     return suite
 
 
@@ -79,9 +89,14 @@ def run_bench(args: argparse.Namespace) -> int:
     try:
         suite = suite_from_args(args)
         suite.check()
-        os.makedirs(output, exist_ok=True)
         path = os.path.join(output, "results.jsonl")
-        records = run_suite(suite, path, workers=args.workers)
+        if args.report_only:
+            records = recorded_runs(suite, path) if os.path.exists(path) else []
+            if not records:
+                raise ValueError(f"{path} holds no runs to report")
+        else:
+            os.makedirs(output, exist_ok=True)
+            records = run_suite(suite, path, workers=args.workers)
     except (ValueError, TypeError) as exc:
         print(f"fasthpo bench: {exc}", file=sys.stderr)
         return 2

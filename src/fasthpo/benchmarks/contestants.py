@@ -163,6 +163,7 @@ _BUILTIN: dict[str, tuple[str, str, dict[str, Any], bool]] = {
     "fasthpo-tpe": ("fasthpo.samplers", "TPESampler", {}, True),
     "fasthpo-gp": ("fasthpo.samplers", "GPSampler", {}, False),
     "fasthpo-cmaes": ("fasthpo.samplers", "CmaEsSampler", {}, False),
+    "fasthpo-nsga2": ("fasthpo.samplers", "NSGAIISampler", {}, True),
     "optuna-random": ("optuna.samplers", "RandomSampler", {}, True),
     "optuna-qmc": ("optuna.samplers", "QMCSampler", {"scramble": True}, True),
     "optuna-tpe": ("optuna.samplers", "TPESampler", {}, True),
@@ -174,6 +175,9 @@ _BUILTIN: dict[str, tuple[str, str, dict[str, Any], bool]] = {
     "rustuna-cmaes": ("rustuna.samplers", "CmaEsSampler", {}, False),
     "rustuna-nsga2": ("rustuna.samplers", "NSGAIISampler", {}, True),
 }
+
+
+_NEEDS = {"optuna-gp": ("torch",)}  # modules a sampler imports only when it first samples
 
 
 def contestant_names() -> list[str]:
@@ -212,7 +216,7 @@ def get_contestant(name: str) -> Contestant:
     >>> get_contestant("fasthpo-sobol")
     Traceback (most recent call last):
     ...
-    ValueError: unknown sampler 'fasthpo-sobol'; known: fasthpo-random, fasthpo-qmc, fasthpo-tpe, fasthpo-gp, fasthpo-cmaes, optuna-random, optuna-qmc, optuna-tpe, optuna-gp, optuna-cmaes, optuna-nsga2, rustuna-random, rustuna-tpe, rustuna-cmaes, rustuna-nsga2, or module:attribute for your own
+    ValueError: unknown sampler 'fasthpo-sobol'; known: fasthpo-random, fasthpo-qmc, fasthpo-tpe, fasthpo-gp, fasthpo-cmaes, fasthpo-nsga2, optuna-random, optuna-qmc, optuna-tpe, optuna-gp, optuna-cmaes, optuna-nsga2, rustuna-random, rustuna-tpe, rustuna-cmaes, rustuna-nsga2, or module:attribute for your own
     """
     if ":" in name:
         try:
@@ -230,6 +234,8 @@ def get_contestant(name: str) -> Contestant:
     module, cls, kwargs, multi = _BUILTIN[base]
     try:
         getattr(importlib.import_module(module), cls)
+        for needed in _NEEDS.get(base, ()):
+            importlib.import_module(needed)
     except (ImportError, AttributeError) as exc:
         raise ValueError(f"sampler {name!r} is not available here: {exc}") from exc
     return Contestant(name, functools.partial(_make, module, cls, kwargs), multi, batch)

@@ -35,6 +35,8 @@ from typing import Any
 
 import numpy as np
 
+from fasthpo.benchmarks.model_tuning import model_tuning_problems
+
 __all__ = ["Instance", "Problem", "as_batch", "get_problem", "problem_names"]
 
 
@@ -371,8 +373,17 @@ _FIXED = {"mixed": _mixed, "conditional": _conditional}
 
 
 def problem_names() -> list[str]:
-    """The problem families: ``<function>-<d>d`` for each function, and the fixed spaces."""
-    return [f"{kind}-<d>d" for kind in [*_CLASSIC, *_MULTI]] + sorted(_FIXED)
+    """The problem families: ``<function>-<d>d`` for each function, the fixed spaces and the
+    model tuning problems (:mod:`fasthpo.benchmarks.model_tuning`)."""
+    return [f"{kind}-<d>d" for kind in [*_CLASSIC, *_MULTI]] + sorted(_FIXED) + list(model_tuning_problems())
+
+
+def _model_tuning(name: str) -> Problem:
+    try:
+        import sklearn  # noqa: F401
+    except ImportError:
+        raise ValueError(f"problem {name!r} needs scikit-learn: pip install 'fasthpo[sklearn]'") from None
+    return Problem(name, 1, model_tuning_problems()[name].instance)
 
 
 def get_problem(name: str) -> Problem:
@@ -385,10 +396,12 @@ def get_problem(name: str) -> Problem:
     >>> get_problem("sphere")
     Traceback (most recent call last):
     ...
-    ValueError: unknown problem 'sphere'; known: sphere-<d>d, ellipsoid-<d>d, rosenbrock-<d>d, rastrigin-<d>d, ackley-<d>d, griewank-<d>d, levy-<d>d, schwefel-<d>d, styblinski-tang-<d>d, michalewicz-<d>d, zdt1-<d>d, zdt2-<d>d, dtlz2-<d>d, conditional, mixed
+    ValueError: unknown problem 'sphere'; known: sphere-<d>d, ellipsoid-<d>d, rosenbrock-<d>d, rastrigin-<d>d, ackley-<d>d, griewank-<d>d, levy-<d>d, schwefel-<d>d, styblinski-tang-<d>d, michalewicz-<d>d, zdt1-<d>d, zdt2-<d>d, dtlz2-<d>d, conditional, mixed, svm-breast_cancer, mlp-wine, gbm-wine
     """
     if name in _FIXED:
         return Problem(name, 1, _FIXED[name])
+    if name in model_tuning_problems():
+        return _model_tuning(name)
     match = re.fullmatch(r"([a-z0-9-]+?)-(\d+)d", name)
     if match and match.group(1) in _CLASSIC:
         return _classic(match.group(1), int(match.group(2)))

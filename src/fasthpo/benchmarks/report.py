@@ -1,10 +1,11 @@
-"""The report of a suite's results: markdown with PNG figures.
+"""The report of a suite's results: markdown with PNG figures, and the same as one HTML page.
 
 * per problem, the regret curve (median and quartiles over seeds) and the final regret
   (median [quartiles]) of each sampler;
 * average ranks of the final regret over every (problem, seed) that every ranked sampler
-  ran (single- and multi-objective problems apart), with the Friedman test and the Nemenyi critical difference (figure: samplers
-  that the critical difference does not separate are joined by a bar);
+  ran (single- and multi-objective problems and each budget apart), with the Friedman
+  test and the Nemenyi critical difference (figure: samplers that the critical
+  difference does not separate are joined by a bar);
 * time per ask of each sampler (the library's time: ask, suggestions and tell).
 
 Examples
@@ -17,10 +18,15 @@ Examples
 >>> text = write_report(records, out)
 >>> sorted(f for f in os.listdir(out) if f.endswith((".md", ".png")))
 ['ranks-single-objective.png', 'regret_curves.png', 'report.md']
+>>> page = open(os.path.join(out, "report.html")).read()
+>>> page.count("<table>"), "data:image/png;base64," in page, "http" in page
+(3, True, False)
 """
 
 from __future__ import annotations
 
+import base64
+import html
 import math
 import os
 from collections import defaultdict
@@ -29,6 +35,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["average_ranks", "markdown_table", "write_report"]
+
 
 
 def markdown_table(header: list[str], rows: list[list[Any]]) -> str:
@@ -162,19 +169,69 @@ def _quartiles(values: np.ndarray) -> str:
 
 
 def write_report(records: list[dict[str, Any]], directory: str, title: str = "fasthpo bench") -> str:
-    """Write ``report.md``, ``regret_curves.png`` and ``ranks-<kind>.png`` (single- and
-    multi-objective problems ranked apart) into ``directory`` and return the markdown."""
+    """Write ``report.md``, ``report.html`` (one self-contained page, figures inlined),
+    ``regret_curves.png`` and ``ranks-<kind>.png`` (single- and multi-objective problems
+    and each budget ranked apart) into ``directory`` and return the markdown."""
+    from fasthpo.report import STYLE  # the look of the study report's page
+
+    blocks = _blocks(records, directory, title)
+    text = "\n".join(_markdown(block) for block in blocks)
+    with open(os.path.join(directory, "report.md"), "w", encoding="utf-8") as f:
+        f.write(text)
+    page = "\n".join(_html(block, directory) for block in blocks)
+    with open(os.path.join(directory, "report.html"), "w", encoding="utf-8") as f:
+        f.write(f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
+                f"<style>{STYLE}</style></head><body>\n{page}\n</body></html>\n")
+    return text
+
+
+# A report is a list of blocks, written as markdown and as HTML: ("h1" | "h2" | "h3" | "p", text),
+# ("img", alt text, file name in the report's directory), ("table", header, rows); a cell "**x**" is bold.
+def _markdown(block: tuple) -> str:
+    kind = block[0]
+    if kind == "img":
+        return f"![{block[1]}]({block[2]})\n"
+    if kind == "table":
+        return markdown_table(block[1], block[2]) + "\n"
+    prefix = {"h1": "# ", "h2": "## ", "h3": "### ", "p": ""}[kind]
+    return f"{prefix}{block[1]}\n"
+
+
+def _html(block: tuple, directory: str) -> str:
+    kind = block[0]
+    if kind == "img":
+        with open(os.path.join(directory, block[2]), "rb") as f:
+            data = base64.b64encode(f.read()).decode("ascii")
+        return (f"<div class=\"plots\"><figure class=\"wide\"><img alt=\"{html.escape(block[1])}\" "
+                f"src=\"data:image/png;base64,{data}\"></figure></div>")
+    if kind == "table":
+        head = "".join(f"<th>{html.escape(str(c))}</th>" for c in block[1])
+        rows = "".join("<tr>" + "".join(_cell(c, i) for i, c in enumerate(row)) + "</tr>" for row in block[2])
+        return f"<table><tr>{head}</tr>{rows}</table>"
+    text = html.escape(block[1]).replace("`", "")
+    return f"<{kind}>{text}</{kind}>"
+
+
+def _cell(value: Any, column: int) -> str:
+    text = str(value)
+    name = " class=\"name\"" if column == 0 else ""
+    if text.startswith("**") and text.endswith("**"):
+        return f"<td{name}><b>{html.escape(text[2:-2])}</b></td>"
+    return f"<td{name}>{html.escape(text)}</td>"
+
+
+def _blocks(records: list[dict[str, Any]], directory: str, title: str) -> list[tuple]:
     groups = _groups(records)
     samplers = list(dict.fromkeys(r["sampler"] for r in records))
     _plot_curves(groups, os.path.join(directory, "regret_curves.png"))
     seeds = sorted({r["seed"] for r in records})
-    lines = [f"# {title}", "",
-             f"{len(records)} runs: {len(groups)} problems × {len(samplers)} samplers × {len(seeds)} seeds "
-             f"({seeds[0]}..{seeds[-1]}), budgets {sorted({r['budget'] for r in records})}. Regret is the best value "
-             "minus the known optimum; for several objectives, the true front's hypervolume minus the found one's "
-             "(reference point 1.1 in every objective).", "",
-             "## Regret curves (median and quartiles over seeds)", "", "![regret curves](regret_curves.png)", "",
-             "## Final regret: median [25%, 75%] over seeds (bold: lowest median)", ""]
+    blocks = [("h1", title),
+              ("p", f"{len(records)} runs: {len(groups)} problems × {len(samplers)} samplers × {len(seeds)} seeds "
+                    f"({seeds[0]}..{seeds[-1]}), budgets {sorted({r['budget'] for r in records})}. Regret is the best "
+                    "value minus the known optimum; for several objectives, the true front's hypervolume minus the "
+                    "found one's (reference point 1.1 in every objective)."),
+              ("h2", "Regret curves (median and quartiles over seeds)"), ("img", "regret curves", "regret_curves.png"),
+              ("h2", "Final regret: median [25%, 75%] over seeds (bold: lowest median)")]
     rows = []
     for label, by in groups.items():
         medians = {s: np.median(v[:, -1]) for s, v in by.items()}
@@ -182,46 +239,47 @@ def write_report(records: list[dict[str, Any]], directory: str, title: str = "fa
         rows.append([label] + [("n/a" if s not in by else
                                 (f"**{_quartiles(by[s][:, -1])}**" if medians[s] == best else _quartiles(by[s][:, -1])))
                                for s in samplers])
-    lines += [markdown_table(["problem", *samplers], rows), ""]
-    lines += _rank_section(records, directory)
-    lines += ["## Time per ask (the library's time: ask, suggestions and tell; the problem's evaluation excluded)", ""]
+    blocks += [("table", ["problem", *samplers], rows), *_rank_section(records, directory),
+               ("h2", "Time per ask (the library's time: ask, suggestions and tell; the problem's evaluation "
+                      "excluded)")]
     rows = []
     for s in samplers:
         runs = [r for r in records if r["sampler"] == s]
         per_ask = np.array([r["ask_time"] / r["budget"] for r in runs]) * 1e3
         rows.append([s, len(runs), f"{np.median(per_ask):.3f}", f"{np.percentile(per_ask, 90):.3f}",
                      f"{sum(r['wall_time'] for r in runs):.1f}"])
-    lines += [markdown_table(["sampler", "runs", "median ms/ask", "90% ms/ask", "total wall s"], rows), ""]
-    text = "\n".join(lines)
-    with open(os.path.join(directory, "report.md"), "w") as f:
-        f.write(text)
-    return text
+    return blocks + [("table", ["sampler", "runs", "median ms/ask", "90% ms/ask", "total wall s"], rows)]
 
 
-def _rank_section(records: list[dict[str, Any]], directory: str) -> list[str]:
+def _rank_section(records: list[dict[str, Any]], directory: str) -> list[tuple]:
+    """Ranks apart for single- and multi-objective problems, and for each budget."""
     from fasthpo.benchmarks.problems import get_problem
 
-    lines = ["## Average ranks of the final regret", ""]
+    blocks = [("h2", "Average ranks of the final regret")]
     objectives = {r["problem"]: get_problem(r["problem"]).n_objectives for r in records}
     for kind, several in (("single-objective", False), ("multi-objective", True)):
         part = [r for r in records if (objectives[r["problem"]] > 1) == several]
-        samplers, ranks, n = average_ranks(part)
-        if not part:
-            continue
-        lines += [f"### {kind.capitalize()} problems", ""]
-        if len(samplers) < 2 or n < 2:
-            lines += ["(needs two samplers that ran every such problem, on two blocks or more)", ""]
-            continue
-        cd = _critical_difference(len(samplers), n)
-        _plot_ranks(samplers, ranks, cd, os.path.join(directory, f"ranks-{kind}.png"))
-        p = _friedman_p(part, samplers)
-        order = np.argsort(ranks)
-        friedman = f" Friedman test p = {p:.3g};" if p is not None else ""
-        lines += [f"Blocks: the {n} (problem, seed) pairs that every sampler below ran; ranks within a block, ties "
+        budgets = sorted({r["budget"] for r in part})
+        for budget in budgets:
+            name = kind if len(budgets) == 1 else f"{kind}-{budget}"
+            heading = f"{kind.capitalize()} problems" + (f", {budget} trials" if len(budgets) > 1 else "")
+            blocks += [("h3", heading), *_ranks([r for r in part if r["budget"] == budget], directory, name)]
+    return blocks
+
+
+def _ranks(records: list[dict[str, Any]], directory: str, name: str) -> list[tuple]:
+    samplers, ranks, n = average_ranks(records)
+    if len(samplers) < 2 or n < 2:
+        return [("p", "(needs two samplers that ran every such problem, on two blocks or more)")]
+    cd = _critical_difference(len(samplers), n)
+    _plot_ranks(samplers, ranks, cd, os.path.join(directory, f"ranks-{name}.png"))
+    p = _friedman_p(records, samplers)
+    order = np.argsort(ranks)
+    friedman = f" Friedman test p = {p:.3g};" if p is not None else ""
+    return [("p", f"Blocks: the {n} (problem, seed) pairs that every sampler below ran; ranks within a block, ties "
                   f"share.{friedman} Nemenyi critical difference at 5%: {cd:.2f} (two samplers whose average ranks "
-                  "differ by more are different).", "", f"![average ranks](ranks-{kind}.png)", "",
-                  markdown_table(["sampler", "average rank", "different from (Nemenyi, 5%)"],
-                                 [[samplers[i], f"{ranks[i]:.2f}",
-                                   ", ".join(samplers[j] for j in order if abs(ranks[i] - ranks[j]) > cd) or "-"]
-                                  for i in order]), ""]
-    return lines
+                  "differ by more are different)."),
+            ("img", "average ranks", f"ranks-{name}.png"),
+            ("table", ["sampler", "average rank", "different from (Nemenyi, 5%)"],
+             [[samplers[i], f"{ranks[i]:.2f}",
+               ", ".join(samplers[j] for j in order if abs(ranks[i] - ranks[j]) > cd) or "-"] for i in order])]

@@ -27,7 +27,7 @@ import sys
 import time
 from collections.abc import Iterable
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TextIO
 
 import numpy as np
@@ -35,33 +35,46 @@ import numpy as np
 from fasthpo.benchmarks.contestants import Contestant, get_contestant
 from fasthpo.benchmarks.problems import Problem, get_problem
 
-__all__ = ["SUITES", "Suite", "load_results", "run_suite", "score"]
+__all__ = ["SUITES", "Suite", "load_results", "recorded_runs", "run_suite", "score"]
 
 FORMAT = "fasthpo-bench/1"
 
 
 @dataclass(frozen=True)
 class Suite:
-    """What to run: every applicable (problem, sampler, seed, budget)."""
+    """What to run: every applicable (problem, sampler, seed, budget) of this product and of
+    the products in ``also`` (e.g. slow samplers at a smaller budget, or several-objective
+    problems with their own samplers and budget)."""
 
     problems: tuple[str, ...]
     samplers: tuple[str, ...]
     seeds: tuple[int, ...]
     budgets: tuple[int, ...]
+    also: tuple[Suite, ...] = ()
 
     def definition(self) -> dict[str, Any]:
-        return {key: list(value) for key, value in asdict(self).items()}
+        out = {key: list(getattr(self, key)) for key in ("problems", "samplers", "seeds", "budgets")}
+        if self.also:
+            out["also"] = [part.definition() for part in self.also]
+        return out
+
+    def parts(self) -> tuple[Suite, ...]:
+        """This product (without ``also``) followed by each product of ``also``."""
+        return (replace(self, also=()), *(p for part in self.also for p in part.parts()))
 
     def check(self) -> tuple[dict[str, Problem], dict[str, Contestant]]:
         """The problems and contestants by name; ``ValueError`` naming the first bad input."""
-        for field in ("problems", "samplers", "seeds", "budgets"):
-            if not getattr(self, field):
-                raise ValueError(f"the suite has no {field}")
-        for budget in self.budgets:
-            if not isinstance(budget, (int, np.integer)) or budget <= 0:
-                raise ValueError(f"a budget must be a positive number of trials, got {budget!r}")
-        return ({name: get_problem(name) for name in self.problems},
-                {name: get_contestant(name) for name in self.samplers})
+        problems, contestants = {}, {}
+        for part in self.parts():
+            for field in ("problems", "samplers", "seeds", "budgets"):
+                if not getattr(part, field):
+                    raise ValueError(f"the suite has no {field}")
+            for budget in part.budgets:
+                if not isinstance(budget, (int, np.integer)) or budget <= 0:
+                    raise ValueError(f"a budget must be a positive number of trials, got {budget!r}")
+            problems.update({name: get_problem(name) for name in part.problems if name not in problems})
+            contestants.update({name: get_contestant(name) for name in part.samplers if name not in contestants})
+        return problems, contestants
 
 
 SUITES = {
@@ -72,12 +85,18 @@ SUITES = {
     "standard": Suite(
         problems=("sphere-10d", "ellipsoid-10d", "rosenbrock-5d", "rastrigin-10d", "ackley-10d", "griewank-10d",
                   "levy-5d", "schwefel-5d", "styblinski-tang-10d", "michalewicz-5d", "mixed", "conditional",
-                  "zdt1-10d", "zdt2-10d", "dtlz2-6d"),
+                  "svm-breast_cancer", "mlp-wine", "gbm-wine"),
         samplers=("fasthpo-random", "fasthpo-tpe", "fasthpo-gp", "fasthpo-cmaes", "optuna-random", "optuna-tpe",
-                  "optuna-gp", "optuna-cmaes", "optuna-nsga2", "rustuna-tpe"),
-        seeds=tuple(range(10)), budgets=(200,)),
+                  "optuna-gp", "optuna-cmaes", "rustuna-tpe", "rustuna-cmaes"),
+        seeds=tuple(range(10)), budgets=(100,),
+        also=(Suite(problems=("zdt1-5d", "zdt2-5d", "dtlz2-5d"),
+                    samplers=("fasthpo-random", "fasthpo-tpe", "fasthpo-nsga2", "optuna-tpe", "optuna-nsga2",
+                              "rustuna-tpe", "rustuna-nsga2"),
+                    seeds=tuple(range(10)), budgets=(200,)),)),
 }
-"""``quick``: a few minutes on two cores; ``standard``: about an hour."""
+"""``quick``: a few minutes on two cores. ``standard``: about an hour on two cores; one
+objective at 100 trials (small enough for the GP samplers, whose asks cost the most),
+several objectives at 200 trials (NSGA-II's population is 50)."""
 
 
 def _key(problem: str, sampler: str, seed: int, budget: int) -> tuple[str, str, int, int]:
@@ -85,8 +104,17 @@ def _key(problem: str, sampler: str, seed: int, budget: int) -> tuple[str, str, 
 
 
 def _plan(suite: Suite, problems: dict[str, Problem], contestants: dict[str, Contestant]) -> list[tuple]:
-    return [_key(p, s, seed, budget) for p in suite.problems for s in suite.samplers for seed in suite.seeds
-            for budget in suite.budgets if problems[p].n_objectives == 1 or contestants[s].multi_objective]
+    keys = [_key(p, s, seed, budget) for part in suite.parts() for p in part.problems for s in part.samplers
+            for seed in part.seeds for budget in part.budgets
+            if problems[p].n_objectives == 1 or contestants[s].multi_objective]
+    return list(dict.fromkeys(keys))
+
+
+def _run_order(todo: list[tuple], suite: Suite) -> list[tuple]:
+    """Seed by seed (in the order of the suite's seeds), so that an interrupted suite has
+    every problem and sampler on its first seeds rather than some problems on all seeds."""
+    seeds = {seed: i for i, seed in enumerate(dict.fromkeys(s for part in suite.parts() for s in part.seeds))}
+    return sorted(todo, key=lambda key: seeds[key[2]])
 
 
 # ------------------------------------------------------------------ one run
@@ -199,7 +227,7 @@ def run_suite(suite: Suite, path: str, workers: int = 1, progress: bool = True) 
     records, out = _open_results(path, suite)
     try:
         done = {_key(r["problem"], r["sampler"], r["seed"], r["budget"]) for r in records}
-        todo = [key for key in plan if key not in done]
+        todo = _run_order([key for key in plan if key not in done], suite)
         bar = _Progress(len(todo), sys.stderr if progress and todo else None)
         for record in _execute(todo, contestants, workers):
             out.write(json.dumps(record) + "\n")
@@ -208,6 +236,17 @@ def run_suite(suite: Suite, path: str, workers: int = 1, progress: bool = True) 
             bar.update(record)
     finally:
         out.close()
+    return _in_plan_order(records, plan)
+
+
+def recorded_runs(suite: Suite, path: str) -> list[dict[str, Any]]:
+    """The runs of ``suite`` already in the results file ``path`` (in plan order), without
+    running the others: the report of an unfinished suite."""
+    problems, contestants = suite.check()
+    return _in_plan_order(load_results(path, suite), _plan(suite, problems, contestants))
+
+
+def _in_plan_order(records: list[dict[str, Any]], plan: list[tuple]) -> list[dict[str, Any]]:
     order = {key: i for i, key in enumerate(plan)}
     return sorted((r for r in records if _key(r["problem"], r["sampler"], r["seed"], r["budget"]) in order),
                   key=lambda r: order[_key(r["problem"], r["sampler"], r["seed"], r["budget"])])
