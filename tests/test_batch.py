@@ -219,3 +219,16 @@ def test_batch_records_built_from_the_columns_equal_records_written_one_by_one(r
     nan_fails = [TrialState.FAIL if i % 7 == 0 and s == TrialState.COMPLETE else s for i, s in enumerate(states)]
     assert [t.state for t in study.trials] == nan_fails  # a pruned member keeps its state, without values
     assert all(t.values is None for t in study.trials[::7])
+
+
+def test_a_batch_created_with_parameters_names_them_in_records_and_search_space():
+    from fasthpo.distributions import FloatDistribution, IntDistribution
+    from fasthpo.store import TrialStore
+
+    store = TrialStore(n_objectives=1)
+    x, k = FloatDistribution(0, 1), IntDistribution(1, 5)
+    numbers = store.create_trials([{"x": (x, 0.25), "k": (k, 2.4)}, {"x": (x, 0.5)}])
+    store.set_params(range(numbers[0], numbers[-1] + 1), "y", x, np.array([0.1, 0.2]))
+    store.finish_batch(range(numbers[0], numbers[-1] + 1), np.array([1, 1], dtype=np.int8), np.array([[1.0], [2.0]]))
+    assert [dict(r.params) for r in store.records] == [{"x": 0.25, "k": 2, "y": 0.1}, {"x": 0.5, "y": 0.2}]
+    assert store.intersection_search_space() == {"x": x, "y": x}

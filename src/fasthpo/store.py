@@ -56,8 +56,8 @@ class _Batch:
 
     ``entries`` are the batch's parameters in the order they were set: a name, its
     distribution and the members that have it (a boolean mask, None for all); the values
-    are the store's ``X``. ``built`` holds the members whose record exists (from then on
-    the record is what counts, and batch writes update it too).
+    are the store's ``X``. ``built`` holds the members whose record exists; every write
+    of a parameter updates both.
     """
 
     __slots__ = ("first", "n", "datetime_start", "datetime_complete", "entries", "built")
@@ -72,9 +72,6 @@ class _Batch:
 
     def distributions(self, row: int) -> dict[str, BaseDistribution]:
         """The distributions of member ``row`` (its position in the batch)."""
-        record = self.built.get(row)
-        if record is not None:
-            return record.distributions
         return {name: d for name, d, mask in self.entries if mask is None or mask[row]}
 
 
@@ -266,6 +263,11 @@ class TrialStore:
         record = self.records[number]
         record.params[name] = external
         record.distributions[name] = distribution
+        batch, _ = self._locate(range(number, number + 1))
+        if batch is not None:  # the batch's entries name every member's distributions
+            mask = np.zeros(batch.n, dtype=bool)
+            mask[number - batch.first] = True
+            batch.entries.append((name, distribution, mask))
 
     def create_trials(self, params: list[dict[str, tuple[BaseDistribution, float]]]) -> list[int]:
         """Append ``len(params)`` RUNNING trials, ``params[i]`` mapping a parameter name to
@@ -315,9 +317,16 @@ class TrialStore:
             mask[rows] = True
             self._X[batch.first + rows, col] = rounded
         batch.entries.append((name, distribution, mask))
-        for row, record in batch.built.items():
-            if mask is None or mask[row]:
-                record.params[name] = distribution.to_external(self._X[batch.first + row, col])
+        built = [row for row in batch.built if mask is None or mask[row]]
+        if built:  # records read already: keep them up to date
+            internals = self._X[batch.first + np.array(built), col]
+            if type(distribution) is FloatDistribution and distribution.step is None and not distribution.log:
+                values = round_and_decode(distribution, internals)[1].tolist()
+            else:
+                values = [distribution.to_external(x) for x in internals.tolist()]
+            for row, value in zip(built, values):
+                record = batch.built[row]
+                record.params[name] = value
                 record.distributions[name] = distribution
 
     def finish_trials(self, results: list[tuple[int, TrialState, list[float] | None]]) -> None:
@@ -441,16 +450,13 @@ class TrialStore:
             del space[name]
 
     def _intersect_batch(self, include_pruned: bool, batch: _Batch, rows: np.ndarray) -> None:
-        """:meth:`_intersect` with the distributions of each member ``rows`` of ``batch``."""
+        """:meth:`_intersect` with the distributions of each member ``rows`` of ``batch``
+        (as its entries name them)."""
         if not len(rows):
             return
         if self._intersection[include_pruned] is None:
-            self._intersection[include_pruned] = dict(batch.distributions(int(rows[0])))
+            self._intersection[include_pruned] = batch.distributions(int(rows[0]))
         space = self._intersection[include_pruned]
-        built = [row for row in rows.tolist() if row in batch.built] if batch.built else []
-        for row in built:
-            self._intersect(include_pruned, batch.built[row].distributions)
-        lazy = np.setdiff1d(rows, built) if built else rows
         entries: dict[str, list[tuple[BaseDistribution, np.ndarray | None]]] = {}
         for name, distribution, mask in batch.entries:
             entries.setdefault(name, []).append((distribution, mask))
@@ -458,7 +464,7 @@ class TrialStore:
             masks = [mask for d, mask in entries.get(name, ()) if d is distribution or d == distribution]
             if any(mask is None for mask in masks):
                 continue  # every member has it
-            if not masks or not np.logical_or.reduce([mask[lazy] for mask in masks]).all():
+            if not masks or not np.logical_or.reduce([mask[rows] for mask in masks]).all():
                 del space[name]
 
     def _locate(self, numbers: range | np.ndarray) -> tuple[_Batch | None, np.ndarray | None]:
