@@ -162,15 +162,12 @@ def _init_worker() -> None:
 
 # ------------------------------------------------------------------ the results file
 def load_results(path: str, suite: Suite | None = None) -> list[dict[str, Any]]:
-    """The runs recorded in ``path`` (a torn last line is dropped from the file). With
-    ``suite``, a file written for another suite definition raises ``ValueError``."""
+    """The runs recorded in ``path`` (a torn last line, of a killed run or of a run still
+    writing it, is left out). With ``suite``, a file written for another suite definition
+    raises ``ValueError``."""
     with open(path, "rb") as f:
         data = f.read()
-    complete = data[: data.rfind(b"\n") + 1]
-    if len(complete) != len(data):
-        with open(path, "r+b") as f:
-            f.truncate(len(complete))
-    lines = complete.decode().splitlines()
+    lines = data[: data.rfind(b"\n") + 1].decode().splitlines()
     header = json.loads(lines[0]) if lines else {}
     if header.get("format") != FORMAT:
         raise ValueError(f"{path} is not a fasthpo bench results file")
@@ -183,6 +180,8 @@ def load_results(path: str, suite: Suite | None = None) -> list[dict[str, Any]]:
 def _open_results(path: str, suite: Suite) -> tuple[list[dict[str, Any]], TextIO]:
     if os.path.exists(path) and os.path.getsize(path) > 0:
         records = load_results(path, suite)
+        with open(path, "r+b") as f:
+            f.truncate(f.read().rfind(b"\n") + 1)  # drop a line torn by a killed run
         return records, open(path, "a")
     f = open(path, "w")
     f.write(json.dumps({"format": FORMAT, "suite": suite.definition()}) + "\n")
