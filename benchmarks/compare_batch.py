@@ -113,18 +113,33 @@ def main() -> None:
     parser.add_argument("--cma-trials", type=int, default=3_000)
     parser.add_argument("--tpe-history", type=int, default=5_000)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--only-tpe", action="store_true", help="only the TPE batch against one ask")
     args = parser.parse_args()
-    import fasthpo
-    import optuna
-    import rustuna
-
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    seed, rows = args.seed, []
+    rows = []
 
     def row(what, ours, others):
         rows.append([what, f"{ours:.3f}"] + [f"{t:.3f} ({t / ours:.1f}×)" if t is not None else "—" for t in others])
         print(rows[-1], file=sys.stderr)
 
+    if not args.only_tpe:
+        whole_studies(args, row)
+    one, eight = tpe_batch_cost(args.tpe_history, D_RANDOM, args.seed)
+    print(f"TPE d=10 at {args.tpe_history:,} trials: one ask {one * 1e3:.1f} ms, a batch of 8 {eight * 1e3:.1f} ms "
+          f"({eight / one:.2f}× one ask)")
+    if rows:
+        print(f"Python {platform.python_version()}; seconds per whole study, ratios against fasthpo")
+        print()
+        print(markdown_table(["case", "fasthpo s", "rustuna s", "Optuna s", "cmaes s"], rows))
+
+
+def whole_studies(args: argparse.Namespace, row) -> None:
+    """Random search and CMA-ES, scalar and batched, against rustuna, Optuna and cmaes."""
+    import fasthpo
+    import optuna
+    import rustuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    seed = args.seed
     n = args.random_trials
     ours = scalar_loop(fasthpo.create_study, fasthpo.samplers.RandomSampler(seed=seed), n, D_RANDOM)
     rust = scalar_loop(rustuna.create_study, rustuna.samplers.RandomSampler(seed=seed), n, D_RANDOM, tell_number=True)
@@ -150,13 +165,6 @@ def main() -> None:
     popsize = 4 + int(3 * np.log(D_CMA))
     ours = fasthpo_batched(fasthpo.samplers.CmaEsSampler(seed=seed, popsize=popsize), n, D_CMA, popsize)
     row(f"CMA-ES d=100, {n:,} trials, one generation ({popsize}) per batch", ours, [rust, None, lib])
-
-    one, eight = tpe_batch_cost(args.tpe_history, D_RANDOM, seed)
-    print(f"TPE d=10 at {args.tpe_history:,} trials: one ask {one * 1e3:.1f} ms, a batch of 8 {eight * 1e3:.1f} ms "
-          f"({eight / one:.2f}× one ask)")
-    print(f"Python {platform.python_version()}; seconds per whole study, ratios against fasthpo")
-    print()
-    print(markdown_table(["case", "fasthpo s", "rustuna s", "Optuna s", "cmaes s"], rows))
 
 
 if __name__ == "__main__":

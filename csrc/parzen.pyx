@@ -107,19 +107,39 @@ def kernel_log_peaks(const double[:, ::1] mus, const double[:, ::1] sigmas, cons
     return out
 
 
+cdef double component_value(Py_ssize_t k, Py_ssize_t c, const double[:, ::1] xt, const double[:, ::1] mus,
+                            const double[:, ::1] sigmas, const double[::1] log_peaks, const int[::1] kinds,
+                            const double[:, :, ::1] cell, double log_mismatch) noexcept nogil:
+    """log_peak[k] plus every dimension's term of component k at candidate c."""
+    cdef Py_ssize_t j
+    cdef double v = log_peaks[k], z
+    for j in range(xt.shape[0]):
+        if kinds[j] == 0:
+            z = (xt[j, c] - mus[j, k]) * (1.0 / sigmas[j, k])
+            v -= 0.5 * z * z
+        elif kinds[j] == 3:
+            if mus[j, k] >= 0.0 and xt[j, c] != mus[j, k]:
+                v += log_mismatch
+        else:
+            v += log_ndtr_diff((cell[0, j, c] - mus[j, k]) / sigmas[j, k],
+                               (cell[1, j, c] - mus[j, k]) / sigmas[j, k])
+    return v
+
+
 cdef void block_log_sum(Py_ssize_t k0, Py_ssize_t k1, const double[:, ::1] xt, const double[:, ::1] mus,
                         const double[:, ::1] sigmas, const double[::1] log_peaks, const int[::1] kinds,
                         const Py_ssize_t[::1] continuous, const Py_ssize_t[::1] categorical,
                         const Py_ssize_t[::1] discrete, const double[:, :, ::1] cell, double log_mismatch,
-                        double* value, double* best, double* total) noexcept nogil:
+                        const double* reference, double* value, double* best, double* total) noexcept nogil:
     """Log-sum-exp of components k0 .. k1 - 1 at every candidate, as (best, total):
-    log sum = best + log total. Components that cannot matter are skipped (see
-    :func:`mixture_log_pdf`)."""
+    log sum = best + log total (total = 0: nothing that matters). ``best`` starts at
+    the candidate's ``reference`` value, and components NEGLIGIBLE below the running
+    best are skipped (see :func:`mixture_log_pdf`)."""
     cdef Py_ssize_t C = xt.shape[1], c, k, j, i
     cdef double v, mu, inv, z
     cdef bint alive
     for c in range(C):
-        best[c] = -INFINITY
+        best[c] = reference[c]
         total[c] = 0.0
     for k in range(k0, k1):
         for c in range(C):
@@ -167,7 +187,7 @@ cdef void block_log_sum(Py_ssize_t k0, Py_ssize_t k1, const double[:, ::1] xt, c
 
 def mixture_log_pdf(const double[:, ::1] x, const double[:, ::1] mus, const double[:, ::1] sigmas,
                     const double[::1] log_peaks, const int[::1] kinds, const double[::1] steps, double cat_eps,
-                    int n_threads=1):
+                    int n_threads=1, Py_ssize_t lead=-1):
     """log density of the mixture at each row of ``x`` [C, D] (internal encoding).
 
     log p(x) = logsumexp_k (log_peak[k] + sum_j t_kj(x_j)), every t_kj <= 0, so a
@@ -177,6 +197,11 @@ def mixture_log_pdf(const double[:, ::1] x, const double[:, ::1] mus, const doub
     component is left as soon as it no longer matters to any candidate; then come the
     categorical dimensions, and the costly discrete cell masses only for candidates
     the component still matters to.
+
+    ``lead`` (>= 0) names a component, such as a wide prior, whose value at each
+    candidate is computed first: every block starts its running best there, so that
+    far components are dropped from the first dimensions on. It changes which
+    negligible terms are dropped, nothing else.
 
     The components are cut into fixed blocks of ``COMPONENT_BLOCK``, summed on up to
     ``n_threads`` threads (OpenMP, when the kernels were built with it), and the
@@ -196,30 +221,38 @@ def mixture_log_pdf(const double[:, ::1] x, const double[:, ::1] mus, const doub
     cdef double[:, :, ::1] cell = edges
     scratch = np.empty((3, max(n_blocks, 1), C))  # per block: running values, best, total
     cdef double[:, :, ::1] s = scratch
+    reference_arr = np.full(C, -INFINITY)  # the lead component's value
+    cdef double[::1] reference = reference_arr
     out = np.full(C, -INFINITY)
     cdef double[::1] result = out
     cdef double top, summed
     if C == 0 or K == 0:
         return out
+    if lead >= K:
+        raise ValueError(f"lead must be < the {K} components, got {lead}.")
     with nogil:
         for i in range(discrete.shape[0]):
             j = discrete[i]
             for c in range(C):
                 cell_edges(kinds[j], xt[j, c], steps[j], &cell[0, j, c], &cell[1, j, c])
+        if lead >= 0:
+            for c in range(C):
+                reference[c] = component_value(lead, c, xt, mus, sigmas, log_peaks, kinds, cell, log_mismatch)
         n_threads = useful_threads(n_threads, n_blocks, <double>C * K * D)
         for b in prange(n_blocks, num_threads=n_threads, schedule="dynamic", chunksize=1):
             block_log_sum(b * COMPONENT_BLOCK, min((b + 1) * COMPONENT_BLOCK, K), xt, mus, sigmas, log_peaks,
-                          kinds, continuous, categorical, discrete, cell, log_mismatch,
+                          kinds, continuous, categorical, discrete, cell, log_mismatch, &reference[0],
                           &s[0, b, 0], &s[1, b, 0], &s[2, b, 0])
         for c in range(C):
             top = -INFINITY
             for b in range(n_blocks):
-                top = max(top, s[1, b, c])
+                if s[2, b, c] > 0.0:
+                    top = max(top, s[1, b, c])
             if top == -INFINITY:
                 continue
             summed = 0.0
             for b in range(n_blocks):
-                if s[1, b, c] > -INFINITY:
+                if s[2, b, c] > 0.0:
                     summed += s[2, b, c] * exp(s[1, b, c] - top)
             result[c] = top + log(summed)
     return out

@@ -56,7 +56,13 @@ def test_kernels_match_twin(names, m, seed, identical):
     x = kernel.mixture_sample(*sample_args)
     np.testing.assert_allclose(x, twin.mixture_sample(*sample_args), rtol=1e-12, atol=1e-12)
     pdf_args = (x, est.mus, est.sigmas, est.log_peaks, dims.kinds, dims.steps, est.cat_eps)
-    np.testing.assert_allclose(kernel.mixture_log_pdf(*pdf_args), twin.mixture_log_pdf(*pdf_args), rtol=1e-9)
+    want = twin.mixture_log_pdf(*pdf_args)
+    K = est.mus.shape[1]
+    for lead in sorted({-1, 0, K - 1, int(rng.integers(K))}):  # the prior (K - 1), a component, none
+        np.testing.assert_allclose(kernel.mixture_log_pdf(*pdf_args, 1, lead), want, rtol=1e-9)
+    np.testing.assert_allclose(est.log_pdf(x), want, rtol=1e-9)
+    with pytest.raises(ValueError, match="lead"):
+        kernel.mixture_log_pdf(*pdf_args, 1, K)
 
 
 @given(st.lists(st.floats(-5, 5), min_size=1, max_size=60), st.booleans(), st.booleans())
@@ -188,9 +194,23 @@ def test_density_is_bit_identical_on_any_number_of_threads(names, m, seed, n_thr
     args = (x, est.mus, est.sigmas, est.log_peaks, dims.kinds, dims.steps, est.cat_eps)
     if m > 512:
         assert kernel.parallel_threads(n_threads, len(x), K, D) > 1
-    single = kernel.mixture_log_pdf(*args, 1)
-    np.testing.assert_array_equal(kernel.mixture_log_pdf(*args, n_threads), single)
-    np.testing.assert_allclose(single, twin.mixture_log_pdf(*args), rtol=1e-9)
+    for lead in (-1, K - 1):  # without a lead, and with the prior leading (as ParzenEstimator does)
+        single = kernel.mixture_log_pdf(*args, 1, lead)
+        np.testing.assert_array_equal(kernel.mixture_log_pdf(*args, n_threads, lead), single)
+        np.testing.assert_allclose(single, twin.mixture_log_pdf(*args), rtol=1e-9)
+
+
+def test_a_far_candidate_keeps_its_prior_density():
+    """Where every observation is hundreds of log units away, the prior leads and the
+    density is the prior's share (the pruning drops the rest, the twin sums it)."""
+    dims = Dimensions.of([FloatDistribution(-5.0, 5.0)] * 20)
+    rng = np.random.default_rng(0)
+    est = ParzenEstimator(rng.uniform(-5, 5, (3000, 20)), dims, np.ones(3000), 1.0, True, False)
+    x = rng.uniform(-5, 5, (7, 20))
+    args = (x, est.mus, est.sigmas, est.log_peaks, dims.kinds, dims.steps, est.cat_eps)
+    np.testing.assert_allclose(est.log_pdf(x), twin.mixture_log_pdf(*args), rtol=1e-12)
+    prior_only = est.log_peaks[-1] - 0.5 * (x ** 2 / 100.0).sum(axis=1)  # prior: centre 0, sigma 10
+    np.testing.assert_allclose(est.log_pdf(x), prior_only, rtol=1e-9)
 
 
 def test_no_candidates_or_no_components():

@@ -37,9 +37,9 @@ def _cell_edges(x, kinds, steps):
     return left, right
 
 
-def mixture_log_pdf(x, mus, sigmas, log_peaks, kinds, steps, cat_eps, n_threads=1):
+def mixture_log_pdf(x, mus, sigmas, log_peaks, kinds, steps, cat_eps, n_threads=1, lead=-1):
     """log density of the mixture at each row of ``x`` [C, D]; mus, sigmas [D, K] (one
-    thread whatever ``n_threads``)."""
+    thread whatever ``n_threads``; every component summed, so ``lead`` changes nothing)."""
     mus, sigmas = mus.T, sigmas.T
     xc = x[:, None, :]  # [C, 1, D] against components [1, K, D]
     z = (xc - mus[None]) / sigmas[None]

@@ -125,9 +125,10 @@ class ParzenEstimator:
                                       d.lows, d.highs, d.steps, d.grid_lows, d.grid_highs, self.cat_eps)
 
     def log_pdf(self, x: np.ndarray) -> np.ndarray:
-        """log density at each row of ``x`` [C, D] (on :func:`fasthpo.get_num_threads` threads)."""
+        """log density at each row of ``x`` [C, D] (on :func:`fasthpo.get_num_threads` threads); the
+        prior component, wide and last, leads (see :func:`kernels.mixture_log_pdf`)."""
         return kernels.mixture_log_pdf(x, self.mus, self.sigmas, self.log_peaks, self.dims.kinds, self.dims.steps,
-                                       self.cat_eps, get_num_threads())
+                                       self.cat_eps, get_num_threads(), self.mus.shape[1] - 1)
 
 
 class LiedMixture:
