@@ -20,7 +20,11 @@ than fasthpo's TPE" and "better than fasthpo's TPE"::
 
 ``--problems griewank-10d --first-seed 10`` reruns a subset on fresh seeds;
 ``--workers 4`` runs every study as 4 parallel workers (batches of 4 asks, then 4 tells),
-where the samplers' handling of running trials decides.
+where the samplers' handling of running trials decides. ``--libs fasthpo fasthpo-hedge``
+compares GP-Hedge with log EI (also ``fasthpo-PI``, ``fasthpo-UCB``): paired tests of
+"hedge worse than log EI" and "hedge better than log EI"::
+
+    python benchmarks/compare_gp.py quality --libs fasthpo fasthpo-hedge --seeds 10
 """
 
 from __future__ import annotations
@@ -51,7 +55,8 @@ def sampler_for(lib: str, seed: int, n_startup: int | None = None):
     kwargs = {} if n_startup is None else {"n_startup_trials": n_startup}
     if lib == "fasthpo-tpe":
         return fasthpo.samplers.TPESampler(seed=seed, **kwargs)
-    return fasthpo.samplers.GPSampler(seed=seed, **kwargs)
+    acquisition = lib.split("-")[1] if "-" in lib else "logEI"
+    return fasthpo.samplers.GPSampler(seed=seed, acquisition=acquisition, **kwargs)
 
 
 def create(lib: str, sampler):
@@ -139,13 +144,18 @@ def quality(args) -> None:
     selected = [i for i, problem in enumerate(SUITE) if problem.name in args.problems]
     seeds = range(args.first_seed, args.first_seed + args.seeds)
     jobs = [(lib, i, s) for i in selected for s in seeds for lib in libs]
+    best = {}
     with ProcessPoolExecutor(args.jobs) as pool:
-        results = list(pool.map(best_after, *zip(*jobs), [args.budget] * len(jobs), [args.workers] * len(jobs)))
-    best = dict(zip(jobs, results))
+        results = pool.map(best_after, *zip(*jobs), [args.budget] * len(jobs), [args.workers] * len(jobs))
+        for (lib, i, seed), value in zip(jobs, results):  # as they come, for reruns and other tests
+            best[(lib, i, seed)] = value
+            print(f"{lib} {SUITE[i].name} seed {seed}: {value!r}", file=sys.stderr, flush=True)
     rows = []
-    names = {"fasthpo": "fasthpo GP", "optuna": "optuna GP", "fasthpo-tpe": "fasthpo TPE"}
+    names = {"fasthpo": "fasthpo GP", "optuna": "optuna GP", "fasthpo-tpe": "fasthpo TPE",
+             "fasthpo-hedge": "GP hedge", "fasthpo-PI": "GP PI", "fasthpo-UCB": "GP UCB"}
     tests = [(a, b, f"p({names[a]} worse than {names[b]})") for a, b in
-             [("fasthpo", "optuna"), ("fasthpo", "fasthpo-tpe"), ("fasthpo-tpe", "fasthpo")] if {a, b} <= set(libs)]
+             [("fasthpo", "optuna"), ("fasthpo", "fasthpo-tpe"), ("fasthpo-tpe", "fasthpo"),
+              ("fasthpo-hedge", "fasthpo"), ("fasthpo", "fasthpo-hedge")] if {a, b} <= set(libs)]
     for i in selected:
         per = {lib: [best[(lib, i, s)] for s in seeds] for lib in libs}
         rows.append([SUITE[i].name] + [f"{statistics.median(per[lib]):.4g}" for lib in libs]
@@ -169,7 +179,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="parallel workers simulated by batched ask/tell")
     parser.add_argument("--problems", nargs="+", choices=[p.name for p in SUITE], default=[p.name for p in SUITE])
     parser.add_argument("--jobs", type=int, default=2)
-    parser.add_argument("--libs", nargs="+", choices=["fasthpo", "optuna", "fasthpo-tpe"],
+    parser.add_argument("--libs", nargs="+",
+                        choices=["fasthpo", "optuna", "fasthpo-tpe", "fasthpo-hedge", "fasthpo-PI", "fasthpo-UCB"],
                         default=["fasthpo", "optuna", "fasthpo-tpe"])
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()

@@ -394,6 +394,87 @@ def test_fantasies_of_a_running_trial_lower_ei_around_it_and_share_one_factor():
         np.testing.assert_allclose(np.linalg.solve(fantasy.L @ fantasy.L.T, y_s), fantasy.alphas[:, s], atol=1e-8)
 
 
+@pytest.mark.parametrize("name", ["EI", "logei", "ucb", "", None, 3])
+def test_unknown_acquisitions_are_named_with_the_choices(name):
+    with pytest.raises(ValueError, match=rf"acquisition must be one of 'logEI', 'PI', 'UCB', 'hedge', got {name!r}"):
+        GPSampler(acquisition=name)
+
+
+@pytest.mark.parametrize("name", ["PI", "UCB"])
+@pytest.mark.parametrize("seed", range(3))
+def test_pi_and_ucb_gradients_match_finite_differences(name, seed):
+    from fasthpo.samplers.gp import _Acquisition, _Model, ucb_beta
+
+    rng, X, y, ils, is_cat = problem(seed, n=20)
+    model = _Model(X, y, is_cat, np.concatenate([np.log(ils), [0.3, np.log(1e-2)]]), False)
+    model = GPSampler(seed=seed)._with_fantasies(model, np.array([[0.3, 0.6, 1.0]]))
+    acquisition = _Acquisition(model, float(y.min()), [], name, ucb_beta(3, 21))
+    point = np.array([rng.random(), rng.random(), 1.0])
+
+    def value(numeric):
+        return acquisition(np.array([[*numeric, 1.0]]), gradient=False)[0][0]
+
+    analytic = acquisition(point[None])[1][0, :2]
+    np.testing.assert_allclose(analytic, central_difference(value, point[:2], 1e-5), rtol=1e-5, atol=1e-7)
+    # the running trial is believed at its posterior mean without noise: PI and UCB's bonus vanish there
+    at_running, _ = acquisition(np.array([[0.3, 0.6, 1.0]]), gradient=False)
+    mean = model.joint_posterior(np.array([[0.3, 0.6, 1.0]]))[0][0]
+    assert at_running[0] < -20 if name == "PI" else at_running[0] == pytest.approx(-mean, abs=1e-3)
+
+
+@pytest.mark.parametrize("name", ["logEI", "PI", "UCB", "hedge"])
+def test_every_acquisition_concentrates_near_the_optimum(name):
+    best = []
+    for seed in range(3):
+        study = fasthpo.create_study(sampler=GPSampler(seed=seed, acquisition=name))
+        study.optimize(quadratic, n_trials=30)
+        best.append(study.best_value)
+    assert np.median(best) < 0.05  # random search: ~0.5 after 30 trials in this 10 x 10 box
+
+
+def test_hedge_draws_each_proposal_by_the_softmax_of_its_gains_under_the_current_model():
+    from fasthpo.samplers.gp import HEDGE_ETA, _Model
+
+    rng, X, y, ils, is_cat = problem(4, n=20)
+    model = _Model(X, y, is_cat, np.concatenate([np.log(ils), [0.0, np.log(1e-4)]]), False)
+    good, bad = X[np.argmin(np.abs(y + 0.5))], X[np.argmin(np.abs(y - 0.5))]  # past proposals
+    sampler = GPSampler(seed=0)
+    counts = np.zeros(3)
+    for _ in range(3000):
+        sampler._proposals[("k",)] = [[good], [bad], []]
+        counts[sampler._hedge(("k",), model, [X[0], X[1], X[2]])] += 1
+    assert [len(p) for p in sampler._proposals[("k",)]] == [2, 2, 1]  # the proposals join the past ones
+    mean = twin.posterior_with_gradient(np.array([good, bad]), X, model.L, model.alpha, ils, is_cat, 1.0)[0]
+    gains = np.array([-mean[0], -mean[1], 0.0])
+    expected = np.exp(HEDGE_ETA * gains) / np.exp(HEDGE_ETA * gains).sum()
+    assert expected.min() > 0.1
+    np.testing.assert_allclose(counts / 3000, expected, atol=5 * np.sqrt(0.25 / 3000))
+
+
+def test_hedge_seeds_reproduce_and_every_function_proposes():
+    def run():
+        study = fasthpo.create_study(sampler=GPSampler(seed=3, acquisition="hedge"))
+        study.optimize(quadratic, n_trials=16)
+        return study
+
+    a, b = run(), run()
+    assert [t.params for t in a.trials] == [t.params for t in b.trials]
+    assert [len(p) for p in a.sampler._proposals[("x", "y")]] == [6, 6, 6]
+
+
+@pytest.mark.parametrize("name", ["PI", "UCB", "hedge"])
+def test_other_acquisitions_respect_constraints(name):
+    def objective(trial):
+        x, y = trial.suggest_float("x", -5, 5), trial.suggest_float("y", -5, 5)
+        trial.set_constraint("x + y >= 1", 1.0 - x - y)
+        return x * x + y * y
+
+    study = fasthpo.create_study(sampler=GPSampler(seed=0, acquisition=name))
+    study.optimize(objective, n_trials=30)
+    assert study.best_value < 1.0  # the constrained optimum is 0.5 at x = y = 0.5
+    assert np.mean([t.params["x"] + t.params["y"] >= 1 for t in study.trials[15:]]) > 0.5
+
+
 def test_refits_warm_start_and_come_less_often_while_the_likelihood_barely_moves(monkeypatch):
     from fasthpo.samplers import gp
 

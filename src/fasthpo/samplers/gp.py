@@ -34,6 +34,17 @@ FANTASY_JITTER = 1e-10  # noise of a fantasized value, relative to the signal va
 REJECTED_LOSS = 1e300  # loss of hyperparameters the likelihood cannot be evaluated at
 REFIT_FTOL = 1e-4  # a warm-started refit stops when an iteration gains at most this, relative
 REFIT_GAIN = 0.1  # nats: refits that gain less than this come less often
+ACQUISITIONS = ("logEI", "PI", "UCB", "hedge")
+PORTFOLIO = ("logEI", "PI", "UCB")  # what "hedge" chooses among
+PI_MARGIN = 0.01  # PI counts improvements by more than this (standardized values)
+UCB_DELTA = 0.1  # confidence parameter of UCB's beta_t
+HEDGE_ETA = 1.0  # softmax temperature of hedge's cumulative gains (standardized values)
+
+
+def ucb_beta(d: int, t: int) -> float:
+    """beta_t = 2 log(t^(d/2 + 2) pi^2 / (3 delta)) (Srinivas et al. 2010, Brochu et al.'s
+    tutorial form), divided by 5 as in Srinivas et al.'s experiments."""
+    return 2.0 * ((d / 2 + 2) * math.log(max(t, 1)) + math.log(math.pi**2 / (3 * UCB_DELTA))) / 5
 
 
 def log_prior(ils: np.ndarray, scale: float, noise: float) -> tuple[float, np.ndarray]:
@@ -67,7 +78,8 @@ class _Model:
             L = self.covariance(X)
             kernels.cholesky(L)
         self.L = L
-        self.alphas = self.weights(y.reshape(-1, 1))  # K^-1 y; a column per fantasy once running trials are in
+        self.alpha = np.ascontiguousarray(self.weights(y.reshape(-1, 1))[:, 0])  # K^-1 y
+        self.alphas = self.alpha[:, None].copy()  # a column per fantasy once running trials are in
         self.fantasy_best = np.array([np.inf])  # each fantasy's best running value
 
     def weights(self, Y: np.ndarray) -> np.ndarray:
@@ -76,11 +88,6 @@ class _Model:
         kernels.solve_lower(self.L, W, False)
         kernels.solve_lower(self.L, W, True)
         return W
-
-    @property
-    def alpha(self) -> np.ndarray:
-        """K^-1 y (the first fantasy's weights once running trials are in)."""
-        return np.ascontiguousarray(self.alphas[:, 0])
 
     def joint_posterior(self, Xr: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Mean and covariance of the latent values at the rows of Xr."""
@@ -157,7 +164,8 @@ def fit(X: np.ndarray, y: np.ndarray, is_cat: np.ndarray, start: np.ndarray, det
 
 
 class GPSampler(JointSampler):
-    """Bayesian optimization with a Gaussian process and log expected improvement.
+    """Bayesian optimization with a Gaussian process and log expected improvement (or
+    probability of improvement, an upper confidence bound, or a portfolio of the three).
 
     Numeric parameters are scaled to [0, 1] (log parameters on their log scale, grid
     cells of integers and steps widened), categorical ones compared by equality; values
@@ -182,6 +190,21 @@ class GPSampler(JointSampler):
         <= 0 (trials can also call ``trial.set_constraint``). Each constraint gets its own
         GP, and the log probability that a point is feasible is added to its log EI, whose
         incumbent is the best feasible value.
+    acquisition : {"logEI", "PI", "UCB", "hedge"}
+        What the next point maximizes (values to minimize; standardized):
+
+        - ``"logEI"`` (default): log expected improvement over the best value.
+        - ``"PI"``: log probability of improving on the best value by ``PI_MARGIN``.
+        - ``"UCB"``: ``-mu + sqrt(beta_t) sigma`` (GP-UCB, Srinivas et al. 2010), with
+          ``beta_t = 2 log(t^(d/2+2) pi^2 / (3 delta)) / 5``, ``delta = 0.1``, ``t`` trials.
+        - ``"hedge"``: GP-Hedge (Brochu, Hoffman and de Freitas 2011): each of the three
+          proposes its maximizer; one is drawn with probability proportional to
+          ``exp(HEDGE_ETA * g)``, where a function's gain ``g`` is minus the sum of the
+          current posterior mean at all its past proposals (recomputed after every refit).
+
+        PI and UCB see running trials as a kriging believer (observed at their posterior
+        mean, without noise); with constraints, PI adds the log feasibility probabilities
+        as EI does and UCB adds them as a penalty.
 
     Examples
     --------
@@ -194,7 +217,10 @@ class GPSampler(JointSampler):
 
     def __init__(self, *, seed: int | None = None, independent_sampler: BaseSampler | None = None,
                  n_startup_trials: int = 10, deterministic_objective: bool = False,
-                 constraints_func: Callable[[Any], Sequence[float]] | None = None) -> None:
+                 constraints_func: Callable[[Any], Sequence[float]] | None = None,
+                 acquisition: str = "logEI") -> None:
+        if not isinstance(acquisition, str) or acquisition not in ACQUISITIONS:
+            raise ValueError(f"acquisition must be one of {', '.join(map(repr, ACQUISITIONS))}, got {acquisition!r}.")
         if isinstance(n_startup_trials, bool) or not isinstance(n_startup_trials, int) or n_startup_trials < 0:
             raise ValueError(f"n_startup_trials must be an int >= 0, got {n_startup_trials!r}.")
         if independent_sampler is not None and not isinstance(independent_sampler, BaseSampler):
@@ -210,6 +236,8 @@ class GPSampler(JointSampler):
         self._n_startup_trials = n_startup_trials
         self._deterministic = deterministic_objective
         self._fits: dict[tuple, _Fit] = {}  # per space (and constraint): the current model
+        self._acquisition_name = acquisition
+        self._proposals: dict[tuple, list[list[np.ndarray]]] = {}  # hedge: per space, each function's proposals
 
     def infer_relative_search_space(self, history: History) -> dict[str, BaseDistribution]:
         space = history.intersection_search_space()
@@ -259,25 +287,49 @@ class GPSampler(JointSampler):
             return space.decode(self._farthest_point(space, np.vstack([X, running])))
         y, _ = standardize(values)
         rows = complete[keep]
-        model = self._model(tuple(names), rows, X, y, space.is_cat)
-        model = self._with_fantasies(model, running)
-        acquisition = self._acquisition(history, tuple(names), rows, X, y, model)
-        x = self._maximize(acquisition, space, len(model.X), X[int(np.argmin(y))])
-        return space.decode(x)
+        key = tuple(names)
+        model = self._model(key, rows, X, y, space.is_cat)
+        fantasy = self._with_fantasies(model, running)
+        incumbent = X[int(np.argmin(y))]
+        if self._acquisition_name != "hedge":
+            acquisition = self._acquisition(history, key, rows, X, y, fantasy, self._acquisition_name)
+            return space.decode(self._maximize(acquisition, space, len(fantasy.X), incumbent))
+        proposals = [self._maximize(self._acquisition(history, key, rows, X, y, fantasy, name), space,
+                                    len(fantasy.X), incumbent) for name in PORTFOLIO]
+        return space.decode(proposals[self._hedge(key, model, proposals)])
+
+    def _hedge(self, key: tuple, model: _Model, proposals: list[np.ndarray]) -> int:
+        """GP-Hedge's choice among the portfolio's proposals: softmax of the gains (minus
+        the summed posterior mean at each function's past proposals, under the current
+        model); then the proposals join the past ones."""
+        past = self._proposals.setdefault(key, [[] for _ in PORTFOLIO])
+        gains = np.zeros(len(PORTFOLIO))
+        for i, points in enumerate(past):
+            if points:
+                mean = kernels.posterior_with_gradient(np.array(points), model.X, model.L, model.alpha, model.ils,
+                                                       model.is_cat, model.scale, False)[0]
+                gains[i] = -mean.sum()
+        weights = np.exp(HEDGE_ETA * (gains - gains.max()))
+        choice = int(self._rng.choice(len(PORTFOLIO), p=weights / weights.sum()))
+        for points, x in zip(past, proposals):
+            points.append(x)
+        return choice
 
     def _acquisition(self, history: History, key: tuple, rows: np.ndarray, X: np.ndarray, y: np.ndarray,
-                     model: _Model) -> _Acquisition:
-        """log EI, plus log P(feasible) from one GP per constraint when every trial has them."""
+                     model: _Model, name: str) -> _Acquisition:
+        """The acquisition ``name``, plus log P(feasible) from one GP per constraint when
+        every trial has them."""
+        beta = ucb_beta(X.shape[1], len(rows))
         constraints = [list(history.constraints(r).values()) for r in rows]
         if any(not c for c in constraints) or len({len(c) for c in constraints}) != 1:
-            return _Acquisition(model, float(y.min()), [])
+            return _Acquisition(model, float(y.min()), [], name, beta)
         C = np.array(constraints, dtype=float)
         feasible = (C <= 0).all(axis=1)
         models = []
         for k in range(C.shape[1]):
             c, zero = standardize(C[:, k])
             models.append((self._model(key + ("constraint", k), rows, X, c, model.is_cat), zero))
-        return _Acquisition(model, float(y[feasible].min()) if feasible.any() else None, models)
+        return _Acquisition(model, float(y[feasible].min()) if feasible.any() else None, models, name, beta)
 
     def _model(self, key: tuple, rows: np.ndarray, X: np.ndarray, y: np.ndarray, is_cat: np.ndarray) -> _Model:
         """The GP for this history. A refit starts from the last fit's hyperparameters and
@@ -427,11 +479,13 @@ def _best_values_of(acquisition: _Acquisition, X: np.ndarray, j: int, grid: np.n
 
 
 class _Acquisition:
-    """log EI under the objective's GP (incumbent ``f_best``; left out when no trial is
-    feasible yet) plus, per constraint GP, log P(constraint <= threshold)."""
+    """An acquisition under the objective's GP (incumbent ``f_best``; left out when no
+    trial is feasible yet) plus, per constraint GP, log P(constraint <= threshold):
+    ``name`` is "logEI" (averaged over the fantasies), "PI" or "UCB" (``beta``)."""
 
-    def __init__(self, model: _Model, f_best: float | None, constraints: list[tuple[_Model, float]]) -> None:
-        self.model, self.f_best, self.constraints = model, f_best, constraints
+    def __init__(self, model: _Model, f_best: float | None, constraints: list[tuple[_Model, float]],
+                 name: str = "logEI", beta: float = 0.0) -> None:
+        self.model, self.f_best, self.constraints, self.name, self.beta = model, f_best, constraints, name, beta
 
     def __call__(self, Xq: np.ndarray, gradient: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
         """Values at the rows of ``Xq`` and, with ``gradient``, their gradients (else None)."""
@@ -439,9 +493,7 @@ class _Acquisition:
         if self.f_best is None:
             value, grad = np.zeros(len(Xq)), np.zeros(Xq.shape) if gradient else None
         else:
-            # with constraints a running trial's value may be infeasible: no fantasy incumbents
-            fantasy_best = np.inf if self.constraints else self.model.fantasy_best
-            value, grad = self.model.log_ei(Xq, np.minimum(self.f_best, fantasy_best), gradient)
+            value, grad = self._objective_term(Xq, gradient)
         for model, threshold in self.constraints:
             v, g = kernels.log_probability_below(Xq, model.X, model.L, model.alpha, model.ils, model.is_cat,
                                                  model.scale, threshold, gradient)
@@ -449,6 +501,22 @@ class _Acquisition:
             if gradient:
                 grad = grad + g
         return value, grad
+
+    def _objective_term(self, Xq: np.ndarray, gradient: bool) -> tuple[np.ndarray, np.ndarray | None]:
+        model = self.model
+        # with constraints a running trial's value may be infeasible: no fantasy incumbents
+        fantasy_best = np.inf if self.constraints else model.fantasy_best
+        if self.name == "logEI":
+            return model.log_ei(Xq, np.minimum(self.f_best, fantasy_best), gradient)
+        if self.name == "PI":  # the believer's incumbent: the best running mean counts
+            f_best = min(self.f_best, float(model.y.min())) if not self.constraints else self.f_best
+            return kernels.log_probability_below(Xq, model.X, model.L, model.alpha, model.ils, model.is_cat,
+                                                 model.scale, f_best - PI_MARGIN, gradient)
+        mean, var, dmean, dvar = kernels.posterior_with_gradient(Xq, model.X, model.L, model.alpha, model.ils,
+                                                                 model.is_cat, model.scale, gradient)
+        root_beta, sigma = math.sqrt(self.beta), np.sqrt(var)
+        value = -mean + root_beta * sigma
+        return value, (-dmean + root_beta * dvar / (2 * sigma[:, None]) if gradient else None)
 
 
 class _UnitCube:
