@@ -201,6 +201,9 @@ class GPSampler(JointSampler):
           proposes its maximizer; one is drawn with probability proportional to
           ``exp(HEDGE_ETA * g)``, where a function's gain ``g`` is minus the sum of the
           current posterior mean at all its past proposals (recomputed after every refit).
+          Measured against log EI (benchmarks/RESULTS.md): better on low-dimensional
+          multimodal functions (Styblinski-Tang 5-D), worse in 7-20 dimensions, where
+          it mostly draws the greedy PI.
 
         PI and UCB see running trials as a kriging believer (observed at their posterior
         mean, without noise); with constraints, PI adds the log feasibility probabilities
