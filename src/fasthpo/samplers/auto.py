@@ -5,7 +5,7 @@ The rules (:meth:`AutoSampler.choose`), applied before every trial (or batch):
 =========================================  ==============================================
 the history                                 sampler
 =========================================  ==============================================
-several objectives, < 250 COMPLETE trials   TPE
+several objectives, < 250 COMPLETE trials   TPE (its defaults: independent per parameter)
 several objectives, >= 250 COMPLETE         NSGA-II (2-3 objectives) or NSGA-III (4 or
                                             more); its first parents are the elite of
                                             every trial so far
@@ -166,7 +166,7 @@ class AutoSampler(BaseSampler):
     def _reseed(self, seed: int | None) -> None:
         seeds = np.random.default_rng(seed).integers(2**31, size=len(_NAMES)).tolist()
         self._seeds = dict(zip(_NAMES, seeds))
-        self._samplers: dict[str, BaseSampler] = {}
+        self._samplers: dict[tuple[str, bool], BaseSampler] = {}  # by name and "several objectives"
 
     def _chosen(self, history: History) -> BaseSampler:
         name = getattr(self._current, "name", None) or self.choose(history)
@@ -174,9 +174,10 @@ class AutoSampler(BaseSampler):
 
     def _sampler(self, name: str, history: History) -> BaseSampler:
         """The sampler called ``name``, made on first use (CMA-ES from the history then)."""
-        sampler = self._samplers.get(name)
+        key = (name, history.n_objectives > 1)
+        sampler = self._samplers.get(key)
         if sampler is None:
-            sampler = self._samplers[name] = self._make(name, history)
+            sampler = self._samplers[key] = self._make(name, history)
         return sampler
 
     def _make(self, name: str, history: History) -> BaseSampler:
@@ -189,6 +190,8 @@ class AutoSampler(BaseSampler):
             return samplers.NSGAIISampler(seed=seed, constraints_func=constraints)
         if name == "nsga3":
             return samplers.NSGAIIISampler(seed=seed, constraints_func=constraints)
+        if name == "tpe" and history.n_objectives > 1:  # TPE's defaults: independent for several objectives
+            return samplers.TPESampler(seed=seed, constraints_func=constraints)
         if name == "tpe":
             return samplers.TPESampler(seed=seed, multivariate=True, group=True, constraints_func=constraints)
         complete = history.rows_in(TrialState.COMPLETE)
