@@ -120,6 +120,15 @@ def test_grid_values_never_leave_the_bounds_and_keep_the_user_s_decimals(low_uni
         assert low <= value <= d.high and value == round(value, decimals) and d.contains(value)
 
 
+@given(st.integers(-2**62, 2**62), st.integers(0, 50), st.integers(1, 7), st.integers(-3, 60))
+def test_int_membership_is_exact_beyond_2_to_53(low, n_steps, step, offset):
+    # A float holds integers exactly only up to 2**53: membership must compare integers.
+    distribution = IntDistribution(low, low + n_steps * step, step=step)
+    value = low + offset
+    expected = 0 <= offset <= n_steps * step and offset % step == 0
+    assert distribution.contains(value) == expected
+
+
 def test_ranges_beyond_2_to_996_are_encoded_scaled_exactly():
     wide = FloatDistribution(-1e308, 1e308)
     assert wide.internal_low == -1e308 * 2.0**-64 and math.isfinite(wide.internal_high - wide.internal_low)

@@ -328,11 +328,19 @@ class IntDistribution(_NumericDistribution):
             raise ValueError(f"step={step!r} cannot be combined with log=True (step must be 1).")
         self._init(low, high, log, step)
 
-    def _check_value(self, value: Any) -> float:
-        if isinstance(value, numbers.Real) and not isinstance(value, bool):
-            if not float(value).is_integer():
-                raise ValueError(f"value {value!r} is not an integer of {self!r}.")
-        return super()._check_value(value)
+    def _check_value(self, value: Any) -> int:
+        number = _finite_number("value", value)
+        if not number.is_integer():
+            raise ValueError(f"value {value!r} is not an integer of {self!r}.")
+        # Compare as Python integers: beyond 2**53 a float rounds to a neighbour
+        # (2**53 + 3 becomes 2**53 + 4) and would fall off the bounds or the grid.
+        exact = int(value) if isinstance(value, numbers.Integral) else int(number)
+        if not self.low <= exact <= self.high:
+            raise ValueError(f"value {value!r} is outside [{self.low}, {self.high}] of {self!r}.")
+        return exact
+
+    def _on_grid(self, value: int) -> bool:
+        return (value - self.low) % self.step == 0
 
     def to_external(self, x: float) -> int:
         return int(round(self._round(x)))
