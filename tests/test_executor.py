@@ -174,7 +174,7 @@ def test_a_driver_killed_mid_run_and_restarted_goes_on_where_it_stopped(tmp_path
         driver.wait()
     before = fasthpo.load_study(study_name="r", storage=JournalFileStorage(path)).trials
     dead = [t for t in before if t.state == TrialState.RUNNING]
-    assert sum(t.state == TrialState.COMPLETE for t in before) >= 8 and 1 <= len(dead) <= 4
+    assert sum(t.state == TrialState.COMPLETE for t in before) >= 8 and len(dead) >= 1  # the chunks in flight
 
     time.sleep(3.2)  # the dead driver's trials are now past the grace period
     storage = JournalFileStorage(path, heartbeat_interval=0.5, grace_period=3.0,
@@ -194,3 +194,47 @@ def test_a_driver_killed_mid_run_and_restarted_goes_on_where_it_stopped(tmp_path
     assert sorted(retries) == [t.number for t in dead]  # each dead trial retried once, with its parameters
     assert all(retries[t.number].params.keys() >= t.params.keys() for t in dead)
     assert all(t.state == TrialState.COMPLETE for t in after[len(before):])
+
+
+class CountingPool(ThreadPoolExecutor):
+    """A real thread pool that counts the tasks submitted to it."""
+
+    def __init__(self, workers):
+        super().__init__(workers)
+        self.tasks = 0
+
+    def submit(self, *args, **kwargs):
+        self.tasks += 1
+        return super().submit(*args, **kwargs)
+
+
+def test_short_trials_travel_in_chunks_long_ones_one_per_task():
+    with CountingPool(2) as pool:
+        study = fasthpo.create_study(sampler=TPESampler(seed=0, n_startup_trials=10))
+        study.optimize(objective, n_trials=300, n_jobs=2, executor=pool)
+    assert pool.tasks < 300 / 4  # chunks of many trials each
+    trials = study.trials
+    assert [t.number for t in trials] == list(range(300)) and all(t.state == TrialState.COMPLETE for t in trials)
+    for t in trials:
+        assert t.value == pytest.approx(t.params["x"] ** 2 if t.params["kind"] == "quad" else abs(t.params["x"]))
+        assert t.intermediate_values == {s: t.params["x"] ** 2 + 3 - s for s in range(3)}
+
+    with CountingPool(3) as pool:
+        slow = fasthpo.create_study(sampler=RandomSampler(seed=0))
+        slow.optimize(lambda t: time.sleep(0.15) or t.suggest_float("x", 0, 1), n_trials=6, n_jobs=3, executor=pool)
+    assert pool.tasks == 6 and len(slow.trials) == 6
+
+
+def test_a_chunk_whose_trials_define_a_new_parameter_differently_fails_the_later_one():
+    def clashing(trial):
+        if trial.number < 20:
+            return trial.suggest_float("x", 0, 1)
+        return trial.suggest_float("y", 0, 1) if trial.number % 2 else float(trial.suggest_int("y", 0, 5))
+
+    study = fasthpo.create_study(sampler=RandomSampler(seed=0))
+    with ThreadPoolExecutor(1) as pool, pytest.warns(UserWarning, match="cannot be redefined"):
+        study.optimize(clashing, n_trials=60, n_jobs=1, executor=pool, catch=(ValueError,))
+    later = study.trials[20:]
+    kinds = {type(t.distributions["y"]).__name__ for t in later if t.state == TrialState.COMPLETE}
+    assert len(kinds) == 1  # one definition of "y" won; trials using the other failed
+    assert any(t.state == TrialState.FAIL for t in later)

@@ -5,12 +5,23 @@ the executor's workers while the driver asks and tells (central ask/tell): the s
 runs once, in the driver, sees every result, and the driver's storage keeps the study
 (no storage contention between workers; a driver restarted on the same journal goes on).
 
-Before it submits a trial the driver proposes a value for every parameter the study
-has seen, with its sampler; the objective receives a :class:`RemoteTrial` whose
+Trials travel in chunks: a task carries several trials, which its worker runs one
+after the other, so that the executor's round trip per task (for Dask a few ms on an
+idle machine, tens of ms on a busy one) is paid once for about 0.1 s of objective time
+rather than once per trial. The chunk starts at one trial and grows while the
+objective is short; trials that take longer than that go one per task. ``n_jobs``
+tasks are in flight, so at most ``n_jobs`` objectives run at once; the trials of the
+chunks in flight are RUNNING meanwhile. Near the end the chunks shrink so that the
+last tasks end together. ``timeout`` and ``study.stop()`` start no new task; the
+tasks in flight finish.
+
+Before it submits a chunk the driver asks its trials together (the sampler proposes
+them as one batch, their records are one group) and proposes a value for every
+parameter the study has seen; the objective receives a :class:`RemoteTrial` whose
 ``suggest_*`` return those values. A parameter the study has not seen yet (or whose
-distribution changed) is drawn uniformly on the worker. When the objective returns,
-the parameters it used, its intermediate values and user attributes are written in the
-driver, and the trial is told.
+distribution changed) is drawn uniformly on the worker. When a chunk comes back, the
+parameters its trials used, their intermediate values and user attributes are
+written in the driver as one group, and each trial is told.
 
 With a storage that has ``heartbeat_interval``, the driver beats for every trial in
 flight and, before each new trial, fails the running trials whose beat stopped (its
@@ -28,7 +39,9 @@ answers ``False``, because the pruner needs the study, which stays in the driver
 from __future__ import annotations
 
 import contextlib
+import math
 import pickle
+import time
 import warnings
 from collections.abc import Sequence
 from concurrent.futures import FIRST_COMPLETED, Executor, wait
@@ -36,9 +49,16 @@ from typing import Any
 
 import numpy as np
 
-from fasthpo.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
+from fasthpo.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+    check_compatible,
+)
 from fasthpo.exceptions import TrialPruned
 from fasthpo.storages._heartbeat import Heartbeat, fail_stale_trials, starting_beaten_trial
+from fasthpo.trial import Trial
 from fasthpo.trial_state import TrialState
 
 __all__ = ["RemoteTrial", "as_executor", "executor_capacity", "run_on_executor"]
@@ -109,8 +129,14 @@ class RemoteTrial:
         self.user_attrs[key] = value
 
 
+def _run_chunk(objective: Any, trials: list[RemoteTrial]) -> tuple[list[tuple[RemoteTrial, str, Any]], float]:
+    """On the worker: run the trials one after the other; how each ended with its result or
+    error, and the seconds they took together."""
+    start = time.perf_counter()
+    return [_run_remote(objective, trial) for trial in trials], time.perf_counter() - start
+
+
 def _run_remote(objective: Any, trial: RemoteTrial) -> tuple[RemoteTrial, str, Any]:
-    """On the worker: call the objective; return the trial, how it ended, and its result or error."""
     try:
         return trial, "complete", objective(trial)
     except TrialPruned:
@@ -142,17 +168,17 @@ def executor_capacity(executor: Any) -> int:
     return int(workers)
 
 
-def _proposals(study: Any, trial: Any) -> dict[str, tuple[BaseDistribution, Any]]:
-    """The sampler's value for every parameter the study has seen, as for a local trial."""
+def _proposals(study: Any, proposer: Any, numbers: list[int]) -> list[dict[str, tuple[BaseDistribution, Any]]]:
+    """For each of ``numbers`` (asked together, ``proposer``'s trials), the sampler's value of every parameter
+    the study has seen, as for a local trial."""
     store = study._store
-    fixed = store.records[trial.number].fixed_params
-    proposals = {}
+    proposals: list[dict[str, tuple[BaseDistribution, Any]]] = [{} for _ in numbers]
     for name, distribution in zip(list(store.columns), list(store.column_distributions)):
-        if name in fixed:
-            continue
-        internal = (distribution.internal_low if distribution.single()
-                    else float(trial._proposer.values(name, distribution)[0]))
-        proposals[name] = (distribution, distribution.to_external(distribution.round_internal(internal)))
+        internals = (np.full(len(numbers), distribution.internal_low) if distribution.single()
+                     else proposer.values(name, distribution))
+        for proposal, number, internal in zip(proposals, numbers, internals.tolist()):
+            if name not in store.records[number].fixed_params:
+                proposal[name] = (distribution, distribution.to_external(distribution.round_internal(internal)))
     return proposals
 
 
@@ -165,12 +191,20 @@ def _internal(distribution: BaseDistribution, value: Any) -> float:
         return distribution.encode(value)  # type: ignore[attr-defined]
 
 
-def _record_result(study: Any, number: int, remote: RemoteTrial) -> None:
-    """Write what the objective used and reported on the worker into the driver's study."""
+def _record_result(study: Any, number: int, remote: RemoteTrial, written: dict[str, BaseDistribution]) -> None:
+    """Write what the objective used and reported on the worker into the driver's study.
+
+    ``written``: the distributions of the parameters written earlier in the same group
+    (not in the store yet), which the trial's must agree with too.
+    """
     store = study._store
+    for name, distribution in remote.distributions.items():
+        store.check_param(name, distribution)
+        if name in written:
+            check_compatible(name, written[name], distribution)
+    written.update(remote.distributions)
     for name, value in remote.params.items():
         distribution = remote.distributions[name]
-        store.check_param(name, distribution)
         external = value if isinstance(distribution, CategoricalDistribution) else (
             int(value) if isinstance(distribution, IntDistribution) else float(value))
         store.set_param(number, name, distribution, _internal(distribution, value), external=external)
@@ -180,53 +214,142 @@ def _record_result(study: Any, number: int, remote: RemoteTrial) -> None:
         store.set_user_attr(number, key, value)
 
 
-def run_on_executor(study: Any, objective: Any, executor: Executor, n_in_flight: int, more: Any, finish: Any) -> None:
-    """Keep up to ``n_in_flight`` trials on ``executor`` while ``more(started)``; ``finish`` tells each."""
+class _ChunkSize:
+    """How many trials a task carries: enough for about ``task_seconds`` of objective time.
+
+    An executor's round trip per task (Dask's: ms on an idle machine, tens of ms on a
+    busy one) would otherwise cost as much as a short trial; with tasks that long it is a
+    small share of each. A trial's seconds, measured on the worker, are followed as a
+    moving average; the size starts at 1 and at most doubles from one task to the next,
+    so trials longer than ``task_seconds`` go one per task.
+    """
+
+    def __init__(self, task_seconds: float) -> None:
+        self.size = 1
+        self._task_seconds = task_seconds
+        self._trial: float | None = None
+
+    def observe(self, n_trials: int, seconds: float) -> None:
+        """A task of ``n_trials`` trials came back after running ``seconds`` on its worker."""
+        trial = seconds / n_trials
+        self._trial = trial if self._trial is None else 0.7 * self._trial + 0.3 * trial
+        wanted = math.ceil(self._task_seconds / max(self._trial, 1e-9))
+        self.size = max(1, min(wanted, 2 * self.size))
+
+
+class _Task:
+    """A chunk of trials sent to the executor as one task."""
+
+    __slots__ = ("trials", "beat")
+
+    def __init__(self, trials: list[Any], beat: Any) -> None:
+        self.trials = trials
+        self.beat = beat
+
+
+def run_on_executor(study: Any, objective: Any, executor: Executor, n_tasks: int, more: Any, finish: Any) -> None:
+    """Keep ``n_tasks`` tasks on ``executor`` while ``more(started)``; ``finish`` tells each trial.
+
+    A task carries a chunk of trials that the worker runs one after the other; the
+    chunk grows (see :class:`_ChunkSize`) while the executor's round trip per task is
+    large against the objective's time, and shrinks towards the end so that the last
+    tasks end together. The trials of a chunk are asked at once (the sampler proposes
+    them together, their records are one group); their results are written as one group each.
+    """
     interval = study._storage.heartbeat_interval
-    in_flight: dict[Any, tuple[Any, Any]] = {}
+    chunk = _ChunkSize(task_seconds=0.1)
+    in_flight: dict[Any, _Task] = {}
     started = 0
     try:
         while True:
-            while len(in_flight) < n_in_flight and more(started):
-                trial, remote = _ask(study, interval is not None)
-                beat = Heartbeat(study, trial.number, interval) if interval is not None else contextlib.nullcontext()
-                beat.__enter__()
-                in_flight[executor.submit(_run_remote, objective, remote)] = trial, beat
-                started += 1
+            while len(in_flight) < n_tasks:
+                size = _next_size(study, more, started, chunk.size, n_tasks)
+                if size == 0:
+                    break
+                trials, remotes = _ask(study, size, interval is not None)
+                beat = Heartbeat(study, [t.number for t in trials], interval) if interval is not None else None
+                if beat is not None:
+                    beat.__enter__()
+                task = _Task(trials, beat)
+                in_flight[executor.submit(_run_chunk, objective, remotes)] = task
+                started += size
             if not in_flight:
                 return
             done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+            error = None
             for future in done:
-                trial, beat = in_flight.pop(future)
-                beat.__exit__(None, None, None)
-                finish(trial, *_outcome(study, trial, future))
+                task = in_flight.pop(future)
+                if task.beat is not None:
+                    task.beat.__exit__(None, None, None)
+                outcomes, seconds = _outcomes(study, task.trials, future)
+                if seconds is not None:
+                    chunk.observe(len(task.trials), seconds)
+                for trial, (status, payload) in zip(task.trials, outcomes):
+                    try:
+                        finish(trial, status, payload)
+                    except BaseException as exc:  # the other results are told first
+                        error = error or exc
+            if error is not None:
+                raise error
     finally:
-        for future, (trial, beat) in in_flight.items():  # an error stops the run: the rest fail, none stays RUNNING
+        for future, task in in_flight.items():  # an error stops the run: the rest fail, none stays RUNNING
             future.cancel()
-            beat.__exit__(None, None, None)
-            study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
+            if task.beat is not None:
+                task.beat.__exit__(None, None, None)
+            for trial in task.trials:
+                study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
 
 
-def _ask(study: Any, beating: bool) -> tuple[Any, RemoteTrial]:
-    """A new trial of ``study`` and the :class:`RemoteTrial` that carries its proposals to a worker."""
+def _next_size(study: Any, more: Any, started: int, size: int, n_tasks: int) -> int:
+    """Trials for the next task: up to ``size``, fewer near the end so the tasks share what is left."""
+    left = 0
+    while left < size * n_tasks and more(started + left):
+        left += 1
+    remaining = study.sampler.n_remaining(study._history)
+    if remaining is not None:
+        left = min(left, remaining)
+    return min(size, math.ceil(left / n_tasks))
+
+
+def _ask(study: Any, n: int, beating: bool) -> tuple[list[Any], list[RemoteTrial]]:
+    """``n`` new trials of ``study`` (enqueued ones first, then a batch) and the :class:`RemoteTrial` of each."""
     if beating:
         fail_stale_trials(study)
+    store = study._store
+    trials, remotes = [], []
     with study._lock, (starting_beaten_trial() if beating else contextlib.nullcontext()):
-        trial = study.ask()
-        remote = RemoteTrial(trial.number, _proposals(study, trial), dict(study._store.records[trial.number].fixed_params),
-                             int(np.random.default_rng().integers(2**63)))
-    return trial, remote
+        store.sync()
+        while len(trials) < n and (store.states[:store.n_trials] == TrialState.WAITING).any():
+            trial = study.ask()
+            trials.append(trial)
+            remotes.append(_remote(study, trial._proposer, [trial.number])[0])
+        if len(trials) < n:
+            batch = study.ask_batch(n - len(trials))
+            numbers = batch.numbers.tolist()
+            trials.extend(Trial(study, number, batch._proposer) for number in numbers)
+            remotes.extend(_remote(study, batch._proposer, numbers))
+    return trials, remotes
 
 
-def _outcome(study: Any, trial: Any, future: Any) -> tuple[str, Any]:
-    """``(status, result or error)`` of a finished future, its trial's data written."""
+def _remote(study: Any, proposer: Any, numbers: list[int]) -> list[RemoteTrial]:
+    seeds = np.random.default_rng().integers(2**63, size=len(numbers)).tolist()
+    return [RemoteTrial(number, proposal, dict(study._store.records[number].fixed_params), seed)
+            for number, proposal, seed in zip(numbers, _proposals(study, proposer, numbers), seeds)]
+
+
+def _outcomes(study: Any, trials: list[Any], future: Any) -> tuple[list[tuple[str, Any]], float | None]:
+    """``(status, result or error)`` of each trial of a finished task, the data of all
+    written as one group; and the seconds the worker spent (``None`` when the task failed)."""
     try:
-        remote, status, payload = future.result()
+        results, seconds = future.result()
     except Exception as exc:  # the task itself failed (a worker died, the result did not pickle)
-        return "error", exc
-    try:
-        with study._lock:
-            _record_result(study, trial.number, remote)
-    except (ValueError, TypeError) as exc:
-        return "error", exc
-    return status, payload
+        return [("error", exc)] * len(trials), None
+    outcomes, written = [], {}
+    with study._lock, study._storage.grouped():
+        for trial, (remote, status, payload) in zip(trials, results):
+            try:
+                _record_result(study, trial.number, remote, written)
+            except (ValueError, TypeError) as exc:  # checked before anything of the trial is kept
+                status, payload = "error", exc
+            outcomes.append((status, payload))
+    return outcomes, seconds

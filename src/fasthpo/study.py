@@ -330,7 +330,8 @@ class Study:
             Seconds after which no new trial starts.
         n_jobs : int
             Threads running trials in parallel; ``-1`` means one per CPU. With an
-            ``executor``: trials in flight at once (``-1``: the executor's workers).
+            ``executor``: tasks in flight at once, each a chunk of trials run one after
+            the other (``-1``: the executor's workers).
         catch : exception type or tuple of them
             Exceptions that fail the trial but let the study go on; any other
             exception fails the trial and is raised again.
@@ -715,7 +716,7 @@ class _TrialRunner:
             with starting_beaten_trial():
                 trial = study.ask()
         try:
-            with Heartbeat(study, trial.number, interval) if interval is not None else contextlib.nullcontext():
+            with Heartbeat(study, [trial.number], interval) if interval is not None else contextlib.nullcontext():
                 result = self.objective(trial)
         except TrialPruned:
             self.finish(trial, "pruned", None)

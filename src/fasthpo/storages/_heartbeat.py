@@ -61,26 +61,28 @@ def check_heartbeat_arguments(heartbeat_interval: Any, grace_period: Any, failed
 
 
 class Heartbeat:
-    """While entered, trial ``number`` of ``study`` beats every ``interval`` seconds."""
+    """While entered, the trials ``numbers`` of ``study`` beat every ``interval`` seconds (one write for all)."""
 
-    def __init__(self, study: Any, number: int, interval: float) -> None:
+    def __init__(self, study: Any, numbers: list[int], interval: float) -> None:
         self.study = study
-        self.number = number
+        self.numbers = list(numbers)
         self.interval = interval
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"fasthpo-heartbeat-{number}", daemon=True)
+        self._thread = threading.Thread(target=self._run, name=f"fasthpo-heartbeat-{self.numbers[0]}", daemon=True)
 
     def _beat(self) -> bool:
+        """Beat for the trials still running; ``False`` once none is."""
         with self.study._lock:  # replays touch the store the sampler reads
             store = self.study._store
             store.sync()
-            if store.state_of(self.number) != TrialState.RUNNING:
-                return False
+            running = [n for n in self.numbers if store.state_of(n) == TrialState.RUNNING]
             try:
-                store.set_system_attr(self.number, HEARTBEAT, time.time())
-            except ValueError:  # finished meanwhile (failed as stale by another worker)
-                return False
-        return True
+                with self.study._storage.grouped():
+                    for number in running:
+                        store.set_system_attr(number, HEARTBEAT, time.time())
+            except ValueError:  # one finished meanwhile (failed as stale by another worker)
+                pass
+        return bool(running)
 
     def _run(self) -> None:
         while not self._stop.wait(self.interval) and self._beat():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 from fasthpo.store import TrialStore
@@ -19,6 +21,16 @@ class BaseStorage:
 
     #: Seconds between heartbeats of running trials (``None``: no heartbeats).
     heartbeat_interval: float | None = None
+
+    @contextlib.contextmanager
+    def grouped(self) -> Iterator[None]:
+        """While entered, this thread's writes are kept and written as one group at the end.
+
+        A storage shared by processes appends them at once (one lock, one round trip);
+        the others write at once as usual. The writes inside are applied (and read back)
+        only at the end, so use it for writes whose outcome is not read inside.
+        """
+        yield
 
     def create_study(self, study_name: str, directions: list) -> None:
         """Create an empty study; raise :class:`~fasthpo.exceptions.DuplicatedStudyError` if the name is taken."""

@@ -30,6 +30,7 @@ choices or fixed parameter values is a tuple (a list cannot be a choice).
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import enum
 import json
@@ -39,6 +40,7 @@ import re
 import uuid
 import warnings
 import weakref
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -231,6 +233,7 @@ class JournalStorage(BaseStorage):
         self._mutex = threading.RLock()
         self._worker_prefix = uuid.uuid4().hex + "-"
         self._outcomes: dict[str, _Outcome] = {}
+        self._group = threading.local()  # .data: this thread's writes kept by grouped()
         self._broken: Exception | None = None
         self._studies: dict[str, _StudyEntry] = {}
         self._by_id: dict[int, _StudyEntry] = {}
@@ -249,6 +252,7 @@ class JournalStorage(BaseStorage):
         self._worker_prefix = uuid.uuid4().hex + "-"
         self._mutex = threading.RLock()
         self._outcomes = {}
+        self._group = threading.local()
 
     @property
     def worker_id(self) -> str:
@@ -319,9 +323,30 @@ class JournalStorage(BaseStorage):
     def _commit(self, records: list[dict[str, Any]]) -> _Outcome:
         """Append ``records`` as one group, replay through them, raise if they were rejected.
 
-        Encoding fails (a value JSON cannot hold) before anything is written.
+        Encoding fails (a value JSON cannot hold) before anything is written. Inside
+        :meth:`grouped` the records are kept for the group instead (an empty outcome).
         """
         data = b"".join(encode(r) for r in records)
+        kept = getattr(self._group, "data", None)
+        if kept is not None:
+            kept.append(data)
+            return _Outcome()
+        return self._append(data)
+
+    @contextlib.contextmanager
+    def grouped(self) -> Iterator[None]:
+        if getattr(self._group, "data", None) is not None:  # nested: the outer group writes
+            yield
+            return
+        self._group.data = kept = []
+        try:
+            yield
+        finally:
+            self._group.data = None
+        if kept:  # an error inside discards the group: nothing of it is written
+            self._append(b"".join(kept))
+
+    def _append(self, data: bytes) -> _Outcome:
         self._backend.check_writable()
         with self._mutex:
             outcome = self._outcomes[self.worker_id] = _Outcome()
