@@ -113,12 +113,17 @@ def write_journal(path: str, n_trials: int) -> None:
     study.optimize(lambda batch: _objective(batch, 0.0), n_trials=n_trials, batch_size=1000)  # written in groups
 
 
+SAMPLERS = {"tpe": lambda seed: __import__("fasthpo").samplers.TPESampler(seed=seed),
+            "random": lambda seed: __import__("fasthpo").samplers.RandomSampler(seed=seed)}
+
+
 def _sleepy(trial):
     time.sleep(trial.suggest_float("ms", 10, 10) / 1e3)
     return trial.suggest_float("x", -1, 1) ** 2
 
 
-def dask_wall(n_trials: int, directory: str, n_jobs: int) -> float:
+def dask_wall(n_trials: int, directory: str, n_jobs: int, sampler: str) -> tuple[float, float]:
+    """Wall seconds of the study, and the driver process's CPU seconds meanwhile."""
     import distributed
 
     import fasthpo
@@ -126,11 +131,11 @@ def dask_wall(n_trials: int, directory: str, n_jobs: int) -> float:
     with distributed.LocalCluster(n_workers=4, threads_per_worker=1, processes=True, dashboard_address=None,
                                   silence_logs=40) as cluster, distributed.Client(cluster) as client:
         client.submit(sum, [1]).result()  # workers up
-        study = fasthpo.create_study(storage=os.path.join(directory, f"dask-{n_jobs}.log"), study_name="bench",
-                                     sampler=fasthpo.samplers.TPESampler(seed=0))
-        start = time.perf_counter()
+        study = fasthpo.create_study(storage=os.path.join(directory, f"dask-{n_jobs}-{sampler}.log"),
+                                     study_name="bench", sampler=SAMPLERS[sampler](seed=0))
+        start, cpu = time.perf_counter(), time.process_time()
         study.optimize(_sleepy, n_trials=n_trials, n_jobs=n_jobs, executor=client)
-        return time.perf_counter() - start
+        return time.perf_counter() - start, time.process_time() - cpu
 
 
 def main() -> None:
@@ -141,6 +146,8 @@ def main() -> None:
     parser.add_argument("--sleep-trials", type=int, default=60, help="trials per worker, 5 ms objective")
     parser.add_argument("--load-trials", type=int, default=100_000)
     parser.add_argument("--dask-trials", type=int, default=2000)
+    parser.add_argument("--dask-samplers", nargs="+", default=["random", "tpe"], choices=sorted(SAMPLERS))
+    parser.add_argument("--dask-jobs", type=int, nargs="+", default=[4, 8])
     parser.add_argument("--skip", nargs="*", default=[], choices=["throughput", "load", "dask"])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
@@ -168,10 +175,12 @@ def main() -> None:
             print(markdown_table(["library", "seconds"], rows))
         if "dask" not in args.skip:
             ideal = args.dask_trials * 0.010 / 4
-            for n_jobs in (4, 8):
-                wall = dask_wall(args.dask_trials, directory, n_jobs)
-                print(f"\nDask LocalCluster, 4 worker processes, {args.dask_trials} trials of 10 ms, n_jobs={n_jobs}: "
-                      f"{wall:.2f} s wall, ideal {ideal:.2f} s, ratio {wall / ideal:.2f}")
+            for sampler in args.dask_samplers:
+                for n_jobs in args.dask_jobs:
+                    wall, cpu = dask_wall(args.dask_trials, directory, n_jobs, sampler)
+                    print(f"\nDask LocalCluster, 4 worker processes, {args.dask_trials} trials of 10 ms, {sampler}, "
+                          f"n_jobs={n_jobs}: {wall:.2f} s wall, ideal {ideal:.2f} s, ratio {wall / ideal:.2f}, "
+                          f"driver CPU {cpu:.2f} s")
 
 
 if __name__ == "__main__":
