@@ -1,9 +1,14 @@
 """The records of a journal in Redis, under the keys of Optuna's ``JournalRedisBackend``.
 
 ``<prefix>:log_number`` holds the number of the last record (``-1`` when empty) and
-``<prefix>:log:<i>`` the JSON of record ``i``. A record group is appended by one Lua
-script, so its records get consecutive numbers atomically and no reader sees a number
-whose record is missing.
+``<prefix>:log:<i>`` the JSON of record ``i``. Each exchange with the server is one
+round trip, a Lua script run atomically by the server:
+
+* an append gives its records consecutive numbers (so no reader sees a number whose
+  record is missing) and returns the records other workers appended since this
+  worker's last read, so that the replay after an append needs no further request;
+* a read returns the number of the last record and the records after this worker's
+  last read (up to a batch; a long journal is read in several).
 """
 
 from __future__ import annotations
@@ -12,12 +17,43 @@ import time
 
 __all__ = ["RedisBackend"]
 
+# KEYS: log_number, the "log:" prefix. ARGV: the first record not read yet, a batch size, the records.
 _APPEND = """
-local first = redis.call('incrby', KEYS[1], #ARGV) - #ARGV + 1
-for i = 1, #ARGV do
-    redis.call('set', KEYS[2] .. (first + i - 1), ARGV[i])
+local n = #ARGV - 2
+local first = redis.call('incrby', KEYS[1], n) - n + 1
+for i = 1, n do
+    redis.call('set', KEYS[2] .. (first + i - 1), ARGV[i + 2])
 end
-return first
+local from = tonumber(ARGV[1])
+if first - from > tonumber(ARGV[2]) then
+    return {first}
+end
+local keys = {}
+for i = from, first - 1 do
+    keys[#keys + 1] = KEYS[2] .. i
+end
+if #keys == 0 then
+    return {first}
+end
+local out = redis.call('mget', unpack(keys))
+table.insert(out, 1, first)
+return out
+"""
+# KEYS: log_number, the "log:" prefix. ARGV: the first record not read yet, a batch size.
+_READ = """
+local last = tonumber(redis.call('get', KEYS[1]) or -1)
+local from = tonumber(ARGV[1])
+local stop = math.min(last, from + tonumber(ARGV[2]) - 1)
+local keys = {}
+for i = from, stop do
+    keys[#keys + 1] = KEYS[2] .. i
+end
+if #keys == 0 then
+    return {last}
+end
+local out = redis.call('mget', unpack(keys))
+table.insert(out, 1, last)
+return out
 """
 _BATCH = 2000
 
@@ -33,6 +69,7 @@ class RedisBackend:
         self.url = url
         self.prefix = prefix
         self.line = 0  # records read so far (the number of the next one to read)
+        self._unread: list[bytes] = []  # records an append brought back, for the next read
         try:
             self._redis = redis.Redis.from_url(url)
             self._redis.setnx(self._key("log_number"), -1)
@@ -41,6 +78,8 @@ class RedisBackend:
         except ValueError as exc:
             raise ValueError(f"Bad Redis URL {url!r}: {exc}") from None
         self._append_script = self._redis.register_script(_APPEND)
+        self._read_script = self._redis.register_script(_READ)
+        self._keys = [self._key("log_number"), self._key("log:")]
 
     @property
     def location(self) -> str:
@@ -55,24 +94,34 @@ class RedisBackend:
     def reopen(self) -> None:
         """redis-py reconnects in a forked child by itself."""
 
-    def size(self) -> int:
-        return int(self._redis.get(self._key("log_number")) or -1) + 1
-
     def read_lines(self) -> list[bytes]:
-        last = self.size()
+        """The records appended since the last read (those an append brought back first)."""
+        if self._unread:
+            lines, self._unread = self._unread, []
+            return lines
         lines: list[bytes] = []
-        start = self.line
-        while start < last:
-            stop = min(start + _BATCH, last)
-            batch = self._redis.mget([self._key(f"log:{i}") for i in range(start, stop)])
-            for i, value in enumerate(batch):
-                while value is None:  # an Optuna worker on a cluster: counter before record
-                    time.sleep(0.01)
-                    value = self._redis.get(self._key(f"log:{start + i}"))
-                lines.append(value)
-            start = stop
-        self.line = last
-        return lines
+        while True:
+            last, *batch = self._read_script(keys=self._keys, args=[self.line, _BATCH])
+            lines.extend(self._complete(self.line, batch))
+            self.line += len(batch)
+            if self.line > int(last):
+                return lines
 
     def append(self, data: bytes) -> None:
-        self._append_script(keys=[self._key("log_number"), self._key("log:")], args=data.split(b"\n")[:-1])
+        """Append the records of ``data`` (one a line); the records others appended since
+        the last read, then these, are what the next read returns."""
+        records = data.split(b"\n")[:-1]
+        first, *before = self._append_script(keys=self._keys, args=[self.line, _BATCH, *records])
+        if self.line + len(before) == int(first):  # else too many to bring back: the next read fetches them
+            self._unread += self._complete(self.line, before) + records
+            self.line = int(first) + len(records)
+
+    def _complete(self, start: int, batch: list) -> list[bytes]:
+        """``batch``, records ``start`` on, with the records an Optuna worker had numbered
+        but not yet written (on a Redis cluster its counter and record are two commands) waited for."""
+        for i, value in enumerate(batch):
+            while value is None:
+                time.sleep(0.01)
+                value = self._redis.get(self._key(f"log:{start + i}"))
+            batch[i] = value
+        return batch
