@@ -122,16 +122,20 @@ def _sleepy(trial):
     return trial.suggest_float("x", -1, 1) ** 2
 
 
-def dask_wall(n_trials: int, directory: str, n_jobs: int, sampler: str) -> tuple[float, float]:
-    """Wall seconds of the study, and the driver process's CPU seconds meanwhile."""
+def dask_wall(n_trials: int, directory: str, n_jobs: int, sampler: str, chunked: bool) -> tuple[float, float]:
+    """Wall seconds of the study, and the driver process's CPU seconds meanwhile
+    (``chunked=False``: one trial per task)."""
     import distributed
 
     import fasthpo
+    import fasthpo._executor
+
+    fasthpo._executor.TASK_SECONDS = 0.1 if chunked else 0.0
 
     with distributed.LocalCluster(n_workers=4, threads_per_worker=1, processes=True, dashboard_address=None,
                                   silence_logs=40) as cluster, distributed.Client(cluster) as client:
         client.submit(sum, [1]).result()  # workers up
-        study = fasthpo.create_study(storage=os.path.join(directory, f"dask-{n_jobs}-{sampler}.log"),
+        study = fasthpo.create_study(storage=os.path.join(directory, f"dask-{n_jobs}-{sampler}-{chunked}.log"),
                                      study_name="bench", sampler=SAMPLERS[sampler](seed=0))
         start, cpu = time.perf_counter(), time.process_time()
         study.optimize(_sleepy, n_trials=n_trials, n_jobs=n_jobs, executor=client)
@@ -148,6 +152,7 @@ def main() -> None:
     parser.add_argument("--dask-trials", type=int, default=2000)
     parser.add_argument("--dask-samplers", nargs="+", default=["random", "tpe"], choices=sorted(SAMPLERS))
     parser.add_argument("--dask-jobs", type=int, nargs="+", default=[4, 8])
+    parser.add_argument("--libraries", nargs="+", default=["fasthpo", "optuna"], choices=["fasthpo", "optuna"])
     parser.add_argument("--skip", nargs="*", default=[], choices=["throughput", "load", "dask"])
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as directory:
@@ -156,7 +161,7 @@ def main() -> None:
             backends = ["file"] + (["redis"] if args.redis else [])
             for sleep, n_trials in ((0.0, args.trials), (0.005, args.sleep_trials)):
                 for backend in backends:
-                    for library in ("fasthpo", "optuna"):
+                    for library in args.libraries:
                         base = None
                         for n in args.workers:
                             where = (os.path.join(directory, f"{library}-{uuid.uuid4().hex}.log") if backend == "file"
@@ -170,17 +175,21 @@ def main() -> None:
             path = os.path.join(directory, "big.log")
             write_journal(path, args.load_trials)
             size = os.path.getsize(path) / 1e6
-            rows = [[library, f"{load_seconds(library, path):.2f}"] for library in ("fasthpo", "optuna")]
+            rows = [[library, f"{load_seconds(library, path):.2f}"] for library in args.libraries]
             print(f"\nA fresh process loads the {args.load_trials:,}-trial journal ({size:.0f} MB):\n")
             print(markdown_table(["library", "seconds"], rows))
         if "dask" not in args.skip:
             ideal = args.dask_trials * 0.010 / 4
+            rows = []
             for sampler in args.dask_samplers:
                 for n_jobs in args.dask_jobs:
-                    wall, cpu = dask_wall(args.dask_trials, directory, n_jobs, sampler)
-                    print(f"\nDask LocalCluster, 4 worker processes, {args.dask_trials} trials of 10 ms, {sampler}, "
-                          f"n_jobs={n_jobs}: {wall:.2f} s wall, ideal {ideal:.2f} s, ratio {wall / ideal:.2f}, "
-                          f"driver CPU {cpu:.2f} s")
+                    for chunked in (False, True):
+                        wall, cpu = dask_wall(args.dask_trials, directory, n_jobs, sampler, chunked)
+                        rows.append([sampler, n_jobs, "chunks of ≈0.1 s" if chunked else "1 trial", f"{wall:.2f}",
+                                     f"{wall / ideal:.2f}×", f"{cpu:.2f}"])
+                        print(rows[-1], file=sys.stderr)
+            print(f"\nDask LocalCluster, 4 worker processes, {args.dask_trials} trials of 10 ms (ideal {ideal:.2f} s):\n")
+            print(markdown_table(["sampler", "n_jobs", "per task", "wall s", "vs ideal", "driver CPU s"], rows))
 
 
 if __name__ == "__main__":

@@ -8,8 +8,8 @@ runs once, in the driver, sees every result, and the driver's storage keeps the 
 Trials travel in chunks: a task carries several trials, which its worker runs one
 after the other, so that the executor's round trip per task (for Dask a few ms on an
 idle machine, tens of ms on a busy one) is paid once for about 0.1 s of objective time
-rather than once per trial. The chunk starts at one trial and grows while the
-objective is short; trials that take longer than that go one per task. ``n_jobs``
+(at most 64 trials) rather than once per trial. The chunk starts at one trial and
+grows while the objective is short; trials that take longer go one per task. ``n_jobs``
 tasks are in flight, so at most ``n_jobs`` objectives run at once; the trials of the
 chunks in flight are RUNNING meanwhile. Near the end the chunks shrink so that the
 last tasks end together. ``timeout`` and ``study.stop()`` start no new task; the
@@ -214,14 +214,20 @@ def _record_result(study: Any, number: int, remote: RemoteTrial, written: dict[s
         store.set_user_attr(number, key, value)
 
 
+#: Seconds of objective time a task carries (0: one trial per task).
+TASK_SECONDS = 0.1
+#: The most trials a task carries (the sampler waits for at most this many results per task in flight).
+MAX_CHUNK = 64
+
+
 class _ChunkSize:
     """How many trials a task carries: enough for about ``task_seconds`` of objective time.
 
     An executor's round trip per task (Dask's: ms on an idle machine, tens of ms on a
     busy one) would otherwise cost as much as a short trial; with tasks that long it is a
     small share of each. A trial's seconds, measured on the worker, are followed as a
-    moving average; the size starts at 1 and at most doubles from one task to the next,
-    so trials longer than ``task_seconds`` go one per task.
+    moving average; the size starts at 1 and at most doubles from one task to the next
+    (up to :data:`MAX_CHUNK`), so trials longer than ``task_seconds`` go one per task.
     """
 
     def __init__(self, task_seconds: float) -> None:
@@ -234,7 +240,7 @@ class _ChunkSize:
         trial = seconds / n_trials
         self._trial = trial if self._trial is None else 0.7 * self._trial + 0.3 * trial
         wanted = math.ceil(self._task_seconds / max(self._trial, 1e-9))
-        self.size = max(1, min(wanted, 2 * self.size))
+        self.size = max(1, min(wanted, 2 * self.size, MAX_CHUNK))
 
 
 class _Task:
@@ -257,7 +263,7 @@ def run_on_executor(study: Any, objective: Any, executor: Executor, n_tasks: int
     them together, their records are one group); their results are written as one group each.
     """
     interval = study._storage.heartbeat_interval
-    chunk = _ChunkSize(task_seconds=0.1)
+    chunk = _ChunkSize(TASK_SECONDS)
     in_flight: dict[Any, _Task] = {}
     started = 0
     try:
