@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 import scipy.optimize
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from fasthpo._batched_lbfgsb import batched_lbfgsb
@@ -38,6 +38,7 @@ def test_each_run_ends_where_it_ends_alone_at_a_stationary_point(seed, n_runs, d
 
 
 @given(st.integers(0, 2**32 - 1), st.integers(1, 8))
+@example(seed=4355706, dim=4)
 @settings(max_examples=30, deadline=None)
 def test_convex_quadratics_in_a_box_reach_scipys_minimum(seed, dim):
     rng = np.random.default_rng(seed)
@@ -52,11 +53,15 @@ def test_convex_quadratics_in_a_box_reach_scipys_minimum(seed, dim):
 
     ends = batched_lbfgsb(fun_and_grad, rng.uniform(low, high, (3, dim)), list(zip(low, high)), gtol=1e-9, ftol=0.0)
     for i in range(3):
-        expected = scipy.optimize.minimize(lambda z: fun_and_grad(np.array([i]), z[None])[0][0], np.zeros(dim),
-                                           jac=lambda z: fun_and_grad(np.array([i]), z[None])[1][0],
-                                           method="L-BFGS-B", bounds=list(zip(low, high)),
-                                           options={"gtol": 1e-12, "ftol": 1e-15}).x
-        np.testing.assert_allclose(ends[i], expected, atol=1e-5)
+        value = lambda z: fun_and_grad(np.array([i]), z[None])[0][0]
+        reference = scipy.optimize.minimize(value, np.zeros(dim), jac=lambda z: fun_and_grad(np.array([i]), z[None])[1][0],
+                                            method="L-BFGS-B", bounds=list(zip(low, high)),
+                                            options={"gtol": 1e-12, "ftol": 1e-15})
+        # Convex: a zero projected gradient is the minimum. scipy's own run may stop
+        # short of it (seed=4355706, dim=4: its line search ends at a projected
+        # gradient of 0.25), so the end is compared by value, never above scipy's.
+        assert projected_gradient(fun_and_grad, i, ends[i], low, high) < 1e-6
+        assert value(ends[i]) <= reference.fun + 1e-9 * max(1.0, abs(reference.fun))
 
 
 def test_runs_stop_by_their_own_tests():
