@@ -160,7 +160,9 @@ class StudyMachine(RuleBasedStateMachine):
             distribution = self._distribution(name)
             if distribution is not None:
                 low, high = distribution.sampling_bounds()
-                params[name] = distribution.to_external(data.draw(st.floats(low, high)))
+                # hypothesis orders -0.0 below 0.0, so a range [0.0, -0.0] has no floats for it
+                internal = low if low == high else data.draw(st.floats(low, high))
+                params[name] = distribution.to_external(internal)
         self.study.enqueue_trial(params)
         self.queue.append(params)
 
