@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 
+from fasthpo.benchmarks.problems import dtlz2 as dtlz2_values
 from harness import markdown_table, one_sided_p
 
 
@@ -45,19 +46,7 @@ def zdt(kind: int, d: int = 30):
 
 
 def dtlz2(m: int):
-    d = m + 9
-
-    def values(x: np.ndarray) -> np.ndarray:
-        g = ((x[..., m - 1:] - 0.5) ** 2).sum(axis=-1)
-        angles = x[..., : m - 1] * np.pi / 2
-        out = []
-        for i in range(m):
-            f = (1 + g) * np.prod(np.cos(angles[..., : m - 1 - i]), axis=-1)
-            if i > 0:
-                f = f * np.sin(angles[..., m - 1 - i])
-            out.append(f)
-        return np.stack(out, axis=-1)
-    return values, d, (3.5,) * m
+    return (lambda x: dtlz2_values(x, m)), m + 9, (3.5,) * m
 
 
 PROBLEMS = {"ZDT1": zdt(1), "ZDT2": zdt(2), "ZDT3": zdt(3), "DTLZ2 (2 obj.)": dtlz2(2), "DTLZ2 (3 obj.)": dtlz2(3)}

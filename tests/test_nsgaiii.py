@@ -9,22 +9,11 @@ from scipy.stats import wilcoxon
 
 import fasthpo
 from fasthpo._kernels.hypervolume import hypervolume
+from fasthpo.benchmarks.problems import dtlz2
 from fasthpo.core import ArrayHistory, pareto_front_mask
 from fasthpo.distributions import FloatDistribution
 from fasthpo.samplers import NSGAIIISampler, RandomSampler
 from fasthpo.samplers.nsgaiii import GENERATION_KEY, associate, default_reference_points, normalize
-
-
-def dtlz2(x: np.ndarray, m: int = 3) -> np.ndarray:
-    g = ((x[..., m - 1:] - 0.5) ** 2).sum(axis=-1)
-    angles = x[..., : m - 1] * np.pi / 2
-    out = []
-    for i in range(m):
-        f = (1 + g) * np.prod(np.cos(angles[..., : m - 1 - i]), axis=-1)
-        if i > 0:
-            f = f * np.sin(angles[..., m - 1 - i])
-        out.append(f)
-    return np.stack(out, axis=-1)
 
 
 def run(sampler, n_trials=1000, d=8, batch=50):

@@ -37,7 +37,7 @@ import numpy as np
 
 from fasthpo.benchmarks.model_tuning import model_tuning_problems
 
-__all__ = ["Instance", "Problem", "as_batch", "get_problem", "problem_names"]
+__all__ = ["Instance", "Problem", "as_batch", "dtlz2", "get_problem", "problem_names"]
 
 
 # ------------------------------------------------------------------ trials as batches
@@ -344,10 +344,37 @@ def _zdt(x: np.ndarray, shape: Callable[[np.ndarray], np.ndarray]) -> np.ndarray
     return np.column_stack([f1, g * shape(f1 / g)])
 
 
-def _dtlz2(x: np.ndarray) -> np.ndarray:
-    g = np.sum((x[:, 2:] - 0.5) ** 2, axis=1)
-    a, b = x[:, 0] * np.pi / 2, x[:, 1] * np.pi / 2
-    return (1.0 + g)[:, None] * np.column_stack([np.cos(a) * np.cos(b), np.cos(a) * np.sin(b), np.sin(a)])
+def dtlz2(x: np.ndarray, n_objectives: int = 3) -> np.ndarray:
+    """DTLZ2 (Deb et al. 2002) with ``n_objectives`` objectives, on points in ``[0, 1]^d``.
+
+    The Pareto front is the unit sphere's positive orthant, reached where every
+    coordinate from the ``n_objectives``-th on is 0.5.
+
+    Parameters
+    ----------
+    x : ndarray of shape (..., d), d >= n_objectives
+    n_objectives : int
+
+    Returns
+    -------
+    ndarray of shape (..., n_objectives)
+
+    Examples
+    --------
+    >>> f = dtlz2(np.array([0.3, 0.8, 0.5, 0.5]))
+    >>> round(float(np.linalg.norm(f)), 12)
+    1.0
+    """
+    m = n_objectives
+    g = ((x[..., m - 1:] - 0.5) ** 2).sum(axis=-1)
+    angles = x[..., : m - 1] * np.pi / 2
+    on_sphere = []
+    for i in range(m):
+        f = np.prod(np.cos(angles[..., : m - 1 - i]), axis=-1)
+        if i > 0:
+            f = f * np.sin(angles[..., m - 1 - i])
+        on_sphere.append(f)
+    return (1.0 + g)[..., None] * np.stack(on_sphere, axis=-1)
 
 
 # hypervolume of the true front against the reference 1.1 in every objective:
@@ -355,7 +382,7 @@ def _dtlz2(x: np.ndarray) -> np.ndarray:
 _MULTI = {
     "zdt1": (lambda x: _zdt(x, lambda r: 1.0 - np.sqrt(r)), 2, 0.1 + 2 / 3 + 0.11),
     "zdt2": (lambda x: _zdt(x, lambda r: 1.0 - r * r), 2, 0.1 + 1 / 3 + 0.11),
-    "dtlz2": (_dtlz2, 3, 1.1**3 - math.pi / 6),
+    "dtlz2": (dtlz2, 3, 1.1**3 - math.pi / 6),
 }
 
 
