@@ -493,12 +493,10 @@ def neighbour_gaps(const double[:, ::1] centres, Py_ssize_t m, const double[::1]
         for j in range(D):
             lo = INFINITY
             hi = INFINITY
-            for i in range(m):
+            for i in range(m):  # branch-free, so that the compiler vectorizes it
                 gap = centres[j, i] - x[j]
-                if gap > 0.0:
-                    hi = min(hi, gap)
-                else:
-                    lo = min(lo, -gap)
+                hi = min(hi, gap if gap > 0.0 else INFINITY)
+                lo = min(lo, -gap if gap <= 0.0 else INFINITY)
             left[j] = lo
             right[j] = hi
     return left_arr, right_arr
