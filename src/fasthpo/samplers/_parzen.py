@@ -8,6 +8,7 @@ crunched by :mod:`fasthpo._kernels.parzen`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -35,7 +36,7 @@ class Dimensions:
         kinds, lows, highs, steps, grid_lows, grid_highs = (np.array(c) for c in zip(*rows))
         return cls(kinds.astype(np.int32), lows, highs, steps, grid_lows, grid_highs)
 
-    @property
+    @cached_property
     def priors(self) -> np.ndarray:
         """The prior component's centre: the middle of each range, -1 (uniform) for choices."""
         return np.where(self.kinds == kernels.CATEGORICAL, -1.0, 0.5 * (self.lows + self.highs))
@@ -217,6 +218,7 @@ class SpaceHistory:
 
     def __init__(self, columns: list[int]) -> None:
         self.columns = np.array(columns, dtype=np.int64)
+        self.seen: tuple | None = None  # the caller's mark of the history last taken in
         self.n_sorted = 0
         self.sorted_rows = np.empty((len(columns), 64), dtype=np.int32)
         self.sorted_values = np.empty((len(columns), 64))

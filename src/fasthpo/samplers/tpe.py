@@ -8,6 +8,7 @@ rest ("above"), fits a Parzen estimator l(x) to the first and g(x) to the second
 
 from __future__ import annotations
 
+import functools
 import heapq
 import math
 from collections.abc import Callable, Sequence
@@ -28,6 +29,7 @@ __all__ = ["TPESampler", "default_gamma", "default_weights"]
 
 
 _LIE_COMPONENTS_FROM = 256  # trials in g from which a batch's lies join it as components (see _sample_batch)
+_COMPLETE, _PRUNED, _RUNNING = int(TrialState.COMPLETE), int(TrialState.PRUNED), int(TrialState.RUNNING)
 
 
 def default_gamma(n: int) -> int:
@@ -40,6 +42,14 @@ def default_weights(n: int) -> np.ndarray:
     if n < 25:
         return np.ones(n)
     return np.concatenate([np.linspace(1.0 / n, 1.0, num=n - 25), np.ones(25)])
+
+
+@functools.lru_cache(maxsize=8)
+def _cached_default_weights(n: int) -> np.ndarray:
+    """:func:`default_weights` read-only, for the few sizes an ask and its neighbours use."""
+    w = default_weights(n)
+    w.flags.writeable = False
+    return w
 
 
 class TPESampler(BaseSampler):
@@ -136,6 +146,7 @@ class TPESampler(BaseSampler):
         self._pending: dict[int, dict[str, float]] = {}  # proposed params of running trials
         self._facts = _FinishedTrialFacts()
         self._histories: dict[tuple, SpaceHistory] = {}
+        self._dimensions: dict[tuple, Dimensions] = {}
         self._groups = _GroupDecomposition()
         self._last_split: tuple = (None, None)
 
@@ -201,7 +212,7 @@ class TPESampler(BaseSampler):
     @staticmethod
     def _n_done(history: History) -> int:
         states = history.states
-        return int(np.count_nonzero((states == TrialState.COMPLETE) | (states == TrialState.PRUNED)))
+        return int(np.count_nonzero((states == _COMPLETE) | (states == _PRUNED)))
 
     def _sample(self, history: History, numbers: Sequence[int],
                 search_space: dict[str, BaseDistribution]) -> np.ndarray:
@@ -226,7 +237,7 @@ class TPESampler(BaseSampler):
         """
         names = list(search_space)
         below_rows, above_rows = self._split(history, numbers)
-        dims = Dimensions.of([search_space[n] for n in names])
+        dims = self._dimensions_of(tuple(search_space.values()))
         columns = [history.columns.get(n) for n in names]
         below, _ = self._observations(history, below_rows, names, columns)
         below_weights = self._weights_of(len(below)) if history.n_objectives == 1 else np.ones(len(below))
@@ -276,11 +287,24 @@ class TPESampler(BaseSampler):
         sorted_history = self._histories.get(key)
         if sorted_history is None:
             sorted_history = self._histories[key] = SpaceHistory(columns)
-        states = history.states
-        sorted_history.add_finished(history.X, (states == TrialState.COMPLETE) | (states == TrialState.PRUNED))
+        seen = (history.n_trials, history.n_finished)
+        if sorted_history.seen != seen:  # a trial finished or began since the last look
+            states = history.states
+            sorted_history.add_finished(history.X, (states == _COMPLETE) | (states == _PRUNED))
+            sorted_history.seen = seen
         return sorted_history
 
+    def _dimensions_of(self, distributions: tuple[BaseDistribution, ...]) -> Dimensions:
+        dims = self._dimensions.get(distributions)
+        if dims is None:
+            if len(self._dimensions) >= 64:  # a conditional space has few distinct subspaces
+                self._dimensions.clear()
+            dims = self._dimensions[distributions] = Dimensions.of(list(distributions))
+        return dims
+
     def _weights_of(self, m: int) -> np.ndarray:
+        if self._weights is default_weights:
+            return _cached_default_weights(m)
         w = np.asarray(self._weights(m), dtype=float)[:m]
         if w.shape != (m,) or not np.all(np.isfinite(w)) or np.any(w < 0) or (m and w.sum() <= 0):
             raise ValueError(f"weights({m}) must return {m} finite non-negative numbers, not all zero; got {w!r}.")
@@ -319,8 +343,8 @@ class TPESampler(BaseSampler):
 
     def _compute_split(self, history: History, numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         states = history.states
-        complete = states == TrialState.COMPLETE
-        pruned = states == TrialState.PRUNED
+        complete = states == _COMPLETE
+        pruned = states == _PRUNED
         bracket = history.model_rows(int(numbers[0]))  # the batch shares it (see _same_model)
         if bracket is not None:  # Hyperband: model only the trials of this trial's bracket
             complete, pruned = complete & bracket, pruned & bracket
@@ -340,7 +364,7 @@ class TPESampler(BaseSampler):
         below_rows = np.sort(np.concatenate(below)) if below else np.empty(0, dtype=np.int64)
         candidates = complete | pruned
         if self._constant_liar:
-            running = states == TrialState.RUNNING
+            running = states == _RUNNING
             candidates = candidates | (running if bracket is None else running & bracket)
         candidates[numbers[numbers < len(candidates)]] = False
         candidates[below_rows] = False
@@ -392,7 +416,7 @@ class _GroupDecomposition:
             self.__init__()
             self._history_key = history.key
         states = history.states
-        finished = (states == TrialState.COMPLETE) | (states == TrialState.PRUNED)
+        finished = (states == _COMPLETE) | (states == _PRUNED)
         seen = np.zeros(len(states), dtype=bool)
         seen[: len(self._seen)] = self._seen[: len(states)]
         for row in np.flatnonzero(finished & ~seen):
