@@ -238,3 +238,25 @@ def test_a_chunk_whose_trials_define_a_new_parameter_differently_fails_the_later
     kinds = {type(t.distributions["y"]).__name__ for t in later if t.state == TrialState.COMPLETE}
     assert len(kinds) == 1  # one definition of "y" won; trials using the other failed
     assert any(t.state == TrialState.FAIL for t in later)
+
+
+def test_a_chunks_trials_are_told_as_one_record_group_then_each_callback_runs(tmp_path):
+    storage = fasthpo.storages.JournalFileStorage(str(tmp_path / "j.log"))
+    study = fasthpo.create_study(storage=storage, sampler=TPESampler(seed=0, n_startup_trials=10))
+    appended, backend_append = [], storage._backend.append
+    storage._backend.append = lambda data: appended.append(data) or backend_append(data)
+    seen = []
+
+    def callback(study, trial):
+        seen.append((trial.number, trial.state, study._store.state_of(trial.number)))
+
+    with CountingPool(2) as pool:
+        study.optimize(objective, n_trials=200, n_jobs=2, executor=pool, callbacks=[callback])
+    finishing = [data for data in appended if b'"op_code":6' in data and b'"state":1' in data]
+    assert len(finishing) == pool.tasks < 200 / 4  # one group of finish records a task
+    assert sum(data.count(b"\n") for data in finishing) == 200
+    assert sorted(number for number, _, _ in seen) == list(range(200))
+    assert all(state == TrialState.COMPLETE and code == TrialState.COMPLETE for _, state, code in seen)
+    again = fasthpo.load_study(study_name=study.study_name, storage=str(tmp_path / "j.log"))
+    assert [(t.number, t.state, t.value, t.params) for t in again.trials] == [
+        (t.number, t.state, t.value, t.params) for t in study.trials]

@@ -21,7 +21,8 @@ parameter the study has seen; the objective receives a :class:`RemoteTrial` whos
 ``suggest_*`` return those values. A parameter the study has not seen yet (or whose
 distribution changed) is drawn uniformly on the worker. When a chunk comes back, the
 parameters its trials used, their intermediate values and user attributes are
-written in the driver as one group, and each trial is told.
+written in the driver as one group, and its trials are told as another (then the
+callbacks run trial by trial).
 
 With a storage that has ``heartbeat_interval``, the driver beats for every trial in
 flight and, before each new trial, fails the running trials whose beat stopped (its
@@ -254,13 +255,14 @@ class _Task:
 
 
 def run_on_executor(study: Any, objective: Any, executor: Executor, n_tasks: int, more: Any, finish: Any) -> None:
-    """Keep ``n_tasks`` tasks on ``executor`` while ``more(started)``; ``finish`` tells each trial.
+    """Keep ``n_tasks`` tasks on ``executor`` while ``more(started)``; ``finish`` tells a task's trials.
 
     A task carries a chunk of trials that the worker runs one after the other; the
     chunk grows (see :class:`_ChunkSize`) while the executor's round trip per task is
     large against the objective's time, and shrinks towards the end so that the last
     tasks end together. The trials of a chunk are asked at once (the sampler proposes
-    them together, their records are one group); their results are written as one group each.
+    them together, their records are one group); their results are written as one group, and
+    ``finish([(trial, status, payload), ...])`` tells them as another.
     """
     interval = study._storage.heartbeat_interval
     chunk = _ChunkSize(TASK_SECONDS)
@@ -290,11 +292,10 @@ def run_on_executor(study: Any, objective: Any, executor: Executor, n_tasks: int
                 outcomes, seconds = _outcomes(study, task.trials, future)
                 if seconds is not None:
                     chunk.observe(len(task.trials), seconds)
-                for trial, (status, payload) in zip(task.trials, outcomes):
-                    try:
-                        finish(trial, status, payload)
-                    except BaseException as exc:  # the other results are told first
-                        error = error or exc
+                try:
+                    finish([(trial, status, payload) for trial, (status, payload) in zip(task.trials, outcomes)])
+                except BaseException as exc:  # the other tasks' results are told first
+                    error = error or exc
             if error is not None:
                 raise error
     finally:

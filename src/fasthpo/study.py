@@ -261,11 +261,46 @@ class Study:
             self._note_finished(number, state)
             if type(self.sampler).after_trial is BaseSampler.after_trial:
                 return self._frozen(number)  # no hook to call: one pass under the lock
-        attrs = self.sampler.after_trial(self._history, number, state, converted)
+        return self._after_trials([(number, state, converted)])[0]
+
+    def _tell_all(self, told: list[tuple[Trial, list[float] | None, TrialState]]
+                  ) -> list[FrozenTrial | ValueError]:
+        """Finish each ``(trial, checked values, state)`` of ``optimize``, as one record group.
+
+        Returns each trial frozen, or the ``ValueError`` of a trial that was no longer
+        running (finished by another process); the others are told all the same.
+        """
+        results: list[tuple[int, TrialState, list[float] | None] | ValueError] = []
         with self._lock:
-            for key, value in (attrs or {}).items():
-                self._store.set_system_attr(number, key, value)
-            return self._frozen(number)
+            self._store.sync()
+            for trial, values, state in told:
+                number = trial.number
+                current = self._store.state_of(number)
+                if current != TrialState.RUNNING:
+                    results.append(ValueError(f"Trial {number} is already finished ({TrialState(current).name}); "
+                                              "it cannot be told again."))
+                    continue
+                results.append((number, *self._tell_arguments(number, values, state)))
+            finished = [r for r in results if not isinstance(r, ValueError)]
+            if finished:
+                self._store.finish_trials(finished)
+                for number, state, _ in finished:
+                    self._note_finished(number, state)
+        frozen = iter(self._after_trials(finished))
+        return [r if isinstance(r, ValueError) else next(frozen) for r in results]
+
+    def _after_trials(self, finished: list[tuple[int, TrialState, list[float] | None]]) -> list[FrozenTrial]:
+        """The sampler's ``after_trial`` of each finished ``(number, state, values)`` (its
+        system attributes written as one group); each trial frozen."""
+        if type(self.sampler).after_trial is not BaseSampler.after_trial:
+            attrs = [self.sampler.after_trial(self._history, number, state, values)
+                     for number, state, values in finished]
+            with self._lock, self._storage.grouped():
+                for (number, _, _), trial_attrs in zip(finished, attrs):
+                    for key, value in (trial_attrs or {}).items():
+                        self._store.set_system_attr(number, key, value)
+        with self._lock:
+            return [self._frozen(number) for number, _, _ in finished]
 
     def _trial_number(self, trial: Trial | int) -> int:
         if type(trial) is Trial or isinstance(trial, Trial):
@@ -386,7 +421,7 @@ class Study:
         self._stop_requested = False
         try:
             if pool is not None:
-                run_on_executor(self, func, pool, n_jobs, more, run.finish)
+                run_on_executor(self, func, pool, n_jobs, more, run.finish_all)
             elif batch_size is not None:
                 started = 0
                 while more(started):
@@ -727,27 +762,48 @@ class _TrialRunner:
 
     def finish(self, trial: Trial, status: str, payload: Any) -> None:
         """Tell ``trial`` how its objective ended (``payload``: its result or error), then callbacks."""
+        self.finish_all([(trial, status, payload)])
+
+    def finish_all(self, outcomes: list[tuple[Trial, str, Any]]) -> None:
+        """Tell each ``(trial, status, payload)`` how its objective ended (``payload``: its result
+        or error), all as one record group; then, trial by trial, the callbacks.
+
+        An error the objective raised that is not in ``catch`` (or one a callback raised)
+        is raised once every trial is told and the other trials' callbacks ran.
+        """
         study = self.study
-        values, state, error = None, TrialState.COMPLETE, None
-        if status == "pruned":
-            state = TrialState.PRUNED
-        elif status == "error":
-            state, error = TrialState.FAIL, payload
-            warnings.warn(f"Trial {trial.number} failed: {payload!r}", UserWarning, stacklevel=4)
-        else:
-            values, problem, _ = _check_values(payload, len(study._directions))
-            if problem is not None:
-                state = TrialState.FAIL
-                warnings.warn(f"Trial {trial.number} failed: {problem}.", UserWarning, stacklevel=4)
-        frozen = study.tell(trial, values, state=state)
-        if self.gc_after_trial:
-            gc.collect()
-        if error is not None and not isinstance(error, self.catch):
-            raise error
-        for callback in self.callbacks:
-            callback(study, frozen)
-        if self.progress is not None:
-            self.progress.update(study, frozen)
+        told, errors = [], []
+        for trial, status, payload in outcomes:
+            values, state, error = None, TrialState.COMPLETE, None
+            if status == "pruned":
+                state = TrialState.PRUNED
+            elif status == "error":
+                state, error = TrialState.FAIL, payload
+                warnings.warn(f"Trial {trial.number} failed: {payload!r}", UserWarning, stacklevel=4)
+            else:
+                values, problem, _ = _check_values(payload, len(study._directions))
+                if problem is not None:
+                    state = TrialState.FAIL
+                    warnings.warn(f"Trial {trial.number} failed: {problem}.", UserWarning, stacklevel=4)
+            told.append((trial, values, state))
+            errors.append(error)
+        first_error = None
+        for frozen, error in zip(study._tell_all(told), errors):
+            if self.gc_after_trial:
+                gc.collect()
+            try:
+                if isinstance(frozen, BaseException):
+                    raise frozen
+                if error is not None and not isinstance(error, self.catch):
+                    raise error
+                for callback in self.callbacks:
+                    callback(study, frozen)
+                if self.progress is not None:
+                    self.progress.update(study, frozen)
+            except BaseException as exc:  # the other trials' callbacks run first
+                first_error = first_error or exc
+        if first_error is not None:
+            raise first_error
 
 
 def _run_in_threads(run: _TrialRunner, more: Callable[[int], bool], n_jobs: int, sampler: BaseSampler) -> None:
