@@ -303,3 +303,58 @@ def test_fsync_storage_round_trips_and_checks_its_argument(tmp_path):
     assert repr(fasthpo.load_study(study_name="s", storage=tmp_path / "durable.log").trials) == repr(study.trials)
     with pytest.raises(TypeError, match="fsync"):
         JournalFileStorage(tmp_path / "other.log", fsync="yes")
+
+
+def _appends(storage):
+    """The groups ``storage`` appends from now on (its backend's ``append`` wrapped)."""
+    appended, append = [], storage._backend.append
+    storage._backend.append = lambda data: appended.append(data) or append(data)
+    return appended
+
+
+@pytest.mark.parametrize("heartbeat", [None, 60.0])
+def test_optimize_writes_a_trials_parameters_with_its_next_record(tmp_path, heartbeat):
+    path = str(tmp_path / "j.log")
+    storage = JournalFileStorage(path, heartbeat_interval=heartbeat)
+    study = fasthpo.create_study(study_name="s", storage=storage, sampler=RandomSampler(seed=0))
+    appended = _appends(storage)
+    seen = []
+
+    def elsewhere(number):  # what another process sees of the trial now
+        return fasthpo.load_study(study_name="s", storage=JournalFileStorage(path)).trials[number].params
+
+    def objective(trial):
+        params = {"x": trial.suggest_float("x", -1, 1), "k": trial.suggest_int("k", 0, 3)}
+        assert trial.params == params and study.trials[trial.number].params == params
+        before = elsewhere(trial.number)
+        trial.report(params["x"], 0)
+        seen.append((before, elsewhere(trial.number), params))
+        if trial.number == 3:
+            raise RuntimeError("the objective failed")
+        return params["x"] ** 2 + params["k"]
+
+    with pytest.warns(UserWarning, match="Trial 3 failed"):
+        study.optimize(objective, n_trials=6, catch=(RuntimeError,))
+    (first_before, _, first), *rest = seen
+    assert first_before == first  # parameters new to the study are written at once
+    # held until the trial's next record (the report), unless heartbeats may fail it meanwhile
+    assert all(before == ({} if heartbeat is None else params) and after == params for before, after, params in rest)
+    again = fasthpo.load_study(study_name="s", storage=JournalFileStorage(path)).trials
+    assert [(t.params, t.intermediate_values, t.state) for t in again] == [
+        (p, {0: p["x"]}, TrialState.FAIL if n == 3 else TrialState.COMPLETE) for n, (_, _, p) in enumerate(seen)]
+    assert [t.value for t in again if t.state == TrialState.COMPLETE] == [
+        p["x"] ** 2 + p["k"] for n, (_, _, p) in enumerate(seen) if n != 3]
+    if heartbeat is None:
+        appended.clear()
+        study.optimize(lambda t: t.suggest_float("x", -1, 1) + t.suggest_int("k", 0, 3), n_trials=10)
+        assert len(appended) == 2 * 10  # a trial's start, then its parameters with its result
+
+
+def test_threads_hold_each_trials_parameters_until_its_result(tmp_path):
+    path = str(tmp_path / "j.log")
+    study = fasthpo.create_study(study_name="s", storage=JournalFileStorage(path), sampler=RandomSampler(seed=0))
+    study.optimize(lambda t: t.suggest_float("x", -1, 1) + t.suggest_int("k", 0, 3), n_trials=200, n_jobs=4)
+    again = fasthpo.load_study(study_name="s", storage=JournalFileStorage(path)).trials
+    assert len(again) == 200 and all(t.state == TrialState.COMPLETE for t in again)
+    assert all(t.value == t.params["x"] + t.params["k"] for t in again)
+    assert [(t.params, t.value) for t in again] == [(t.params, t.value) for t in study.trials]

@@ -70,6 +70,7 @@ def run_workers(spec, workers, n_trials):
 def assert_all_told_once(trials, workers, n_trials):
     assert [t.number for t in trials] == list(range(len(workers) * n_trials))
     assert all(t.state == TrialState.COMPLETE and set(t.params) == {"x", "k"} for t in trials)
+    assert all(t.value == t.params["x"] ** 2 + t.params["k"] for t in trials)  # the parameters the trial used
     by_worker = [t.user_attrs["worker"] for t in trials]
     assert len(set(by_worker)) == len(workers)
     assert all(by_worker.count(name) == n_trials for name in set(by_worker))

@@ -208,6 +208,10 @@ class TrialStore:
     def sync(self) -> None:
         """Bring the store up to date with its storage (nothing to do in memory)."""
 
+    def hold_params(self, number: int) -> None:
+        """Trial ``number`` is told by this process: a store shared by processes may write
+        its parameters later, with its next change (nothing to do in memory)."""
+
     # ------------------------------------------------------------ mutations
     def create_trial(
         self,

@@ -746,6 +746,7 @@ class _TrialRunner:
         interval = study._storage.heartbeat_interval
         if interval is None:
             trial = study.ask()
+            study._store.hold_params(trial.number)  # told below, whatever happens
         else:
             fail_stale_trials(study)
             with starting_beaten_trial():

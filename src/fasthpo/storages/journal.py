@@ -241,6 +241,8 @@ class JournalStorage(BaseStorage):
         self._trials: list[tuple[_JournalStore, int]] = []  # by trial id
         self._distributions: dict[str, BaseDistribution] = {}  # by their JSON
         self._distribution_json: dict[BaseDistribution, str] = {}
+        # (trial id, parameter name) -> worker id: parameters a store applied before writing them
+        self._early: dict[tuple[int, str], str] = {}
         self._legacy = LegacyTranslator(self._legacy_trial_id, self._json_of)
         _OPEN_STORAGES.add(self)
         self._loaded = False
@@ -253,6 +255,7 @@ class JournalStorage(BaseStorage):
         self._mutex = threading.RLock()
         self._outcomes = {}
         self._group = threading.local()
+        self._early = {}
 
     @property
     def worker_id(self) -> str:
@@ -326,7 +329,10 @@ class JournalStorage(BaseStorage):
         Encoding fails (a value JSON cannot hold) before anything is written. Inside
         :meth:`grouped` the records are kept for the group instead (an empty outcome).
         """
-        data = b"".join(encode(r) for r in records)
+        return self._commit_data(b"".join(encode(r) for r in records))
+
+    def _commit_data(self, data: bytes) -> _Outcome:
+        """:meth:`_commit` of records already encoded."""
         kept = getattr(self._group, "data", None)
         if kept is not None:
             kept.append(data)
@@ -534,6 +540,9 @@ class JournalStorage(BaseStorage):
         TrialStore.set_param(store, number, name, distribution, internal, external)
 
     def _apply_set_trial_param(self, record: dict[str, Any]) -> None:
+        if self._early and self._early.get((record["trial_id"], record["param_name"])) == record["worker_id"]:
+            del self._early[record["trial_id"], record["param_name"]]
+            return  # applied by this worker before it wrote it (a held parameter)
         distribution = self._distribution(record["distribution"])
         value = record["param_value_internal"]  # an int or a float, as JSON wrote it
         target = self._updatable(record)
@@ -618,6 +627,7 @@ class _JournalStore(TrialStore):
         self._storage = storage
         self._entry = entry
         self._deleted = False
+        self._held: dict[int, list[bytes]] = {}  # trial number -> its parameter records not written yet
 
     def sync(self) -> None:
         self._storage.sync()
@@ -632,6 +642,32 @@ class _JournalStore(TrialStore):
 
     def _trial_record(self, op: JournalOperation, number: int, **fields: Any) -> dict[str, Any]:
         return self._storage._record(op, trial_id=self._entry.trial_ids[number], **fields)
+
+    def hold_params(self, number: int) -> None:
+        """Write the parameters of running trial ``number`` with its next record.
+
+        For ``optimize``, which tells the trials it asks: a parameter of a column the
+        study has is applied here at once, and its record goes with the trial's next
+        one (a report, an attribute, its result), in the same group. A trial then
+        costs two appends (its start and its end), not one more a parameter. Other
+        processes see its parameters from then on. A parameter new to the study is
+        written at once, so that the journal's order decides between two workers that
+        define it differently.
+        """
+        with self._storage._mutex:
+            self._held.setdefault(number, [])
+
+    def _commit_trials(self, numbers: Any, records: list[dict[str, Any]]) -> None:
+        """Write ``records`` of trials ``numbers`` as one group, after the held parameter
+        records of those trials (a record JSON cannot hold fails before any is taken)."""
+        data = b"".join(encode(r) for r in records)
+        with self._storage._mutex:
+            held = []
+            for number in numbers if self._held else ():
+                if self._held.get(number):
+                    held.extend(self._held[number])
+                    self._held[number] = []
+            self._storage._commit_data(b"".join(held) + data)
 
     def _create_record(self, state, fixed_params, user_attrs, datetime_start, params=None) -> dict[str, Any]:
         storage = self._storage
@@ -705,7 +741,6 @@ class _JournalStore(TrialStore):
         return self._storage._trials[trial_id][1]
 
     def pop_waiting(self, datetime_start=None) -> int | None:
-        self.sync()
         while True:
             number = self._oldest_waiting()
             if number is None:
@@ -733,11 +768,23 @@ class _JournalStore(TrialStore):
             external = distribution.to_external(internal)
         self._check(number)
         self.check_param(name, distribution)
-        self._storage._commit([self._trial_record(
+        storage = self._storage
+        record = self._trial_record(
             JournalOperation.SET_TRIAL_PARAM, number, param_name=name,
             param_value_internal=_optuna_internal(distribution, internal, external),
-            distribution=self._storage._json_of(distribution),
-        )])
+            distribution=storage._json_of(distribution),
+        )
+        with storage._mutex:
+            held = self._held.get(number)
+            if held is None or name not in self.columns:
+                self._commit_trials((number,), [record])
+                return
+            # applied as every reader will apply it from the record
+            distribution = storage._distribution(record["distribution"])
+            TrialStore.set_param(self, number, name, distribution,
+                                 *_from_optuna_internal(distribution, record["param_value_internal"]))
+            held.append(encode(record))
+            storage._early[record["trial_id"], name] = record["worker_id"]
 
     def set_params(self, numbers, name, distribution, internals) -> None:
         """Set parameter ``name`` of each of ``numbers``, as one record group."""
@@ -755,18 +802,19 @@ class _JournalStore(TrialStore):
 
     def report(self, number: int, step: int, value: float) -> None:
         self._check(number)
-        self._storage._commit([self._trial_record(JournalOperation.SET_TRIAL_INTERMEDIATE_VALUE, number,
-                                                  step=step, intermediate_value=value)])
+        self._commit_trials((number,), [self._trial_record(JournalOperation.SET_TRIAL_INTERMEDIATE_VALUE, number,
+                                                      step=step, intermediate_value=value)])
 
     def set_user_attr(self, number: int, key: str, value: Any) -> None:
         self._check(number)
-        self._storage._commit([self._trial_record(JournalOperation.SET_TRIAL_USER_ATTR, number,
-                                                  user_attr={key: value})])
+        self._commit_trials((number,), [self._trial_record(JournalOperation.SET_TRIAL_USER_ATTR, number,
+                                                      user_attr={key: value})])
 
     def set_system_attr(self, number: int, key: str, value: Any) -> None:
         self._check()
-        self._storage._commit([self._trial_record(JournalOperation.SET_TRIAL_SYSTEM_ATTR, number,
-                                                  system_attr={key: value})])
+        self._commit_trials((number,), [self._trial_record(JournalOperation.SET_TRIAL_SYSTEM_ATTR, number,
+                                                      system_attr={key: value})])
+
 
     def finish(self, number, state, values=None, datetime_complete=None) -> None:
         self.finish_trials([(number, state, values)], datetime_complete)
@@ -788,7 +836,12 @@ class _JournalStore(TrialStore):
             records.append(self._trial_record(JournalOperation.SET_TRIAL_STATE_VALUES, number, state=int(state),
                                               values=None if values is None else [float(v) for v in values],
                                               datetime_complete=datetime_complete))
-        self._storage._commit(records)
+        numbers = [number for number, _, _ in results]
+        try:
+            self._commit_trials(numbers, records)
+        finally:
+            for number in numbers:
+                self._held.pop(number, None)
 
 
 class JournalFileStorage(JournalStorage):
