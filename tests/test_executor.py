@@ -28,9 +28,10 @@ def test_the_drivers_sampler_proposes_every_known_parameter(tmp_path):
     plain.optimize(lambda t: t.suggest_float("x", -3, 3), n_trials=10)
     with ThreadPoolExecutor(2) as pool:
         remote = fasthpo.create_study(sampler=RandomSampler(seed=3))
-        remote.optimize(lambda t: t.suggest_float("x", -3, 3), n_trials=11, executor=pool)
-    # the first trial met "x" on the worker; from then on the driver's sampler proposed it, in the same order
-    assert [t.params["x"] for t in remote.trials[1:]] == [t.params["x"] for t in plain.trials]
+        remote.optimize(lambda t: t.suggest_float("x", -3, 3), n_trials=12, executor=pool)
+    # the first trial met "x" on the worker, and the one asked ahead while it ran did not know it yet;
+    # from then on the driver's sampler proposed it, in the same order
+    assert [t.params["x"] for t in remote.trials[2:]] == [t.params["x"] for t in plain.trials]
 
 
 def test_threads_keep_at_most_n_jobs_in_flight_and_record_everything(tmp_path):
@@ -260,3 +261,22 @@ def test_a_chunks_trials_are_told_as_one_record_group_then_each_callback_runs(tm
     again = fasthpo.load_study(study_name=study.study_name, storage=str(tmp_path / "j.log"))
     assert [(t.number, t.state, t.value, t.params) for t in again.trials] == [
         (t.number, t.state, t.value, t.params) for t in study.trials]
+
+
+def test_the_next_chunk_is_asked_while_the_tasks_run_and_finishes_after_a_stop():
+    study = fasthpo.create_study(sampler=RandomSampler(seed=0))
+    ahead = []
+
+    def slow(trial):  # one trial a task: longer than a chunk's time
+        time.sleep(0.15)
+        ahead.append(study._store.n_trials - 1 - trial.number)  # trials started after this one
+        return trial.suggest_float("x", 0, 1)
+
+    def stop_after_three(study, trial):
+        if trial.number == 2:
+            study.stop()
+
+    with CountingPool(1) as pool:
+        study.optimize(slow, n_trials=10, n_jobs=1, executor=pool, callbacks=[stop_after_three])
+    assert ahead == [1, 1, 1, 0]  # the trial asked ahead runs, then nothing new starts
+    assert pool.tasks == 4 and [t.state for t in study.trials] == [TrialState.COMPLETE] * 4

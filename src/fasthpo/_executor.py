@@ -11,9 +11,12 @@ idle machine, tens of ms on a busy one) is paid once for about 0.1 s of objectiv
 (at most 64 trials) rather than once per trial. The chunk starts at one trial and
 grows while the objective is short; trials that take longer go one per task. ``n_jobs``
 tasks are in flight, so at most ``n_jobs`` objectives run at once; the trials of the
-chunks in flight are RUNNING meanwhile. Near the end the chunks shrink so that the
-last tasks end together. ``timeout`` and ``study.stop()`` start no new task; the
-tasks in flight finish.
+chunks in flight are RUNNING meanwhile. While the tasks run, the driver asks the next
+chunk ahead, so that a task that comes back is followed by a new one at once, not
+after the sampler's work (that chunk's proposals do not know the results of the
+tasks in flight). Near the end the chunks shrink so that the last tasks end
+together. ``timeout`` and ``study.stop()`` start no new trial; the tasks in flight and
+the chunk asked ahead finish.
 
 Before it submits a chunk the driver asks its trials together (the sampler proposes
 them as one batch, their records are one group) and proposes a value for every
@@ -245,13 +248,20 @@ class _ChunkSize:
 
 
 class _Task:
-    """A chunk of trials sent to the executor as one task."""
+    """A chunk of trials sent to the executor as one task (their heartbeat from their start)."""
 
-    __slots__ = ("trials", "beat")
+    __slots__ = ("trials", "remotes", "beat")
 
-    def __init__(self, trials: list[Any], beat: Any) -> None:
+    def __init__(self, study: Any, trials: list[Any], remotes: list[RemoteTrial], interval: float | None) -> None:
         self.trials = trials
-        self.beat = beat
+        self.remotes = remotes
+        self.beat = Heartbeat(study, [t.number for t in trials], interval) if interval is not None else None
+        if self.beat is not None:
+            self.beat.__enter__()
+
+    def end(self) -> None:
+        if self.beat is not None:
+            self.beat.__exit__(None, None, None)
 
 
 def run_on_executor(study: Any, objective: Any, executor: Executor, n_tasks: int, more: Any, finish: Any) -> None:
@@ -267,28 +277,31 @@ def run_on_executor(study: Any, objective: Any, executor: Executor, n_tasks: int
     interval = study._storage.heartbeat_interval
     chunk = _ChunkSize(TASK_SECONDS)
     in_flight: dict[Any, _Task] = {}
+    ready: list[_Task] = []  # the chunk asked ahead, submitted when a task comes back
     started = 0
+
+    def ask_next() -> bool:
+        nonlocal started
+        size = _next_size(study, more, started, chunk.size, n_tasks)
+        if size:
+            ready.append(_Task(study, *_ask(study, size, interval is not None), interval))
+            started += size
+        return size > 0
+
     try:
         while True:
-            while len(in_flight) < n_tasks:
-                size = _next_size(study, more, started, chunk.size, n_tasks)
-                if size == 0:
-                    break
-                trials, remotes = _ask(study, size, interval is not None)
-                beat = Heartbeat(study, [t.number for t in trials], interval) if interval is not None else None
-                if beat is not None:
-                    beat.__enter__()
-                task = _Task(trials, beat)
-                in_flight[executor.submit(_run_chunk, objective, remotes)] = task
-                started += size
+            while len(in_flight) < n_tasks and (ready or ask_next()):
+                task = ready.pop()
+                in_flight[executor.submit(_run_chunk, objective, task.remotes)] = task
             if not in_flight:
                 return
+            if not ready:  # while the tasks run, so that a slot that frees is filled at once
+                ask_next()
             done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
             error = None
             for future in done:
                 task = in_flight.pop(future)
-                if task.beat is not None:
-                    task.beat.__exit__(None, None, None)
+                task.end()
                 outcomes, seconds = _outcomes(study, task.trials, future)
                 if seconds is not None:
                     chunk.observe(len(task.trials), seconds)
@@ -298,11 +311,11 @@ def run_on_executor(study: Any, objective: Any, executor: Executor, n_tasks: int
                     error = error or exc
             if error is not None:
                 raise error
-    finally:
-        for future, task in in_flight.items():  # an error stops the run: the rest fail, none stays RUNNING
-            future.cancel()
-            if task.beat is not None:
-                task.beat.__exit__(None, None, None)
+    finally:  # an error stops the run: the rest fail, none stays RUNNING
+        for future, task in [*in_flight.items(), *((None, task) for task in ready)]:
+            if future is not None:
+                future.cancel()
+            task.end()
             for trial in task.trials:
                 study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
 
