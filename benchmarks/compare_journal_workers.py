@@ -152,9 +152,12 @@ def main() -> None:
     parser.add_argument("--dask-trials", type=int, default=2000)
     parser.add_argument("--dask-samplers", nargs="+", default=["random", "tpe"], choices=sorted(SAMPLERS))
     parser.add_argument("--dask-jobs", type=int, nargs="+", default=[4, 8])
+    parser.add_argument("--dask-dispatch", nargs="+", default=["one", "chunks"], choices=["one", "chunks"],
+                        help="one trial per task, chunks of about 0.1 s, or both")
     parser.add_argument("--libraries", nargs="+", default=["fasthpo", "optuna"], choices=["fasthpo", "optuna"])
     parser.add_argument("--skip", nargs="*", default=[], choices=["throughput", "load", "dask"])
     args = parser.parse_args()
+    print("load average (1, 5, 15 min) at the start: %.1f %.1f %.1f\n" % os.getloadavg())
     with tempfile.TemporaryDirectory() as directory:
         if "throughput" not in args.skip:
             rows = []
@@ -183,13 +186,14 @@ def main() -> None:
             rows = []
             for sampler in args.dask_samplers:
                 for n_jobs in args.dask_jobs:
-                    for chunked in (False, True):
+                    for chunked in [mode == "chunks" for mode in args.dask_dispatch]:
                         wall, cpu = dask_wall(args.dask_trials, directory, n_jobs, sampler, chunked)
                         rows.append([sampler, n_jobs, "chunks of ≈0.1 s" if chunked else "1 trial", f"{wall:.2f}",
                                      f"{wall / ideal:.2f}×", f"{cpu:.2f}"])
                         print(rows[-1], file=sys.stderr)
             print(f"\nDask LocalCluster, 4 worker processes, {args.dask_trials} trials of 10 ms (ideal {ideal:.2f} s):\n")
             print(markdown_table(["sampler", "n_jobs", "per task", "wall s", "vs ideal", "driver CPU s"], rows))
+    print("\nload average (1, 5, 15 min) at the end: %.1f %.1f %.1f" % os.getloadavg())
 
 
 if __name__ == "__main__":
