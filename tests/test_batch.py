@@ -152,8 +152,8 @@ def test_through_the_journal_each_batch_step_is_one_write(tmp_path, monkeypatch)
     storage = JournalFileStorage(str(tmp_path / "journal.log"))
     study = fasthpo.create_study(storage=storage, sampler=RandomSampler(seed=0))
     commits = []
-    original = storage._commit
-    monkeypatch.setattr(storage, "_commit", lambda records: commits.append(len(records)) or original(records))
+    original = storage._commit_data
+    monkeypatch.setattr(storage, "_commit_data", lambda data: commits.append(data.count(b"\n")) or original(data))
     batch = study.ask_batch(50)
     x = batch.suggest_float("x", 0, 1)
     study.tell_batch(batch, x)
