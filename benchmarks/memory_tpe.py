@@ -33,7 +33,7 @@ def main() -> None:
     study.optimize(objective, n_trials=1)  # builds the sampler's per-space history
     history_bytes = study._store.X.nbytes
     kept = sum(a.nbytes for h in sampler._histories.values()
-               for a in (h.sorted_rows, h.sorted_values, h._cache_sigmas, h._cache_terms, h.indexed, h.in_sorted))
+               for a in (h.sorted_rows, h.sorted_values, h.indexed, h.in_sorted))
     tracemalloc.start()
     study.optimize(objective, n_trials=1)
     _, peak = tracemalloc.get_traced_memory()

@@ -244,10 +244,22 @@ def mixture_log_pdf(const double[:, ::1] x, const double[:, ::1] mus, const doub
     cdef double log_mismatch = log(cat_eps) - log1p(cat_eps)  # t_kj of a choice != mu
     x_by_dim = np.ascontiguousarray(np.asarray(x).T)
     cdef const double[:, ::1] xt = x_by_dim
-    kinds_arr = np.asarray(kinds)
-    dims_of = {kind: np.flatnonzero(kinds_arr == kind).astype(np.intp) for kind in range(4)}
-    cdef const Py_ssize_t[::1] continuous = dims_of[0], categorical = dims_of[3]
-    cdef const Py_ssize_t[::1] discrete = np.concatenate([dims_of[1], dims_of[2]])
+    order_arr = np.empty(D, dtype=np.intp)  # the dimensions by kind: continuous, categorical, discrete
+    cdef Py_ssize_t[::1] order = order_arr
+    cdef Py_ssize_t n_kind[4]
+    cdef int kind_order[4]
+    kind_order[:] = [0, 3, 1, 2]
+    b = 0  # dimensions placed so far
+    for i in range(4):
+        n_kind[i] = 0
+        for j in range(D):
+            if kinds[j] == kind_order[i]:
+                order[b] = j
+                b += 1
+                n_kind[i] += 1
+    cdef const Py_ssize_t[::1] continuous = order[:n_kind[0]]
+    cdef const Py_ssize_t[::1] categorical = order[n_kind[0]:n_kind[0] + n_kind[1]]
+    cdef const Py_ssize_t[::1] discrete = order[n_kind[0] + n_kind[1]:]
     edges = np.zeros((2, D, C))
     cdef double[:, :, ::1] cell = edges
     scratch = np.empty((4, max(n_blocks, 1), C))  # per block: running values, best, total, floor
@@ -422,13 +434,12 @@ def sorted_insert(int[:, ::1] sorted_rows, double[:, ::1] sorted_values, Py_ssiz
 cdef void dimension_components(Py_ssize_t j, const int[:, ::1] sorted_rows, const double[:, ::1] sorted_values,
                                Py_ssize_t n_sorted, const long[::1] member_pos, Py_ssize_t m, const int[::1] kinds,
                                const double[::1] lows, const double[::1] highs, const double[::1] steps,
-                               double cat_eps, bint magic_clip, bint consider_endpoints, double[:, ::1] cache_sigmas,
-                               double[:, ::1] cache_terms, double[:, ::1] mus, double[:, ::1] sigmas,
-                               double[:, ::1] terms) noexcept nogil:
+                               double cat_eps, bint magic_clip, bint consider_endpoints, double[:, ::1] mus,
+                               double[:, ::1] sigmas, double[:, ::1] terms) noexcept nogil:
     """Dimension j of :func:`history_components`: centres, bandwidths and peak terms."""
     cdef Py_ssize_t i, t = 0, pos = -1, prev_pos = -1
-    cdef long row, prev_row = -1
-    cdef double width, floor_sigma, value, prev_value = 0.0, prev_before = 0.0, sigma, term
+    cdef long row
+    cdef double width, floor_sigma, log_floor, value, prev_value = 0.0, prev_before = 0.0, sigma, term
     if kinds[j] == 3:
         term = log1p(cat_eps) - log1p(steps[j] * cat_eps)
         for i in range(n_sorted):
@@ -440,6 +451,7 @@ cdef void dimension_components(Py_ssize_t j, const int[:, ::1] sorted_rows, cons
         return
     width = highs[j] - lows[j]
     floor_sigma = width / min(100.0, m + 2.0) if magic_clip else 1e-12
+    log_floor = log(floor_sigma)  # most bandwidths sit at the floor
     for i in range(n_sorted + 1):
         if i < n_sorted:
             row = sorted_rows[j, i]
@@ -458,35 +470,32 @@ cdef void dimension_components(Py_ssize_t j, const int[:, ::1] sorted_rows, cons
                 sigma = max(prev_before, value - prev_value)
             sigma = min(max(sigma, floor_sigma), width)
             sigmas[j, prev_pos] = sigma
-            if cache_sigmas[j, prev_row] != sigma:
-                term = -log_truncation_mass((lows[j] - prev_value) / sigma, (highs[j] - prev_value) / sigma)
-                if kinds[j] == 0:
-                    term -= log(sigma) + LOG_SQRT_2PI
-                cache_sigmas[j, prev_row] = sigma
-                cache_terms[j, prev_row] = term
-            terms[j, prev_pos] = cache_terms[j, prev_row]
+            # beyond 9 sigma from both bounds the truncation mass is 1 at the cost of two tests
+            term = -log_truncation_mass((lows[j] - prev_value) / sigma, (highs[j] - prev_value) / sigma)
+            if kinds[j] == 0:
+                term -= (log_floor if sigma == floor_sigma else log(sigma)) + LOG_SQRT_2PI
+            terms[j, prev_pos] = term
         if i == n_sorted:
             break
         mus[j, pos] = value
         prev_before = value - (prev_value if prev_pos >= 0 else lows[j])
         prev_value = value
         prev_pos = pos
-        prev_row = row
         t += 1
 
 
 def history_components(const int[:, ::1] sorted_rows, const double[:, ::1] sorted_values, Py_ssize_t n_sorted,
                        const long[::1] member_pos, Py_ssize_t m, const int[::1] kinds, const double[::1] lows,
                        const double[::1] highs, const double[::1] steps, double cat_eps, bint magic_clip,
-                       bint consider_endpoints, double[:, ::1] cache_sigmas, double[:, ::1] cache_terms,
-                       int n_threads=1):
+                       bint consider_endpoints, int n_threads=1):
     """Centres, bandwidths and summed peak terms of the m components of a subset of the
     sorted rows, in one sequential pass per dimension (no sort, no gathered copies).
 
     ``member_pos[row]`` is the component of ``row`` (0 .. m-1) or -1 if the row is not
-    in the subset. Bandwidths follow :func:`neighbour_bandwidths` over the members;
-    numeric peak terms are reused from ``cache_terms[j, row]`` when ``cache_sigmas[j,
-    row]`` equals the new bandwidth, and refreshed otherwise.
+    in the subset. Bandwidths follow :func:`neighbour_bandwidths` over the members,
+    and the peak terms are those of :func:`kernel_log_peaks` (computed afresh: a
+    component far from the bounds costs two tests and at most a log, and keeping them
+    between calls doubled the memory kept).
     Returns (mus [D, m + 1], sigmas [D, m + 1], peak_sums [m]): the last column is left
     for the caller's prior component, so that nothing needs copying to add it.
     The dimensions are processed on up to ``n_threads`` threads and their terms summed
@@ -503,8 +512,7 @@ def history_components(const int[:, ::1] sorted_rows, const double[:, ::1] sorte
         n_threads = useful_threads(n_threads, D, ROW_WORK * n_sorted * D)
         for j in prange(D, num_threads=n_threads, schedule="dynamic", chunksize=1):
             dimension_components(j, sorted_rows, sorted_values, n_sorted, member_pos, m, kinds, lows, highs, steps,
-                                 cat_eps, magic_clip, consider_endpoints, cache_sigmas, cache_terms, mus, sigmas,
-                                 terms)
+                                 cat_eps, magic_clip, consider_endpoints, mus, sigmas, terms)
         for j in range(D):
             for k in range(m):
                 sums[k] += terms[j, k]

@@ -235,9 +235,8 @@ def test_history_components_are_bit_identical_on_any_number_of_threads(n_threads
     member_pos[rows] = np.arange(len(rows))
     built = []
     for threads in (1, n_threads):
-        history._cache_sigmas[:] = np.nan  # every peak term recomputed
-        args = (history.sorted_rows, history.sorted_values, history.n_sorted, member_pos, len(rows), dims.kinds, dims.lows, dims.highs, dims.steps, 0.01, True, False,
-                history._cache_sigmas, history._cache_terms, threads)
+        args = (history.sorted_rows, history.sorted_values, history.n_sorted, member_pos, len(rows), dims.kinds,
+                dims.lows, dims.highs, dims.steps, 0.01, True, False, threads)
         built.append(kernel.history_components(*args))
     for one, many in zip(*built):
         np.testing.assert_array_equal(one[..., :len(rows)], many[..., :len(rows)])

@@ -116,11 +116,9 @@ class ParzenEstimator:
         """``groups`` x ``size`` draws [groups * size, D] in the internal encoding; the
         uniforms come group by group, as ``groups`` calls with ``size`` would draw them."""
         D = self.mus.shape[0]
-        u_component = np.empty(groups * size)
-        u_dims = np.empty((groups * size, D))
-        for g in range(groups):
-            u_component[g * size:(g + 1) * size] = rng.random(size)
-            u_dims[g * size:(g + 1) * size] = rng.random((size, D))
+        u = rng.random((groups, size * (1 + D)))  # per group: the size uniforms, then the size x D
+        u_component = np.ascontiguousarray(u[:, :size]).reshape(groups * size)
+        u_dims = np.ascontiguousarray(u[:, size:]).reshape(groups * size, D)
         d = self.dims
         return kernels.mixture_sample(u_component, u_dims, self.cumulative_weights, self.mus, self.sigmas, d.kinds,
                                       d.lows, d.highs, d.steps, d.grid_lows, d.grid_highs, self.cat_eps)
@@ -211,33 +209,29 @@ class SpaceHistory:
       trial with all the parameters is inserted once into each column's order
       (:func:`kernels.sorted_insert`), and a subset's components are read off in one
       pass per dimension (:func:`kernels.history_components`).
-    * A numeric kernel's normalizing constant depends on its centre and bandwidth only,
-      and most bandwidths sit at the clip floor from one suggestion to the next, so the
-      constants are kept per row and recomputed where the bandwidth moved.
+
+    Kept: a row number (int32) and a value (float64) per (trial, parameter), 1.5x the
+    history's values, with 1.25x room to grow.
     """
 
     def __init__(self, columns: list[int]) -> None:
         self.columns = np.array(columns, dtype=np.int64)
-        self.seen: tuple | None = None  # the caller's mark of the history last taken in
+        self.settled = 0  # the caller's mark: rows before it have ended and were taken in
         self.n_sorted = 0
         self.sorted_rows = np.empty((len(columns), 64), dtype=np.int32)
         self.sorted_values = np.empty((len(columns), 64))
         self.indexed = np.zeros(64, dtype=bool)  # rows looked at (finished)
         self.in_sorted = np.zeros(64, dtype=bool)  # rows sorted (finished, with every parameter)
-        self._cache_sigmas = np.full((len(columns), 64), np.nan)  # [column, row]
-        self._cache_terms = np.zeros((len(columns), 64))
 
-    def add_finished(self, X: np.ndarray, finished: np.ndarray) -> None:
-        """Take in the rows of ``X`` that are finished, complete in these columns and new."""
-        n = len(finished)
+    def add_finished(self, X: np.ndarray, finished: np.ndarray, first: int = 0) -> None:
+        """Take in the rows of ``X`` that are finished, complete in these columns and new;
+        ``finished`` tells it of rows ``first`` onwards."""
+        n = first + len(finished)
         if n > len(self.indexed):
             size = max(n, len(self.indexed) + len(self.indexed) // 4)  # 1.25x growth: little slack
             self.indexed = np.concatenate([self.indexed, np.zeros(size - len(self.indexed), dtype=bool)])
             self.in_sorted = np.concatenate([self.in_sorted, np.zeros(size - len(self.in_sorted), dtype=bool)])
-            extra = size - self._cache_sigmas.shape[1]
-            self._cache_sigmas = np.hstack([self._cache_sigmas, np.full((len(self.columns), extra), np.nan)])
-            self._cache_terms = np.hstack([self._cache_terms, np.zeros((len(self.columns), extra))])
-        new = np.flatnonzero(finished & ~self.indexed[:n])
+        new = first + np.flatnonzero(finished & ~self.indexed[first:n])
         if len(new) == 0:
             return
         self.indexed[new] = True
@@ -261,8 +255,7 @@ class SpaceHistory:
         member_pos[rows] = np.arange(len(rows))
         return kernels.history_components(self.sorted_rows, self.sorted_values, self.n_sorted, member_pos,
                                           len(rows), dims.kinds, dims.lows, dims.highs, dims.steps, cat_eps,
-                                          magic_clip, endpoints, self._cache_sigmas, self._cache_terms,
-                                          get_num_threads())
+                                          magic_clip, endpoints, get_num_threads())
 
 
 def _widened(array: np.ndarray, columns: int, used: int) -> np.ndarray:

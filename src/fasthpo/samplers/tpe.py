@@ -29,7 +29,8 @@ __all__ = ["TPESampler", "default_gamma", "default_weights"]
 
 
 _LIE_COMPONENTS_FROM = 256  # trials in g from which a batch's lies join it as components (see _sample_batch)
-_COMPLETE, _PRUNED, _RUNNING = int(TrialState.COMPLETE), int(TrialState.PRUNED), int(TrialState.RUNNING)
+_COMPLETE, _PRUNED, _RUNNING, _WAITING = map(int, (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING,
+                                                 TrialState.WAITING))
 
 
 def default_gamma(n: int) -> int:
@@ -250,7 +251,7 @@ class TPESampler(BaseSampler):
         log_l = estimator_below.log_pdf(flat).reshape(n, size)
         log_g = estimator_above.log_pdf(flat).reshape(n, size)
         m = estimator_above.n_observations
-        lies = LiedMixture(estimator_above, self._weights_of(m + 1)[-1], self._magic_clip, self._endpoints)
+        lies = None
         rows = np.empty((n, len(names)))
         for i in range(n):
             if i and m < _LIE_COMPONENTS_FROM:  # small g: refit it with the earlier members' rows
@@ -258,9 +259,12 @@ class TPESampler(BaseSampler):
                 g = ParzenEstimator(observations, dims, self._weights_of(m + i), self._prior_weight,
                                     self._magic_clip, self._endpoints)
                 log_g[i] = g.log_pdf(candidates[i])
-            score = log_l[i] - lies.log_pdf(candidates[i], log_g[i])
+            score = log_l[i] - (log_g[i] if lies is None else lies.log_pdf(candidates[i], log_g[i]))
             rows[i] = candidates[i, int(np.argmax(score))]
             if i + 1 < n and m >= _LIE_COMPONENTS_FROM:
+                if lies is None:
+                    lies = LiedMixture(estimator_above, self._weights_of(m + 1)[-1], self._magic_clip,
+                                       self._endpoints)
                 lies.add(rows[i])
         return rows
 
@@ -270,6 +274,10 @@ class TPESampler(BaseSampler):
         case), else from the gathered observations."""
         if len(rows) >= 256 and None not in columns:
             sorted_history = self._space_history(history, columns)
+            in_sorted = sorted_history.in_sorted
+            if rows[-1] < len(in_sorted) and in_sorted[rows].all():  # the usual case, in short
+                return ParzenEstimator(None, dims, self._weights_of(len(rows)), self._prior_weight,
+                                       self._magic_clip, self._endpoints, sorted_history, rows)
             inside = rows < len(sorted_history.in_sorted)
             inside[inside] = sorted_history.in_sorted[rows[inside]]
             members = rows[inside]
@@ -287,11 +295,11 @@ class TPESampler(BaseSampler):
         sorted_history = self._histories.get(key)
         if sorted_history is None:
             sorted_history = self._histories[key] = SpaceHistory(columns)
-        seen = (history.n_trials, history.n_finished)
-        if sorted_history.seen != seen:  # a trial finished or began since the last look
-            states = history.states
-            sorted_history.add_finished(history.X, (states == _COMPLETE) | (states == _PRUNED))
-            sorted_history.seen = seen
+        first = sorted_history.settled  # the rows before it ended and were taken in
+        states = history.states[first:]
+        sorted_history.add_finished(history.X, (states == _COMPLETE) | (states == _PRUNED), first)
+        still_open = np.flatnonzero((states == _RUNNING) | (states == _WAITING))
+        sorted_history.settled = first + (int(still_open[0]) if len(still_open) else len(states))
         return sorted_history
 
     def _dimensions_of(self, distributions: tuple[BaseDistribution, ...]) -> Dimensions:
@@ -348,24 +356,33 @@ class TPESampler(BaseSampler):
         bracket = history.model_rows(int(numbers[0]))  # the batch shares it (see _same_model)
         if bracket is not None:  # Hyperband: model only the trials of this trial's bracket
             complete, pruned = complete & bracket, pruned & bracket
-        n_below = self._n_below(history, int(np.count_nonzero(complete | pruned)))
-        violation = self._violations(history, complete | pruned)
-        feasible = violation <= 0.0
+        finished = complete | pruned
+        n_below = self._n_below(history, int(np.count_nonzero(finished)))
+        violation = history.violation  # NaN without constraints: feasible
+        infeasible = violation > 0.0
+        groups = []  # (trials, how to pick the best of them), in the order they fill the below set
+        if infeasible.any():
+            feasible = ~infeasible
+            groups.append((complete & feasible, self._select_complete))
+            groups.append((pruned & feasible, self._select_pruned))
+            groups.append((finished & infeasible, lambda h, r, k: _stable_smallest(violation[r], k)))
+        else:
+            groups.append((complete, self._select_complete))
+            if pruned.any():
+                groups.append((pruned, self._select_pruned))
         below = []
-        for rows, select in (
-            (np.flatnonzero(complete & feasible), self._select_complete),
-            (np.flatnonzero(pruned & feasible), self._select_pruned),
-            (np.flatnonzero((complete | pruned) & ~feasible), lambda s, r, k: _stable_smallest(violation[r], k)),
-        ):
+        for mask, select in groups:
+            rows = np.flatnonzero(mask)
             take = min(n_below, len(rows))
             if take:
                 below.append(rows[select(history, rows, take)])
                 n_below -= take
-        below_rows = np.sort(np.concatenate(below)) if below else np.empty(0, dtype=np.int64)
-        candidates = complete | pruned
+        below_rows = np.sort(np.concatenate(below) if len(below) > 1 else below[0]) if below else \
+            np.empty(0, dtype=np.int64)
+        candidates = finished
         if self._constant_liar:
             running = states == _RUNNING
-            candidates = candidates | (running if bracket is None else running & bracket)
+            candidates |= running if bracket is None else running & bracket
         candidates[numbers[numbers < len(candidates)]] = False
         candidates[below_rows] = False
         return below_rows, np.flatnonzero(candidates)
@@ -389,13 +406,10 @@ class TPESampler(BaseSampler):
 
     def _select_pruned(self, history: History, rows: np.ndarray, take: int) -> np.ndarray:
         """Pruned trials by their last step (later first), then the value there."""
+        states = history.states
         facts = self._facts
+        facts.update(history, (states == _COMPLETE) | (states == _PRUNED))
         return np.lexsort((facts.pruned_value[rows], -facts.pruned_step[rows]))[:take]
-
-    def _violations(self, history: History, finished: np.ndarray) -> np.ndarray:
-        """Total constraint violation of every trial (0 without constraints)."""
-        self._facts.update(history, finished)
-        return np.nan_to_num(history.violation, nan=0.0)
 
 
 class _GroupDecomposition:
