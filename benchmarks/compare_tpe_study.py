@@ -52,7 +52,8 @@ def main() -> None:
         times = {}
         for threads in args.threads:
             fasthpo.set_num_threads(threads or None)
-            label = f"fasthpo ({fasthpo.get_num_threads()} thread{'s' if fasthpo.get_num_threads() > 1 else ''})"
+            count = fasthpo.get_num_threads()  # the default follows the load: it may equal another cap
+            label = f"fasthpo ({'default, ' if not threads else ''}{count} thread{'s' if count > 1 else ''})"
             times[label] = time_study(fasthpo_library(), fasthpo.samplers.TPESampler(seed=0, multivariate=True),
                                       objective, args.trials, args.window, clock)
         fasthpo.set_num_threads(None)
