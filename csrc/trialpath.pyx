@@ -3,18 +3,110 @@
 Unlike the other modules of ``fasthpo._kernels`` this is no numerical kernel: it is the
 body of :meth:`fasthpo.Trial.suggest_float` and friends (the distribution looked up once
 per set of arguments, the state and repeated-name checks, the column check, the store
-write and the decoding), compiled so that a suggestion costs little above the sampler.
-It has no Python twin; the tests of :class:`fasthpo.Trial` hold its behaviour.
+write and the decoding), the study's lock, and the snapshot a ``tell`` returns, compiled
+so that a suggestion costs little above the sampler. It has no Python twin; the tests of
+:class:`fasthpo.Trial` and :class:`fasthpo.Study` (threads included) hold its behaviour.
 """
 
-from fasthpo.distributions import FloatDistribution, check_compatible
-from fasthpo.store import TrialStore
+cimport numpy as cnp
+from cpython.pythread cimport (PyThread_acquire_lock, PyThread_allocate_lock, PyThread_free_lock,
+                               PyThread_get_thread_ident, PyThread_release_lock, PyThread_type_lock,
+                               NOWAIT_LOCK, PyLockStatus, PY_LOCK_ACQUIRED)
+from cpython.exc cimport PyErr_CheckSignals
+
+from fasthpo.distributions import CategoricalDistribution, FloatDistribution, IntDistribution, check_compatible
 from fasthpo.trial_state import TrialState
+
+cnp.import_array()
+
+cdef extern from "pythread.h":
+    PyLockStatus PyThread_acquire_lock_timed(PyThread_type_lock, long long microseconds, int intr_flag) nogil
 
 cdef int RUNNING = int(TrialState.RUNNING)
 cdef tuple STATES = tuple(TrialState(code) for code in range(len(TrialState)))
 cdef dict _DISTRIBUTIONS = {}
+cdef dict _RANGES = {}  # parameter name -> the _Range of its last numeric suggestion
+cdef dict _CHOICES = {}  # parameter name -> the _Choices of its last categorical suggestion
 cdef Py_ssize_t MAX_CACHED_DISTRIBUTIONS = 4096
+
+
+cdef class StudyLock:
+    """A reentrant lock, as :class:`threading.RLock`, that compiled code takes with two
+    C calls (a ``with`` block on an ``RLock`` costs more than a random suggestion).
+
+    Examples
+    --------
+    >>> lock = StudyLock()
+    >>> with lock:
+    ...     with lock:  # reentrant
+    ...         lock.locked()
+    True
+    >>> lock.locked()
+    False
+    """
+
+    cdef PyThread_type_lock _lock
+    cdef unsigned long _owner
+    cdef Py_ssize_t _count
+
+    def __cinit__(self):
+        self._lock = PyThread_allocate_lock()
+        if self._lock is NULL:
+            raise MemoryError("cannot allocate a lock")
+
+    def __dealloc__(self):
+        if self._lock is not NULL:
+            PyThread_free_lock(self._lock)
+
+    cdef int take(self) except -1:
+        cdef unsigned long me = <unsigned long>PyThread_get_thread_ident()
+        cdef PyLockStatus status
+        if self._count and self._owner == me:
+            self._count += 1
+            return 0
+        if not PyThread_acquire_lock(self._lock, NOWAIT_LOCK):
+            while True:  # wait without the GIL, a little at a time so that Ctrl-C gets through
+                with nogil:
+                    status = PyThread_acquire_lock_timed(self._lock, 50000, 0)
+                if status == PY_LOCK_ACQUIRED:
+                    break
+                PyErr_CheckSignals()
+        self._owner = me
+        self._count = 1
+        return 0
+
+    cdef int give(self) except -1:
+        if not self._count or self._owner != <unsigned long>PyThread_get_thread_ident():
+            raise RuntimeError("cannot release un-acquired lock")
+        self._count -= 1
+        if not self._count:
+            self._owner = 0
+            PyThread_release_lock(self._lock)
+        return 0
+
+    def acquire(self):
+        """Take the lock (again, if this thread holds it); wait while another thread holds it."""
+        self.take()
+        return True
+
+    def release(self):
+        """Give the lock back once; ``RuntimeError`` if this thread does not hold it."""
+        self.give()
+
+    def locked(self):
+        """Whether some thread holds the lock."""
+        return self._count > 0
+
+    def __enter__(self):
+        self.take()
+        return True
+
+    def __exit__(self, *exc):
+        self.give()
+        return False
+
+    def __reduce__(self):
+        return (StudyLock, ())
 
 
 def numeric_distribution(cls, low, high, log, step):
@@ -42,66 +134,214 @@ def numeric_distribution(cls, low, high, log, step):
     return distribution
 
 
-def suggest(trial, name, distribution):
-    """Suggest parameter ``name`` of running ``trial`` from ``distribution``: the value
-    asked before, a fixed value, or the sampler's proposal, recorded in the store."""
+cdef class _Range:
+    """The arguments of a numeric suggestion, their distribution and what the compiled
+    path needs of it as C numbers."""
+
+    cdef object cls, low, high, log, step, distribution
+    cdef bint single, linear  # one value; a continuous float on a linear scale
+    cdef double internal_low, internal_high, sample_low, sample_high, scale, low_value, high_value
+
+    def __cinit__(self, cls, low, high, log, step, distribution):
+        self.cls, self.low, self.high, self.log, self.step = cls, low, high, log, step
+        self.distribution = distribution
+        self.single = distribution.internal_low == distribution.internal_high
+        self.linear = cls is FloatDistribution and step is None and not distribution.log
+        self.internal_low = distribution.internal_low
+        self.internal_high = distribution.internal_high
+        self.sample_low, self.sample_high = distribution.sampling_bounds()
+        self.scale = distribution.scale
+        self.low_value = distribution.low
+        self.high_value = distribution.high
+
+
+cdef inline bint same_bound(a, b) except -1:
+    """``a`` and ``b`` are the same bound: equal and of one type (``True`` is no ``1``)."""
+    return a is b or (type(a) is type(b) and a == b)
+
+
+cdef _Range numeric_range(cls, name, low, high, log, step):
+    """The :class:`_Range` of these arguments: the one of the previous suggestion of
+    ``name`` when every argument is the same (the usual case: one range per name), else
+    the distribution from :func:`numeric_distribution` (which validates the arguments)."""
+    cdef _Range entry = _RANGES.get(name) if type(name) is str else None
+    if (entry is not None and entry.cls is cls and same_bound(entry.low, low) and same_bound(entry.high, high)
+            and same_bound(entry.log, log) and same_bound(entry.step, step)):
+        return entry
+    entry = _Range(cls, low, high, log, step, numeric_distribution(cls, low, high, log, step))
+    if type(name) is str:
+        if len(_RANGES) >= MAX_CACHED_DISTRIBUTIONS:
+            _RANGES.clear()
+        _RANGES[name] = entry
+    return entry
+
+
+cdef class _Choices:
+    """The choices of a categorical suggestion (as given) and their distribution."""
+
+    cdef object choices, distribution
+
+    def __cinit__(self, choices, distribution):
+        self.choices = choices
+        self.distribution = distribution
+
+
+cdef object categorical(name, choices):
+    """The distribution of ``choices``: the one of the previous suggestion of ``name``
+    when the choices are the very same objects in the same order, else a new one."""
+    cdef _Choices entry = _CHOICES.get(name) if type(name) is str else None
+    cdef Py_ssize_t i
+    if entry is not None and type(choices) is type(entry.choices) and (type(choices) is list or type(choices) is tuple):
+        if len(<object>choices) == len(<object>entry.choices):
+            for i in range(len(<object>choices)):
+                if choices[i] is not entry.choices[i]:
+                    break
+            else:
+                return entry.distribution
+    distribution = CategoricalDistribution(choices)
+    if type(name) is str and (type(choices) is list or type(choices) is tuple):
+        if len(_CHOICES) >= MAX_CACHED_DISTRIBUTIONS:
+            _CHOICES.clear()
+        _CHOICES[name] = _Choices(tuple(choices), distribution) if type(choices) is tuple else _Choices(
+            list(choices), distribution)
+    return distribution
+
+
+cdef class TrialCore:
+    """The compiled part of :class:`fasthpo.Trial`: its fields and the ``suggest_*`` methods.
+
+    ``study`` is the study, ``_number`` the trial's number and ``_proposer`` the
+    :class:`~fasthpo.core.propose.Proposer` of its group of trials.
+    """
+
+    cdef public object study, _proposer
+    cdef public Py_ssize_t _number
+    cdef object _store, _lock
+
+    def __init__(self, study, Py_ssize_t number, proposer):
+        self.study = study
+        self._number = number
+        self._proposer = proposer
+        self._store = study._store
+        self._lock = study._lock
+
+    def suggest_float(self, name, low, high, *, step=None, log=False):
+        """Suggest a float in ``[low, high]`` (log scale with ``log=True``, grid with ``step``)."""
+        cdef _Range entry = numeric_range(FloatDistribution, name, low, high, log, step)
+        return suggest_locked(self, name, entry.distribution, entry)
+
+    def suggest_int(self, name, low, high, *, step=1, log=False):
+        """Suggest an integer in ``[low, high]`` on the grid ``low + k * step``."""
+        cdef _Range entry = numeric_range(IntDistribution, name, low, high, log, step)
+        return suggest_locked(self, name, entry.distribution, entry)
+
+    def suggest_categorical(self, name, choices):
+        """Suggest one of ``choices``."""
+        return suggest_locked(self, name, categorical(name, choices), None)
+
+    def _suggest(self, name, distribution):
+        return suggest_locked(self, name, distribution, None)
+
+
+cdef object suggest_locked(TrialCore trial, name, distribution, _Range entry):
+    """:func:`suggest` under the study's lock (a store write may race a growing ``X``)."""
     if type(name) is not str:
         raise TypeError(f"Parameter name must be a str, got {name!r} ({type(name).__name__}).")
-    study = trial.study
-    with study._lock:
-        store = study._store
-        number = trial._number
-        state = store._state_list[number]
-        if state != RUNNING:
-            raise ValueError(f"Trial {number} is {TrialState(state).name}; only a RUNNING trial can be changed.")
-        record = store.records._list[number]
-        if record is None:  # a batch member, its record not built yet
-            record = store.records[number]
-        distributions = record.distributions
-        previous = distributions.get(name)
-        if previous is not None:
-            if previous is not distribution and previous != distribution:
-                raise ValueError(
-                    f"Parameter {name!r} was already suggested in trial {number} as "
-                    f"{previous!r}; it cannot be suggested again as {distribution!r}."
-                )
-            return record.params[name]
-        column = store.columns.get(name)
-        if column is not None:
-            before = store.column_distributions[column]
-            if before is not distribution:
-                check_compatible(name, before, distribution)
-        fixed = record.fixed_params
-        if fixed and name in fixed:
-            return trial._set_fixed(name, distribution, fixed[name])
+    lock = trial._lock
+    if type(lock) is not StudyLock:
+        with lock:
+            return suggest(trial, name, distribution, entry)
+    (<StudyLock>lock).take()
+    try:
+        return suggest(trial, name, distribution, entry)
+    finally:
+        (<StudyLock>lock).give()
+
+
+cdef object suggest(TrialCore trial, str name, distribution, _Range entry):
+    """Suggest parameter ``name`` of running ``trial`` from ``distribution`` (and its
+    ``entry``, None for a categorical or a given distribution): the value asked before,
+    a fixed value, or the sampler's proposal, recorded in the store."""
+    cdef double internal
+    store = trial._store
+    number = trial._number
+    state = store._state_list[number]
+    if state != RUNNING:
+        raise ValueError(f"Trial {number} is {TrialState(state).name}; only a RUNNING trial can be changed.")
+    record = store.records._list[number]
+    if record is None:  # a batch member, its record not built yet
+        record = store.records[number]
+    distributions = record.distributions
+    previous = distributions.get(name)
+    if previous is not None:
+        if previous is not distribution and previous != distribution:
+            raise ValueError(
+                f"Parameter {name!r} was already suggested in trial {number} as "
+                f"{previous!r}; it cannot be suggested again as {distribution!r}."
+            )
+        return record.params[name]
+    column = store.columns.get(name)
+    if column is not None:
+        before = store.column_distributions[column]
+        if before is not distribution:
+            check_compatible(name, before, distribution)
+    fixed = record.fixed_params
+    if fixed and name in fixed:
+        return (<object>trial)._set_fixed(name, distribution, fixed[name])
+    if entry is None:
         if distribution.internal_low == distribution.internal_high:  # a single value
-            internal = distribution.internal_low
+            proposed = distribution.internal_low
         else:
-            internal = propose_one(trial._proposer, name, distribution)
-        if type(store) is not TrialStore:  # a journal writes its records itself
-            store.set_param(number, name, distribution, internal)
-            return record.params[name]
-        if column is None:
-            column = store._column_of(name, distribution)
-        internal, external = round_and_decode_one(distribution, internal)
-        store._X[number, column] = internal
-        record.params[name] = external
-        distributions[name] = distribution
-        return external
+            proposed = propose_one(trial._proposer, name, distribution, None)
+    elif entry.single:
+        proposed = entry.internal_low
+    else:
+        proposed = propose_one(trial._proposer, name, distribution, entry)
+    if type(store) is not trial_store():  # a journal writes its records itself
+        store.set_param(number, name, distribution, proposed)
+        return record.params[name]
+    if column is None:
+        column = store._column_of(name, distribution)
+    if entry is not None and entry.linear:
+        internal = min_(max_(proposed, entry.internal_low), entry.internal_high)
+        external = min_(max_(internal / entry.scale, entry.low_value), entry.high_value)
+    else:
+        internal = distribution.round_internal(proposed)
+        external = distribution.to_external(internal)
+    write(store._X, number, column, internal)
+    record.params[name] = external
+    distributions[name] = distribution
+    return external
 
 
-cdef object propose_one(proposer, name, distribution):
+cdef int write(X, Py_ssize_t row, Py_ssize_t column, double value) except -1:
+    """``X[row, column] = value`` for the store's float64 matrix, in place."""
+    cdef cnp.ndarray array = X
+    if (cnp.PyArray_TYPE(array) != cnp.NPY_DOUBLE or cnp.PyArray_NDIM(array) != 2
+            or not 0 <= row < cnp.PyArray_DIM(array, 0) or not 0 <= column < cnp.PyArray_DIM(array, 1)):
+        X[row, column] = value  # never the case for a TrialStore; numpy says what is wrong
+        return 0
+    (<double*>(<char*>cnp.PyArray_DATA(array) + row * cnp.PyArray_STRIDE(array, 0)
+               + column * cnp.PyArray_STRIDE(array, 1)))[0] = value
+    return 0
+
+
+cdef object propose_one(proposer, name, distribution, _Range entry):
     """``proposer.value(name, distribution)``, without the joint proposal's lookup when
     the sampler proposed nothing jointly; a :class:`~fasthpo.samplers.RandomSampler`
     draws here (its ``propose_independent`` for one trial, inlined)."""
     cdef double low, high
-    if proposer._columns is None or proposer._columns:
-        return proposer.value(name, distribution)
     sampler = proposer.sampler
-    if type(sampler) is not random_sampler():
+    columns = proposer._columns
+    is_random = type(sampler) is random_sampler()
+    if columns is None and is_random:
+        proposer._columns = columns = {}  # what RandomSampler's (empty) joint proposal leaves
+    if columns is None or columns:
+        return proposer.value(name, distribution)
+    if not is_random:
         return float(sampler.propose_independent(proposer.history, name, distribution, proposer.numbers)[0])
-    if type(distribution) is FloatDistribution and distribution.step is None:
-        low, high = distribution.internal_low, distribution.internal_high
+    if entry is not None:
+        low, high = entry.sample_low, entry.sample_high
     else:
         low, high = distribution.sampling_bounds()
     uniforms = sampler._uniforms
@@ -110,6 +350,7 @@ cdef object propose_one(proposer, name, distribution):
 
 
 cdef object _RandomSampler = None
+cdef object _TrialStore = None
 
 
 cdef object random_sampler():
@@ -120,6 +361,15 @@ cdef object random_sampler():
         from fasthpo.samplers.random import RandomSampler
         _RandomSampler = RandomSampler
     return _RandomSampler
+
+
+cdef object trial_store():
+    """:class:`fasthpo.store.TrialStore` (imported on first use: the store imports this module)."""
+    global _TrialStore
+    if _TrialStore is None:
+        from fasthpo.store import TrialStore
+        _TrialStore = TrialStore
+    return _TrialStore
 
 
 def frozen(store, int number, frozen_trial):
@@ -143,18 +393,28 @@ def frozen(store, int number, frozen_trial):
     return snapshot
 
 
-cdef tuple round_and_decode_one(distribution, internal):
-    """``distribution.round_internal(internal)`` and its ``to_external``, a continuous
-    linear float in C (the same bits as the Python methods)."""
-    cdef double x, low, high
-    if type(distribution) is FloatDistribution and distribution.step is None and not distribution.log:
-        x = internal
-        low = distribution.internal_low
-        high = distribution.internal_high
-        x = min_(max_(x, low), high)
-        return x, min_(max_(x / <double>distribution.scale, <double>distribution.low), <double>distribution.high)
-    internal = distribution.round_internal(internal)
-    return internal, distribution.to_external(internal)
+def intersect(dict space, dict distributions):
+    """Remove from ``space`` every name whose distribution in ``distributions`` is not
+    the same (absent, or different): the search space shared by one more trial.
+
+    Examples
+    --------
+    >>> from fasthpo.distributions import FloatDistribution
+    >>> space = {"x": FloatDistribution(0, 1), "y": FloatDistribution(0, 1)}
+    >>> intersect(space, {"x": FloatDistribution(0, 1), "y": FloatDistribution(0, 2)})
+    >>> list(space)
+    ['x']
+    """
+    cdef list gone = None
+    for name, distribution in space.items():
+        other = distributions.get(name)
+        if other is not distribution and (other is None or other != distribution):
+            if gone is None:
+                gone = []
+            gone.append(name)
+    if gone is not None:
+        for name in gone:
+            del space[name]
 
 
 cdef inline double max_(double a, double b):

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from fasthpo._constraints import constraints_of, is_constraint_key
+from fasthpo._kernels.trialpath import intersect
 from fasthpo.distributions import (BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution,
                                    check_compatible)
 from fasthpo.trial_state import TrialState
@@ -450,8 +451,7 @@ class TrialStore:
         if space is None:
             self._intersection[include_pruned] = dict(distributions)
             return
-        for name in [n for n, d in space.items() if distributions.get(n) is not d and distributions.get(n) != d]:
-            del space[name]
+        intersect(space, distributions)
 
     def _intersect_batch(self, include_pruned: bool, batch: _Batch, rows: np.ndarray) -> None:
         """:meth:`_intersect` with the distributions of each member ``rows`` of ``batch``

@@ -9,7 +9,6 @@ import gc
 import math
 import numbers
 import os
-import threading
 import time
 import uuid
 import warnings
@@ -32,7 +31,7 @@ from fasthpo.pruners import BasePruner, MedianPruner
 from fasthpo.samplers.base import BaseSampler
 from fasthpo.storages import BaseStorage, get_storage
 from fasthpo.storages._heartbeat import Heartbeat, fail_stale_trials, starting_beaten_trial
-from fasthpo._kernels.trialpath import frozen
+from fasthpo._kernels.trialpath import StudyLock, frozen
 from fasthpo.trial import FrozenTrial, Trial
 from fasthpo.trial_state import TrialState
 
@@ -109,7 +108,7 @@ class Study:
             raise TypeError(f"sampler must be a fasthpo sampler, got {self.sampler!r}.")
         if not isinstance(self.pruner, BasePruner):
             raise TypeError(f"pruner must be a fasthpo pruner, got {self.pruner!r}.")
-        self._lock = threading.RLock()
+        self._lock = StudyLock()
         self._history = History(self._store, self._directions, study_name, self._frozen, self._model_rows)
         self._best_number: int | None = None
         self._best_seen = 0
@@ -695,7 +694,7 @@ class Study:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self._lock = threading.RLock()
+        self._lock = StudyLock()
 
     def __repr__(self) -> str:
         return f"Study(study_name={self.study_name!r}, directions={[d.name for d in self._directions]}, n_trials={self._store.n_trials})"

@@ -7,7 +7,7 @@ import math
 import numbers
 import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from fasthpo._constraints import (
     CONSTRAINTS_KEY,
@@ -22,12 +22,8 @@ from fasthpo.distributions import (
     FloatDistribution,
     IntDistribution,
 )
-from fasthpo._kernels.trialpath import numeric_distribution, suggest  # the compiled scalar path
+from fasthpo._kernels.trialpath import TrialCore  # the compiled scalar path
 from fasthpo.trial_state import TrialState
-
-if TYPE_CHECKING:
-    from fasthpo.core.propose import Proposer
-    from fasthpo.study import Study
 
 __all__ = ["FrozenTrial", "Trial", "create_trial"]
 
@@ -248,12 +244,15 @@ def _check_name(name: Any) -> None:
         raise TypeError(f"Parameter name must be a str, got {name!r} ({type(name).__name__}).")
 
 
-class Trial:
+class Trial(TrialCore):
     """The handle an objective uses to suggest parameters and report progress.
 
     Created by :meth:`fasthpo.Study.ask` (or by :meth:`~fasthpo.Study.optimize`), never
     directly. Suggestions are define-by-run: any Python control flow may decide which
     parameters exist. Asking for the same name again returns the same value.
+
+    ``suggest_float``, ``suggest_int`` and ``suggest_categorical`` are compiled
+    (:class:`fasthpo._kernels.trialpath.TrialCore`).
 
     Examples
     --------
@@ -268,27 +267,6 @@ class Trial:
     ...     momentum = trial.suggest_float("momentum", 0.0, 0.99)
     >>> _ = study.tell(trial, lr)
     """
-
-    def __init__(self, study: Study, number: int, proposer: Proposer) -> None:
-        self.study = study
-        self._number = number
-        self._proposer = proposer
-
-    # -------------------------------------------------------------- suggest
-    def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None, log: bool = False) -> float:
-        """Suggest a float in ``[low, high]`` (log scale with ``log=True``, grid with ``step``)."""
-        return suggest(self, name, numeric_distribution(FloatDistribution, low, high, log, step))
-
-    def suggest_int(self, name: str, low: int, high: int, *, step: int = 1, log: bool = False) -> int:
-        """Suggest an integer in ``[low, high]`` on the grid ``low + k * step``."""
-        return suggest(self, name, numeric_distribution(IntDistribution, low, high, log, step))
-
-    def suggest_categorical(self, name: str, choices: Sequence[Any]) -> Any:
-        """Suggest one of ``choices``."""
-        return suggest(self, name, CategoricalDistribution(choices))
-
-    def _suggest(self, name: str, distribution: BaseDistribution) -> Any:
-        return suggest(self, name, distribution)
 
     def _set_fixed(self, name: str, distribution: BaseDistribution, value: Any) -> Any:
         if isinstance(distribution, CategoricalDistribution):

@@ -1,0 +1,108 @@
+"""The compiled trial path: the study lock, the argument caches of ``suggest_*`` and
+the store it writes, also from several threads at once."""
+
+import threading
+
+import numpy as np
+import pytest
+
+import fasthpo
+from fasthpo._kernels.trialpath import StudyLock
+from fasthpo.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+
+
+def random_study(seed=0):
+    return fasthpo.create_study(sampler=fasthpo.samplers.RandomSampler(seed=seed))
+
+
+def test_study_lock_is_reentrant_and_owned():
+    lock = StudyLock()
+    with lock:
+        with lock:
+            assert lock.locked()
+        assert lock.locked()
+    assert not lock.locked()
+    with pytest.raises(RuntimeError, match="un-acquired"):
+        lock.release()
+    lock.acquire()
+    other = []
+    thread = threading.Thread(target=lambda: other.append(pytest.raises(RuntimeError, lock.release)))
+    thread.start()
+    thread.join()
+    assert lock.locked()  # another thread cannot release it
+    lock.release()
+    assert not lock.locked()
+
+
+def test_study_lock_excludes_other_threads():
+    lock = StudyLock()
+    counter = [0]
+
+    def add():
+        for _ in range(2000):
+            with lock:
+                value = counter[0]
+                threading.Event().wait(0) if value % 500 == 0 else None  # let other threads run
+                counter[0] = value + 1
+
+    threads = [threading.Thread(target=add) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert counter[0] == 8000
+
+
+def test_a_name_keeps_its_distribution_per_arguments():
+    study = random_study()
+    first, second = study.ask(), study.ask()
+    assert 0 <= first.suggest_float("x", 0, 1) <= 1
+    assert 5 <= second.suggest_float("x", 5, 6) <= 6  # another range of the same name
+    assert first.distributions["x"] == FloatDistribution(0, 1)
+    assert second.distributions["x"] == FloatDistribution(5, 6)
+    third = study.ask()
+    assert third.suggest_int("y", 1, 3) in (1, 2, 3)
+    assert third.distributions["y"] == IntDistribution(1, 3)
+    assert third.suggest_float("z", 1, 10, log=True) >= 1
+    fourth = study.ask()
+    assert fourth.suggest_float("z", 1, 10, log=1) >= 1  # log=1 is log=True
+    assert fourth.distributions["z"].log
+
+
+def test_categorical_choices_are_compared_each_time():
+    study = random_study()
+    choices = ["a", "b"]
+    trial = study.ask()
+    assert trial.suggest_categorical("c", choices) in choices
+    choices[1] = "z"  # the same list, changed: a new distribution, which the column refuses
+    with pytest.raises(ValueError, match="choices"):
+        study.ask().suggest_categorical("c", choices)
+    assert study.ask().suggest_categorical("c", ("a", "b")) in ("a", "b")
+    assert trial.distributions["c"] == CategoricalDistribution(["a", "b"])
+
+
+def test_threads_suggesting_while_the_store_grows_lose_no_value():
+    """Eight threads ask, suggest new parameters (new columns) and tell, while the
+    rows grow: every value a trial returned is the one in the store's matrix."""
+    study = random_study()
+
+    def work(k):
+        for i in range(150):
+            trial = study.ask()
+            names = [f"p{(k * 7 + i + j) % 40}" for j in range(6)]
+            values = [trial.suggest_float(name, -1, 1) for name in names]
+            study.tell(trial, float(np.sum(np.square(values))))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    store = study._store
+    assert store.n_trials == 1200 and store.n_finished == 1200
+    for trial in study.trials:
+        row = store.X[trial.number]
+        assert np.count_nonzero(~np.isnan(row)) == 6
+        for name, value in trial.params.items():
+            assert row[store.columns[name]] == value
+        assert trial.value == pytest.approx(sum(v * v for v in trial.params.values()))
