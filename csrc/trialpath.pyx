@@ -8,11 +8,14 @@ so that a suggestion costs little above the sampler. It has no Python twin; the 
 :class:`fasthpo.Trial` and :class:`fasthpo.Study` (threads included) hold its behaviour.
 """
 
+cimport cython
 cimport numpy as cnp
 from cpython.pythread cimport (PyThread_acquire_lock, PyThread_allocate_lock, PyThread_free_lock,
                                PyThread_get_thread_ident, PyThread_release_lock, PyThread_type_lock,
                                NOWAIT_LOCK, PyLockStatus, PY_LOCK_ACQUIRED)
 from cpython.exc cimport PyErr_CheckSignals
+from libc.math cimport isfinite
+from datetime import datetime
 
 from fasthpo.distributions import CategoricalDistribution, FloatDistribution, IntDistribution, check_compatible
 from fasthpo.trial_state import TrialState
@@ -23,6 +26,8 @@ cdef extern from "pythread.h":
     PyLockStatus PyThread_acquire_lock_timed(PyThread_type_lock, long long microseconds, int intr_flag) nogil
 
 cdef int RUNNING = int(TrialState.RUNNING)
+cdef int COMPLETE = int(TrialState.COMPLETE)
+now = datetime.now
 cdef tuple STATES = tuple(TrialState(code) for code in range(len(TrialState)))
 cdef dict _DISTRIBUTIONS = {}
 cdef dict _RANGES = {}  # parameter name -> the _Range of its last numeric suggestion
@@ -207,8 +212,12 @@ cdef object categorical(name, choices):
     return distribution
 
 
+@cython.embedsignature(False)
 cdef class TrialCore:
-    """The compiled part of :class:`fasthpo.Trial`: its fields and the ``suggest_*`` methods.
+    """TrialCore(study, number, proposer)
+--
+
+    The compiled part of :class:`fasthpo.Trial`: its fields and the ``suggest_*`` methods.
 
     ``study`` is the study, ``_number`` the trial's number and ``_proposer`` the
     :class:`~fasthpo.core.propose.Proposer` of its group of trials.
@@ -219,11 +228,7 @@ cdef class TrialCore:
     cdef object _store, _lock
 
     def __init__(self, study, Py_ssize_t number, proposer):
-        self.study = study
-        self._number = number
-        self._proposer = proposer
-        self._store = study._store
-        self._lock = study._lock
+        bind(self, study, number, proposer)
 
     def suggest_float(self, name, low, high, *, step=None, log=False):
         """Suggest a float in ``[low, high]`` (log scale with ``log=True``, grid with ``step``)."""
@@ -241,6 +246,15 @@ cdef class TrialCore:
 
     def _suggest(self, name, distribution):
         return suggest_locked(self, name, distribution, None)
+
+
+cdef int bind(TrialCore trial, study, Py_ssize_t number, proposer) except -1:
+    trial.study = study
+    trial._number = number
+    trial._proposer = proposer
+    trial._store = study._store
+    trial._lock = study._lock
+    return 0
 
 
 cdef object suggest_locked(TrialCore trial, name, distribution, _Range entry):
@@ -326,6 +340,17 @@ cdef int write(X, Py_ssize_t row, Py_ssize_t column, double value) except -1:
     return 0
 
 
+cdef int set_state(states, Py_ssize_t number, int code) except -1:
+    """``states[number] = code`` for the store's ``int8`` states, in place."""
+    cdef cnp.ndarray array = states
+    if (cnp.PyArray_TYPE(array) != cnp.NPY_INT8 or cnp.PyArray_NDIM(array) != 1
+            or not 0 <= number < cnp.PyArray_DIM(array, 0)):
+        states[number] = code  # never the case for a TrialStore; numpy says what is wrong
+        return 0
+    (<char*>cnp.PyArray_DATA(array) + number * cnp.PyArray_STRIDE(array, 0))[0] = <char>code
+    return 0
+
+
 cdef object propose_one(proposer, name, distribution, _Range entry):
     """``proposer.value(name, distribution)``, without the joint proposal's lookup when
     the sampler proposed nothing jointly; a :class:`~fasthpo.samplers.RandomSampler`
@@ -349,27 +374,142 @@ cdef object propose_one(proposer, name, distribution, _Range entry):
     return low + (high - low) * (<double>(buffer.pop() if buffer else uniforms.next()))
 
 
-cdef object _RandomSampler = None
-cdef object _TrialStore = None
+cdef bint _imported = False
+cdef object _RandomSampler, _TrialStore, _TrialRecord, _Trial, _FrozenTrial, _base_after_trial, MINIMIZE
 
 
-cdef object random_sampler():
-    """:class:`fasthpo.samplers.RandomSampler` (imported on first use: the samplers
-    import this module's users)."""
-    global _RandomSampler
-    if _RandomSampler is None:
-        from fasthpo.samplers.random import RandomSampler
-        _RandomSampler = RandomSampler
+cdef int import_late() except -1:
+    """The classes this module's users define (imported on first use: they import it)."""
+    global _imported, _RandomSampler, _TrialStore, _TrialRecord, _Trial, _FrozenTrial, _base_after_trial, MINIMIZE
+    from fasthpo.core.direction import StudyDirection
+    from fasthpo.samplers.base import BaseSampler
+    from fasthpo.samplers.random import RandomSampler
+    from fasthpo.store import TrialRecord, TrialStore
+    from fasthpo.trial import FrozenTrial, Trial
+    _RandomSampler, _TrialStore, _TrialRecord, _Trial, _FrozenTrial = (
+        RandomSampler, TrialStore, TrialRecord, Trial, FrozenTrial)
+    _base_after_trial = BaseSampler.after_trial
+    MINIMIZE = StudyDirection.MINIMIZE
+    _imported = True
+    return 0
+
+
+cdef inline object random_sampler():
+    if not _imported:
+        import_late()
     return _RandomSampler
 
 
-cdef object trial_store():
-    """:class:`fasthpo.store.TrialStore` (imported on first use: the store imports this module)."""
-    global _TrialStore
-    if _TrialStore is None:
-        from fasthpo.store import TrialStore
-        _TrialStore = TrialStore
+cdef inline object trial_store():
+    if not _imported:
+        import_late()
     return _TrialStore
+
+
+def ask_one(study, trial_class, proposer_class):
+    """The body of :meth:`fasthpo.Study.ask` (without fixed distributions): the oldest
+    enqueued trial or a new RUNNING one, and its :class:`~fasthpo.Trial`."""
+    cdef StudyLock lock = study._lock
+    lock.take()
+    try:
+        store = study._store
+        if type(store) is trial_store() and not store._waiting:  # in memory, nothing enqueued
+            number = new_running(store)
+        else:
+            store.sync()
+            number = store.pop_waiting()
+            if number is None:
+                number = store.create_trial()
+        proposer = proposer_class(study.sampler, study._history, [number], store.set_system_attr)
+        trial = TrialCore.__new__(trial_class)  # bound here: Trial.__init__ is Python
+        bind(trial, study, number, proposer)
+        return trial
+    finally:
+        lock.give()
+
+
+cdef Py_ssize_t new_running(store) except -1:
+    """``store.create_trial()`` of a :class:`~fasthpo.store.TrialStore`: a RUNNING trial
+    started now, with no fixed parameter or attribute; its number."""
+    cdef Py_ssize_t number = store._n
+    if number == len(store._states):
+        store._grow_rows()
+    set_state(store._states, number, RUNNING)
+    store._state_list.append(RUNNING)
+    store._n = number + 1
+    store.records._list.append(_TrialRecord(number, datetime_start=now()))
+    return number
+
+
+def tell_value(study, trial, value):
+    """:meth:`fasthpo.Study.tell` of a running ``trial`` (a Trial of ``study``) with one
+    finite float ``value``, in a single-objective study in memory whose sampler has no
+    ``after_trial`` hook: the finished trial's snapshot, or None when the call is not
+    this case (the caller then takes the general path, which also raises its errors)."""
+    cdef double y
+    cdef Py_ssize_t number
+    cdef StudyLock lock
+    if not _imported:
+        import_late()
+    if type(value) is not float or type(trial) is not _Trial or (<TrialCore>trial).study is not study:
+        return None
+    y = value
+    if not isfinite(y) or len(study._directions) != 1:
+        return None
+    store = study._store
+    if type(store) is not trial_store() or type(study.sampler).after_trial is not _base_after_trial:
+        return None
+    number = (<TrialCore>trial)._number
+    lock = study._lock
+    lock.take()
+    try:
+        if store._state_list[number] != RUNNING:
+            return None
+        finish_complete(store, number, y)
+        note_best(study, store, number, y)
+        return frozen(store, number, _FrozenTrial)
+    finally:
+        lock.give()
+
+
+cdef int finish_complete(store, Py_ssize_t number, double y) except -1:
+    """``store.finish(number, TrialState.COMPLETE, [y])`` of a :class:`~fasthpo.store.TrialStore`."""
+    write(store._Y, number, 0, y)
+    set_state(store._states, number, COMPLETE)
+    store._state_list[number] = COMPLETE
+    record = store.records._list[number]
+    if record is None:  # a batch member, its record not built yet
+        record = store.records[number]
+    complete = now()
+    record.datetime_complete = complete
+    if record.datetime_start is None:
+        record.datetime_start = complete
+    store.n_finished += 1
+    distributions = record.distributions
+    intersection = store._intersection
+    for include_pruned in (False, True):
+        space = intersection[include_pruned]
+        if space is None:
+            intersection[include_pruned] = dict(distributions)
+        else:
+            intersect(space, distributions)
+    return 0
+
+
+cdef int note_best(study, store, Py_ssize_t number, double y) except -1:
+    """``study._note_finished(number, TrialState.COMPLETE)`` of a single-objective study."""
+    cdef double best_y
+    in_sync = study._best_seen == store.n_finished - 1
+    best = study._best_number
+    if best is None:
+        study._best_number = number
+    else:
+        best_y = store._Y[best, 0]
+        if (y < best_y) if study._directions[0] == MINIMIZE else (y > best_y):
+            study._best_number = number
+    if in_sync:
+        study._best_seen = store.n_finished
+    return 0
 
 
 def frozen(store, int number, frozen_trial):

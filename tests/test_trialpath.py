@@ -106,3 +106,47 @@ def test_threads_suggesting_while_the_store_grows_lose_no_value():
         for name, value in trial.params.items():
             assert row[store.columns[name]] == value
         assert trial.value == pytest.approx(sum(v * v for v in trial.params.values()))
+
+
+def told_study(direction, as_list):
+    """A study told with one float per trial (the compiled tell) or a list of one."""
+    study = fasthpo.create_study(direction=direction, sampler=fasthpo.samplers.RandomSampler(seed=3))
+    snapshots = []
+    for i in range(12):
+        trial = study.ask()
+        x = trial.suggest_float("x", -1, 1)
+        if i % 3:
+            trial.suggest_int("n", 0, 4)
+        value = float(x * x + (i % 5))
+        snapshots.append(study.tell(trial, [value] if as_list else value))
+    return study, snapshots
+
+
+@pytest.mark.parametrize("direction", ["minimize", "maximize"])
+def test_the_compiled_tell_of_a_float_is_the_general_tell(direction):
+    compiled, compiled_snapshots = told_study(direction, as_list=False)
+    general, general_snapshots = told_study(direction, as_list=True)
+    for a, b in zip(compiled_snapshots + compiled.trials, general_snapshots + general.trials):
+        assert (a.number, a.state, a.values, a.params, a.distributions) == (
+            b.number, b.state, b.values, b.params, b.distributions)
+        assert a.datetime_start <= a.datetime_complete
+    assert compiled.best_trial.number == general.best_trial.number
+    assert compiled._store.intersection_search_space() == general._store.intersection_search_space() == {
+        "x": FloatDistribution(-1, 1)}
+    np.testing.assert_array_equal(compiled._store.Y, general._store.Y)
+    np.testing.assert_array_equal(compiled._store.states, general._store.states)
+
+
+def test_the_compiled_tell_refuses_what_the_general_tell_refuses():
+    study = random_study()
+    trial = study.ask()
+    study.tell(trial, 1.0)
+    with pytest.raises(ValueError, match="already finished"):
+        study.tell(trial, 2.0)
+    other = random_study().ask()
+    with pytest.raises(ValueError, match="another study"):
+        study.tell(other, 1.0)
+    with pytest.raises(ValueError, match="not finite"):
+        study.tell(study.ask(), float("nan"))
+    assert [t.state for t in study.trials] == [fasthpo.TrialState.COMPLETE, fasthpo.TrialState.RUNNING]
+    assert study.trials[0].value == 1.0

@@ -31,7 +31,7 @@ from fasthpo.pruners import BasePruner, MedianPruner
 from fasthpo.samplers.base import BaseSampler
 from fasthpo.storages import BaseStorage, get_storage
 from fasthpo.storages._heartbeat import Heartbeat, fail_stale_trials, starting_beaten_trial
-from fasthpo._kernels.trialpath import StudyLock, frozen
+from fasthpo._kernels.trialpath import StudyLock, ask_one, frozen, tell_value
 from fasthpo.trial import FrozenTrial, Trial
 from fasthpo.trial_state import TrialState
 
@@ -144,12 +144,7 @@ class Study:
                 if not isinstance(distribution, BaseDistribution):
                     raise TypeError(f"fixed_distributions[{name!r}] must be a distribution, got {distribution!r}.")
                 self._store.check_param(name, distribution)
-        with self._lock:
-            self._store.sync()
-            number = self._store.pop_waiting()
-            if number is None:
-                number = self._store.create_trial()
-            trial = Trial(self, number, Proposer(self.sampler, self._history, [number], self._store.set_system_attr))
+        trial = ask_one(self, Trial, Proposer)
         for name, distribution in (fixed_distributions or {}).items():
             trial._suggest(name, distribution)
         return trial
@@ -243,6 +238,10 @@ class Study:
         TypeError
             A value that is not a number.
         """
+        if state is None:  # the common case (one float, in memory, no hook) compiled
+            snapshot = tell_value(self, trial, values)
+            if snapshot is not None:
+                return snapshot
         with self._lock:
             self._store.sync()
             number = self._trial_number(trial)

@@ -7,7 +7,7 @@ import math
 import numbers
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fasthpo._constraints import (
     CONSTRAINTS_KEY,
@@ -24,6 +24,10 @@ from fasthpo.distributions import (
 )
 from fasthpo._kernels.trialpath import TrialCore  # the compiled scalar path
 from fasthpo.trial_state import TrialState
+
+if TYPE_CHECKING:
+    from fasthpo.core.propose import Proposer
+    from fasthpo.study import Study
 
 __all__ = ["FrozenTrial", "Trial", "create_trial"]
 
@@ -267,6 +271,9 @@ class Trial(TrialCore):
     ...     momentum = trial.suggest_float("momentum", 0.0, 0.99)
     >>> _ = study.tell(trial, lr)
     """
+
+    def __init__(self, study: Study, number: int, proposer: Proposer) -> None:  # for its signature; ask binds in C
+        super().__init__(study, number, proposer)
 
     def _set_fixed(self, name: str, distribution: BaseDistribution, value: Any) -> Any:
         if isinstance(distribution, CategoricalDistribution):
