@@ -406,18 +406,19 @@ cdef inline object trial_store():
     return _TrialStore
 
 
-def ask_one(study, trial_class, proposer_class):
+def ask_one(study, trial_class, proposer_class, bint enqueued=True):
     """The body of :meth:`fasthpo.Study.ask` (without fixed distributions): the oldest
-    enqueued trial or a new RUNNING one, and its :class:`~fasthpo.Trial`."""
+    enqueued trial (unless not ``enqueued``) or a new RUNNING one, and its
+    :class:`~fasthpo.Trial`."""
     cdef StudyLock lock = study._lock
     lock.take()
     try:
         store = study._store
-        if type(store) is trial_store() and not store._waiting:  # in memory, nothing enqueued
+        if type(store) is trial_store() and not (enqueued and store._waiting):  # in memory, none to run
             number = new_running(store)
         else:
             store.sync()
-            number = store.pop_waiting()
+            number = store.pop_waiting() if enqueued else None
             if number is None:
                 number = store.create_trial()
         proposer = proposer_class(study.sampler, study._history, [number], store.set_system_attr)

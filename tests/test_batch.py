@@ -232,3 +232,66 @@ def test_a_batch_created_with_parameters_names_them_in_records_and_search_space(
     store.finish_batch(range(numbers[0], numbers[-1] + 1), np.array([1, 1], dtype=np.int8), np.array([[1.0], [2.0]]))
     assert [dict(r.params) for r in store.records] == [{"x": 0.25, "k": 2, "y": 0.1}, {"x": 0.5, "y": 0.2}]
     assert store.intersection_search_space() == {"x": x, "y": x}
+
+
+def test_a_batch_of_one_is_a_batch():
+    """ask_batch(1) runs the scalar trial path; it keeps every face and error of a batch."""
+    study = fasthpo.create_study(sampler=RandomSampler(seed=4))
+    batch = study.ask_batch(1)
+    x = batch.suggest_float("x", -1, 1)
+    n = batch.suggest_int("n", 1, 9, step=2)
+    kind = batch.suggest_categorical("kind", ["a", "b", None])
+    assert x.shape == n.shape == kind.shape == (1,)
+    assert x.dtype == float and n.dtype == np.int64 and kind.dtype == object
+    np.testing.assert_array_equal(batch.suggest_float("x", -1, 1), x)
+    assert batch.subset(np.array([False])).suggest_float("absent", 0, 1).shape == (0,)
+    assert batch.subset(np.array([True])).suggest_float("y", 0, 1).shape == (1,)
+    assert batch.params == [{"x": x[0], "n": n[0], "kind": kind[0], "y": batch.params[0]["y"]}]
+    with pytest.raises(ValueError, match="'x'"):
+        batch.suggest_float("x", 0, 1)
+    with pytest.raises(ValueError, match=r"shape \(1,\)"):
+        study.tell_batch(batch, [1.0, 2.0])
+    with pytest.raises(TypeError, match="array of numbers"):
+        study.tell_batch(batch, ["a"])
+    assert study.trials[0].state == TrialState.RUNNING
+    study.tell_batch(batch, x ** 2)
+    assert study.trials[0].values == [float(x[0] ** 2)] and study.best_value == float(x[0] ** 2)
+    with pytest.raises(ValueError, match="told already"):
+        study.tell_batch(batch, x)
+    with pytest.raises(ValueError, match="has been told"):
+        batch.suggest_float("late", 0, 1)
+    lone = study.ask_batch(1)
+    study.tell(int(lone.numbers[0]), 1.0)  # the member told alone
+    with pytest.raises(ValueError, match="already COMPLETE"):
+        study.tell_batch(lone, [1.0])
+    with pytest.raises(ValueError, match="only running members"):
+        lone.suggest_float("x", -1, 1)
+    failed = study.ask_batch(1)
+    study.tell_batch(failed, np.array([np.nan]))
+    pruned = study.ask_batch(1)
+    study.tell_batch(pruned, [0.5], states=[TrialState.PRUNED])
+    assert [t.state for t in study.trials[2:]] == [TrialState.FAIL, TrialState.PRUNED]
+    study.enqueue_trial({"x": 0.5})
+    assert study.ask_batch(1).numbers.tolist() == [5]  # the enqueued trial waits for ask
+    assert study.ask().params == {} and study.trials[4].state == TrialState.RUNNING
+
+
+@pytest.mark.parametrize("make, suggest, warmup", [
+    (lambda: RandomSampler(seed=3), lambda t: [t.suggest_float("x", -2, 2), t.suggest_int("n", 0, 9)], 0),
+    (lambda: QMCSampler(seed=3, scramble=True),
+     lambda t: [t.suggest_float("x", 0, 1), t.suggest_float("y", 0, 1)], 1),
+    (lambda: GridSampler({"x": [0, 1, 2], "y": [5, 6]}, seed=3),
+     lambda t: [t.suggest_int("x", 0, 2), t.suggest_int("y", 5, 6)], 0),
+])
+def test_batches_of_one_give_the_scalar_sequence(make, suggest, warmup):
+    results = []
+    for one in (False, True):
+        study = fasthpo.create_study(sampler=make())
+        study.optimize(lambda t: sum(suggest(t)), n_trials=warmup)
+        rows = []
+        for _ in range(5):
+            trial = study.ask_batch(1) if one else study.ask()
+            rows.append([float(np.asarray(v).reshape(-1)[0]) for v in suggest(trial)])
+            study.tell_batch(trial, [sum(rows[-1])]) if one else study.tell(trial, sum(rows[-1]))
+        results.append(rows)
+    assert results[0] == results[1]

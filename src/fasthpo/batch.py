@@ -21,10 +21,13 @@ from fasthpo.trial_state import TrialState
 if TYPE_CHECKING:
     from fasthpo.core.propose import Proposer
     from fasthpo.study import Study
+    from fasthpo.trial import Trial
 
 __all__ = ["BatchTrial"]
 
 _RUNNING, _COMPLETE, _FAIL = int(TrialState.RUNNING), int(TrialState.COMPLETE), int(TrialState.FAIL)
+_ONE_ROW = np.zeros(1, dtype=np.int64)  # the rows of a batch of one (read only)
+_ONE_ROW.setflags(write=False)
 
 
 class BatchTrial:
@@ -73,6 +76,18 @@ class BatchTrial:
         self._told = False
         self._finished_seen = -1  # the store's n_finished when every member was last seen running
         self._asked: dict[str, list[tuple[BaseDistribution, np.ndarray, np.ndarray]]] = {}  # kept by the root
+        self._trial: Trial | None = None if root is None else root._trial  # the member of a batch of one
+
+    @classmethod
+    def of_one(cls, trial: Trial) -> BatchTrial:
+        """The batch of one member, the scalar ``trial``: its suggestions are the trial's,
+        as arrays of one value."""
+        batch = cls.__new__(cls)
+        batch.study, batch._proposer, batch._trial = trial.study, trial._proposer, trial
+        batch._all = np.array([trial.number], dtype=np.int64)
+        batch._rows, batch._whole, batch._span = _ONE_ROW, True, range(trial.number, trial.number + 1)
+        batch._root, batch._told, batch._finished_seen, batch._asked = batch, False, -1, {}
+        return batch
 
     def __len__(self) -> int:
         return len(self._rows)
@@ -102,10 +117,16 @@ class BatchTrial:
     def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None,
                       log: bool = False) -> np.ndarray:
         """A float per member in ``[low, high]`` (log scale with ``log=True``, grid with ``step``)."""
+        if self._trial is not None and self._whole:  # a batch of one
+            self._check_running()
+            return np.array([self._trial.suggest_float(name, low, high, step=step, log=log)], dtype=float)
         return self._suggest(name, numeric_distribution(FloatDistribution, low, high, log, step))
 
     def suggest_int(self, name: str, low: int, high: int, *, step: int = 1, log: bool = False) -> np.ndarray:
         """An integer per member in ``[low, high]`` on the grid ``low + k * step``."""
+        if self._trial is not None and self._whole:  # a batch of one
+            self._check_running()
+            return np.array([self._trial.suggest_int(name, low, high, step=step, log=log)], dtype=np.int64)
         return self._suggest(name, numeric_distribution(IntDistribution, low, high, log, step))
 
     def suggest_categorical(self, name: str, choices: Sequence[Any]) -> np.ndarray:
@@ -115,6 +136,8 @@ class BatchTrial:
     def _suggest(self, name: str, distribution: BaseDistribution) -> np.ndarray:
         if not isinstance(name, str):
             raise TypeError(f"Parameter name must be a str, got {name!r} ({type(name).__name__}).")
+        if self._trial is not None:
+            return self._suggest_one(name, distribution)
         study = self.study
         asked = self._root._asked.setdefault(name, [])  # (distribution, members that have it, their values)
         with study._lock:
@@ -139,6 +162,18 @@ class BatchTrial:
         for before, members, values in asked:
             overlap = members[self._rows]
             out[overlap] = values[self._rows[overlap]]
+        return out
+
+    def _suggest_one(self, name: str, distribution: BaseDistribution) -> np.ndarray:
+        """:meth:`_suggest` in a batch of one: the scalar trial's suggestion (none for
+        the empty part of the batch), as an array."""
+        out = _empty(distribution, len(self))
+        with self.study._lock:
+            self._check_running()
+            if not len(out):
+                self.study._store.check_param(name, distribution)
+                return out
+            out[0] = self._trial._suggest(name, distribution)
         return out
 
     def _set_new(self, asked: list, name: str, distribution: BaseDistribution, rows: np.ndarray | None) -> None:
@@ -167,6 +202,12 @@ class BatchTrial:
         if root._told:
             raise ValueError(f"{self!r} has been told; its members cannot change.")
         store = self.study._store
+        if root._trial is not None:  # a batch of one
+            number = root._trial.number
+            if store.state_of(number) != _RUNNING:
+                raise ValueError(f"Trial {number} of the batch is {TrialState(store.state_of(number)).name}; "
+                                 "only running members can be changed.")
+            return
         if store.n_finished == root._finished_seen:
             return  # no trial finished since the members were last seen running
         numbers = self._all if self._whole else self.numbers
@@ -217,6 +258,18 @@ def batch_results(batch: BatchTrial, values: Any, states: Any, n_objectives: int
         codes[(codes == _COMPLETE) & ~finite] = _FAIL  # NaN (or inf) fails that member only
     Y[~finite | (codes == _FAIL)] = np.nan
     return batch._span or batch._all, codes, Y
+
+
+def one_value(values: Any) -> float | None:
+    """The one number of ``values`` for a batch of one in a single-objective study (a
+    float, or an array or list holding one), or None when ``values`` is anything else
+    (:func:`batch_results` then checks it)."""
+    if type(values) is np.ndarray:
+        if values.shape in ((1,), (1, 1)) and values.dtype.kind == "f":
+            return float(values.flat[0])
+    elif type(values) is list and len(values) == 1 and type(values[0]) is float:
+        return values[0]
+    return None
 
 
 def check_batch_arguments(n: Any) -> int:

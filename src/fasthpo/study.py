@@ -21,7 +21,7 @@ import numpy as np
 
 from fasthpo._executor import as_executor, executor_capacity, run_on_executor
 from fasthpo._progress import ProgressBar
-from fasthpo.batch import BatchTrial, batch_results, check_batch_arguments
+from fasthpo.batch import BatchTrial, batch_results, check_batch_arguments, one_value
 from fasthpo.core.direction import StudyDirection, minimization_signs, pareto_front_mask
 from fasthpo.core.history import History, parse_directions
 from fasthpo.core.propose import Proposer
@@ -166,6 +166,8 @@ class Study:
         (8, True)
         """
         n = check_batch_arguments(n)
+        if n == 1:  # a scalar trial with the faces of a batch: none of a batch's NumPy bookkeeping
+            return BatchTrial.of_one(ask_one(self, Trial, Proposer, False))
         with self._lock:
             self._store.sync()
             numbers = self._store.create_trials([{}] * n)
@@ -187,6 +189,11 @@ class Study:
             raise ValueError("The batch belongs to another study.")
         if batch._root is not batch:
             raise ValueError("Tell the whole batch, not a subset of it.")
+        if batch._trial is not None and states is None and len(self._directions) == 1:
+            value = one_value(values)
+            if value is not None:
+                self._tell_one(batch, value)
+                return
         numbers, codes, Y = batch_results(batch, values, states, len(self._directions))
         with self._lock:
             self._store.sync()
@@ -209,6 +216,22 @@ class Study:
                 with self._lock:
                     for key, value in attrs.items():
                         self._store.set_system_attr(number, key, value)
+
+    def _tell_one(self, batch: BatchTrial, value: float) -> None:
+        """:meth:`tell_batch` of a batch of one with one number (NaN or inf: FAIL)."""
+        with self._lock:
+            self._store.sync()
+            if batch._told:
+                raise ValueError(f"{batch!r} has been told already; it cannot be told again.")
+            number = batch._trial.number
+            if self._store.state_of(number) != _RUNNING:
+                raise ValueError(f"Trial {number} of the batch is already "
+                                 f"{TrialState(self._store.state_of(number)).name}; the batch cannot be told.")
+            if math.isfinite(value):
+                self.tell(batch._trial, value)
+            else:
+                self.tell(batch._trial, state=TrialState.FAIL)
+            batch._told = True
 
     def tell(
         self,
