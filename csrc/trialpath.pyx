@@ -139,6 +139,48 @@ def numeric_distribution(cls, low, high, log, step):
     return distribution
 
 
+cdef class TrialRecord:
+    """Per-trial data that is not a number in a column (user values, attrs, times).
+
+    Examples
+    --------
+    >>> record = TrialRecord(3, params={"x": 0.5})
+    >>> record.params, record.user_attrs, record.datetime_start
+    ({'x': 0.5}, {}, None)
+    """
+
+    cdef public object number, datetime_start, datetime_complete
+    cdef public dict params, distributions, user_attrs, system_attrs, intermediate_values, fixed_params
+
+    def __init__(self, number, params=None, distributions=None, user_attrs=None, system_attrs=None,
+                 intermediate_values=None, fixed_params=None, datetime_start=None, datetime_complete=None):
+        self.number = number
+        self.params = {} if params is None else params
+        self.distributions = {} if distributions is None else distributions
+        self.user_attrs = {} if user_attrs is None else user_attrs
+        self.system_attrs = {} if system_attrs is None else system_attrs
+        self.intermediate_values = {} if intermediate_values is None else intermediate_values
+        self.fixed_params = {} if fixed_params is None else fixed_params
+        self.datetime_start = datetime_start
+        self.datetime_complete = datetime_complete
+
+    def __repr__(self):
+        return (f"TrialRecord(number={self.number!r}, params={self.params!r}, distributions={self.distributions!r}, "
+                f"user_attrs={self.user_attrs!r}, system_attrs={self.system_attrs!r}, "
+                f"intermediate_values={self.intermediate_values!r}, fixed_params={self.fixed_params!r}, "
+                f"datetime_start={self.datetime_start!r}, datetime_complete={self.datetime_complete!r})")
+
+
+cdef TrialRecord new_record(number, start):
+    """``TrialRecord(number, datetime_start=start)``, without the keyword parsing."""
+    cdef TrialRecord record = TrialRecord.__new__(TrialRecord)
+    record.number = number
+    record.params, record.distributions, record.user_attrs = {}, {}, {}
+    record.system_attrs, record.intermediate_values, record.fixed_params = {}, {}, {}
+    record.datetime_start = start
+    return record
+
+
 cdef class _Range:
     """The arguments of a numeric suggestion, their distribution and what the compiled
     path needs of it as C numbers."""
@@ -226,6 +268,7 @@ cdef class TrialCore:
     cdef public object study, _proposer
     cdef public Py_ssize_t _number
     cdef object _store, _lock
+    cdef TrialRecord _record  # found on the first suggestion
 
     def __init__(self, study, Py_ssize_t number, proposer):
         bind(self, study, number, proposer)
@@ -277,14 +320,18 @@ cdef object suggest(TrialCore trial, str name, distribution, _Range entry):
     ``entry``, None for a categorical or a given distribution): the value asked before,
     a fixed value, or the sampler's proposal, recorded in the store."""
     cdef double internal
+    cdef TrialRecord record = trial._record
+    cdef dict distributions
     store = trial._store
     number = trial._number
     state = store._state_list[number]
     if state != RUNNING:
         raise ValueError(f"Trial {number} is {TrialState(state).name}; only a RUNNING trial can be changed.")
-    record = store.records._list[number]
-    if record is None:  # a batch member, its record not built yet
-        record = store.records[number]
+    if record is None:
+        record = store.records._list[number]
+        if record is None:  # a batch member, its record not built yet
+            record = store.records[number]
+        trial._record = record  # a trial's record stays the same object
     distributions = record.distributions
     previous = distributions.get(name)
     if previous is not None:
@@ -375,19 +422,18 @@ cdef object propose_one(proposer, name, distribution, _Range entry):
 
 
 cdef bint _imported = False
-cdef object _RandomSampler, _TrialStore, _TrialRecord, _Trial, _FrozenTrial, _base_after_trial, MINIMIZE
+cdef object _RandomSampler, _TrialStore, _Trial, _FrozenTrial, _base_after_trial, MINIMIZE
 
 
 cdef int import_late() except -1:
     """The classes this module's users define (imported on first use: they import it)."""
-    global _imported, _RandomSampler, _TrialStore, _TrialRecord, _Trial, _FrozenTrial, _base_after_trial, MINIMIZE
+    global _imported, _RandomSampler, _TrialStore, _Trial, _FrozenTrial, _base_after_trial, MINIMIZE
     from fasthpo.core.direction import StudyDirection
     from fasthpo.samplers.base import BaseSampler
     from fasthpo.samplers.random import RandomSampler
-    from fasthpo.store import TrialRecord, TrialStore
+    from fasthpo.store import TrialStore
     from fasthpo.trial import FrozenTrial, Trial
-    _RandomSampler, _TrialStore, _TrialRecord, _Trial, _FrozenTrial = (
-        RandomSampler, TrialStore, TrialRecord, Trial, FrozenTrial)
+    _RandomSampler, _TrialStore, _Trial, _FrozenTrial = RandomSampler, TrialStore, Trial, FrozenTrial
     _base_after_trial = BaseSampler.after_trial
     MINIMIZE = StudyDirection.MINIMIZE
     _imported = True
@@ -438,7 +484,7 @@ cdef Py_ssize_t new_running(store) except -1:
     set_state(store._states, number, RUNNING)
     store._state_list.append(RUNNING)
     store._n = number + 1
-    store.records._list.append(_TrialRecord(number, datetime_start=now()))
+    store.records._list.append(new_record(number, now()))
     return number
 
 
@@ -478,7 +524,7 @@ cdef int finish_complete(store, Py_ssize_t number, double y) except -1:
     write(store._Y, number, 0, y)
     set_state(store._states, number, COMPLETE)
     store._state_list[number] = COMPLETE
-    record = store.records._list[number]
+    cdef TrialRecord record = store.records._list[number]
     if record is None:  # a batch member, its record not built yet
         record = store.records[number]
     complete = now()
@@ -516,7 +562,7 @@ cdef int note_best(study, store, Py_ssize_t number, double y) except -1:
 def frozen(store, int number, frozen_trial):
     """The :class:`~fasthpo.trial.FrozenTrial` snapshot of trial ``number`` of ``store``
     (``frozen_trial`` is the class): copies of the record's dicts, the values or None."""
-    record = store.records._list[number]
+    cdef TrialRecord record = store.records._list[number]
     if record is None:  # a batch member, its record not built yet
         record = store.records[number]
     values = store._Y[number].tolist()
@@ -532,6 +578,33 @@ def frozen(store, int number, frozen_trial):
         user_attrs=dict(record.user_attrs), system_attrs=dict(record.system_attrs),
         intermediate_values=dict(record.intermediate_values), trial_id=number)
     return snapshot
+
+
+@cython.boundscheck(False)
+@cython.wraparound(False)
+def decode_linear(const double[::1] internals, double internal_low, double internal_high, double scale,
+                  double low, double high):
+    """``round_internal`` and ``to_external`` of a continuous float on a linear scale for
+    each of ``internals``, in one pass: the clipped internal values and the user values
+    (the same bits as the Python methods; NaN stays NaN).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> rounded, values = decode_linear(np.array([-1.0, 0.25, 2.0]), 0.0, 1.0, 1.0, 0.0, 1.0)
+    >>> rounded.tolist(), values.tolist()
+    ([0.0, 0.25, 1.0], [0.0, 0.25, 1.0])
+    """
+    cdef Py_ssize_t i, n = internals.shape[0]
+    rounded = cnp.PyArray_EMPTY(1, [n], cnp.NPY_DOUBLE, 0)
+    values = cnp.PyArray_EMPTY(1, [n], cnp.NPY_DOUBLE, 0)
+    cdef double[::1] r = rounded, v = values
+    cdef double x
+    for i in range(n):
+        x = min_(max_(internals[i], internal_low), internal_high)
+        r[i] = x
+        v[i] = min_(max_(x / scale, low), high)
+    return rounded, values
 
 
 def intersect(dict space, dict distributions):

@@ -19,13 +19,12 @@ from __future__ import annotations
 import bisect
 import datetime
 from collections import deque
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
 from fasthpo._constraints import constraints_of, is_constraint_key
-from fasthpo._kernels.trialpath import intersect
+from fasthpo._kernels.trialpath import TrialRecord, decode_linear, intersect
 from fasthpo.distributions import (BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution,
                                    check_compatible)
 from fasthpo.trial_state import TrialState
@@ -35,21 +34,6 @@ __all__ = ["TrialStore", "TrialRecord"]
 _FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
 _COMPLETE, _FAIL = int(TrialState.COMPLETE), int(TrialState.FAIL)
 _IS_FINISHED = np.isin(np.arange(256), [int(s) for s in _FINISHED])  # by state code
-
-
-@dataclass(slots=True)
-class TrialRecord:
-    """Per-trial data that is not a number in a column (user values, attrs, times)."""
-
-    number: int
-    params: dict[str, Any] = field(default_factory=dict)
-    distributions: dict[str, BaseDistribution] = field(default_factory=dict)
-    user_attrs: dict[str, Any] = field(default_factory=dict)
-    system_attrs: dict[str, Any] = field(default_factory=dict)
-    intermediate_values: dict[int, float] = field(default_factory=dict)
-    fixed_params: dict[str, Any] = field(default_factory=dict)
-    datetime_start: datetime.datetime | None = None
-    datetime_complete: datetime.datetime | None = None
 
 
 class _Batch:
@@ -274,9 +258,9 @@ class TrialStore:
             mask[number - batch.first] = True
             batch.entries.append((name, distribution, mask))
 
-    def create_trials(self, params: list[dict[str, tuple[BaseDistribution, float]]]) -> list[int]:
+    def create_trials(self, params: list[dict[str, tuple[BaseDistribution, float]]]) -> range:
         """Append ``len(params)`` RUNNING trials, ``params[i]`` mapping a parameter name to
-        its distribution and internal value (a journal writes them as one group).
+        its distribution and internal value (a journal writes them as one group); their numbers.
 
         The trials are a batch: no per-trial object is made until a trial is read.
         """
@@ -289,7 +273,7 @@ class TrialStore:
         self.records._list.extend([None] * n)
         self._batches.append(_Batch(first, n, datetime.datetime.now()))
         self._batch_firsts.append(first)
-        numbers = list(range(first, first + n))
+        numbers = range(first, first + n)
         if any(params):
             for number, trial_params in zip(numbers, params):
                 for name, (distribution, internal) in trial_params.items():
@@ -461,6 +445,9 @@ class TrialStore:
         if self._intersection[include_pruned] is None:
             self._intersection[include_pruned] = batch.distributions(int(rows[0]))
         space = self._intersection[include_pruned]
+        if all(mask is None for _, _, mask in batch.entries):  # every member has every parameter
+            self._intersect(include_pruned, batch.distributions(0))
+            return
         entries: dict[str, list[tuple[BaseDistribution, np.ndarray | None]]] = {}
         for name, distribution, mask in batch.entries:
             entries.setdefault(name, []).append((distribution, mask))
@@ -504,7 +491,8 @@ class TrialStore:
 
     def _grow_rows(self) -> None:
         rows = 2 * len(self._states)
-        self._X = _grown(self._X, (rows, self._X.shape[1]))
+        used = len(self.columns)  # spare columns are trimmed to a quarter: X is most of the memory
+        self._X = _grown(self._X, (rows, max(4, used + (used + 3) // 4)))
         self._Y = _grown(self._Y, (rows, self._Y.shape[1]))
         self._violation = np.resize(self._violation, rows)
         self._violation[self._n:] = np.nan
@@ -517,8 +505,12 @@ class TrialStore:
 
 
 def _grown(array: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
-    out = np.full(shape, np.nan)
-    out[: array.shape[0], : array.shape[1]] = array
+    """``array`` in the top left corner of a ``shape`` array of NaN (every element written once)."""
+    rows, columns = min(array.shape[0], shape[0]), min(array.shape[1], shape[1])
+    out = np.empty(shape)
+    out[:rows, :columns] = array[:rows, :columns]
+    out[:rows, columns:] = np.nan
+    out[rows:] = np.nan
     return out
 
 
@@ -528,8 +520,8 @@ def round_and_decode(distribution: BaseDistribution, internals: np.ndarray) -> t
     categorical distribution). Whole arrays at once for a continuous linear float,
     which gives the same bits as value by value."""
     if type(distribution) is FloatDistribution and distribution.step is None and not distribution.log:
-        rounded = np.minimum(np.maximum(internals, distribution.internal_low), distribution.internal_high)
-        return rounded, np.minimum(np.maximum(rounded / distribution.scale, distribution.low), distribution.high)
+        return decode_linear(np.ascontiguousarray(internals, dtype=float), distribution.internal_low,
+                             distribution.internal_high, distribution.scale, distribution.low, distribution.high)
     rounded = np.array([distribution.round_internal(x) for x in internals.tolist()], dtype=float)
     values = [distribution.to_external(x) for x in rounded.tolist()]
     if isinstance(distribution, CategoricalDistribution):
