@@ -571,12 +571,12 @@ def frozen(store, int number, frozen_trial):
             values = None
             break
     snapshot = frozen_trial.__new__(frozen_trial)
-    snapshot.__dict__.update(
-        number=number, state=STATES[store._state_list[number]], values=values,
-        datetime_start=record.datetime_start, datetime_complete=record.datetime_complete,
-        params=dict(record.params), distributions=dict(record.distributions),
-        user_attrs=dict(record.user_attrs), system_attrs=dict(record.system_attrs),
-        intermediate_values=dict(record.intermediate_values), trial_id=number)
+    snapshot.__dict__ = {
+        "number": number, "state": STATES[store._state_list[number]], "values": values,
+        "datetime_start": record.datetime_start, "datetime_complete": record.datetime_complete,
+        "params": record.params.copy(), "distributions": record.distributions.copy(),
+        "user_attrs": record.user_attrs.copy(), "system_attrs": record.system_attrs.copy(),
+        "intermediate_values": record.intermediate_values.copy(), "trial_id": number}
     return snapshot
 
 

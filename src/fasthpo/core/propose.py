@@ -45,7 +45,9 @@ class Proposer:
         self._write = write_attr
         self._X: np.ndarray | None = None
         self._columns: dict[str, tuple[int, BaseDistribution]] | None = None  # of the joint proposal
-        self._store_attrs(sampler.before_trials(history, self.numbers))
+        attrs = sampler.before_trials(history, self.numbers)
+        if attrs:
+            self._store_attrs(attrs)
 
     def values(self, name: str, distribution: BaseDistribution, rows: np.ndarray | None = None) -> np.ndarray:
         """One encoded value of ``name`` per trial (per trial of ``rows``, positions in
