@@ -139,8 +139,13 @@ def numeric_distribution(cls, low, high, log, step):
     return distribution
 
 
+@cython.no_gc
 cdef class TrialRecord:
     """Per-trial data that is not a number in a column (user values, attrs, times).
+
+    The garbage collector does not track records (a study keeps hundreds of thousands,
+    and each full collection would visit every one): a record is freed with its store,
+    unless a user attribute refers back to it in a cycle.
 
     Examples
     --------
@@ -268,6 +273,9 @@ cdef class TrialCore:
     cdef public object study, _proposer
     cdef public Py_ssize_t _number
     cdef object _store, _lock
+    cdef list _states  # the store's states as a list (the same list for the store's life)
+    cdef dict _columns  # the store's column of each parameter (idem)
+    cdef list _column_distributions  # (idem)
     cdef TrialRecord _record  # found on the first suggestion
 
     def __init__(self, study, Py_ssize_t number, proposer):
@@ -295,8 +303,11 @@ cdef int bind(TrialCore trial, study, Py_ssize_t number, proposer) except -1:
     trial.study = study
     trial._number = number
     trial._proposer = proposer
-    trial._store = study._store
+    store = trial._store = study._store
     trial._lock = study._lock
+    trial._states = store._state_list
+    trial._columns = store.columns
+    trial._column_distributions = store.column_distributions
     return 0
 
 
@@ -322,9 +333,11 @@ cdef object suggest(TrialCore trial, str name, distribution, _Range entry):
     cdef double internal
     cdef TrialRecord record = trial._record
     cdef dict distributions
+    cdef Py_ssize_t number = trial._number
     store = trial._store
-    number = trial._number
-    state = store._state_list[number]
+    if not 0 <= number < len(trial._states):
+        raise IndexError(f"trial {number} is not in the study")
+    state = trial._states[number]
     if state != RUNNING:
         raise ValueError(f"Trial {number} is {TrialState(state).name}; only a RUNNING trial can be changed.")
     if record is None:
@@ -341,9 +354,9 @@ cdef object suggest(TrialCore trial, str name, distribution, _Range entry):
                 f"{previous!r}; it cannot be suggested again as {distribution!r}."
             )
         return record.params[name]
-    column = store.columns.get(name)
+    column = trial._columns.get(name)
     if column is not None:
-        before = store.column_distributions[column]
+        before = trial._column_distributions[column]
         if before is not distribution:
             check_compatible(name, before, distribution)
     fixed = record.fixed_params
@@ -387,6 +400,16 @@ cdef int write(X, Py_ssize_t row, Py_ssize_t column, double value) except -1:
     return 0
 
 
+cdef double read(X, Py_ssize_t row, Py_ssize_t column) except? -1:
+    """``X[row, column]`` of the store's float64 matrix ``X`` (``_X`` or ``_Y``)."""
+    cdef cnp.ndarray array = X
+    if (cnp.PyArray_TYPE(array) != cnp.NPY_DOUBLE or cnp.PyArray_NDIM(array) != 2
+            or not 0 <= row < cnp.PyArray_DIM(array, 0) or not 0 <= column < cnp.PyArray_DIM(array, 1)):
+        return X[row, column]  # never the case for a TrialStore; numpy says what is wrong
+    return (<double*>(<char*>cnp.PyArray_DATA(array) + row * cnp.PyArray_STRIDE(array, 0)
+                      + column * cnp.PyArray_STRIDE(array, 1)))[0]
+
+
 cdef int set_state(states, Py_ssize_t number, int code) except -1:
     """``states[number] = code`` for the store's ``int8`` states, in place."""
     cdef cnp.ndarray array = states
@@ -422,12 +445,12 @@ cdef object propose_one(proposer, name, distribution, _Range entry):
 
 
 cdef bint _imported = False
-cdef object _RandomSampler, _TrialStore, _Trial, _FrozenTrial, _base_after_trial, MINIMIZE
+cdef object _RandomSampler, _TrialStore, _Trial, _FrozenTrial, _base_after_trial, _base_before_trials, MINIMIZE
 
 
 cdef int import_late() except -1:
     """The classes this module's users define (imported on first use: they import it)."""
-    global _imported, _RandomSampler, _TrialStore, _Trial, _FrozenTrial, _base_after_trial, MINIMIZE
+    global _imported, _RandomSampler, _TrialStore, _Trial, _FrozenTrial, _base_after_trial, _base_before_trials, MINIMIZE
     from fasthpo.core.direction import StudyDirection
     from fasthpo.samplers.base import BaseSampler
     from fasthpo.samplers.random import RandomSampler
@@ -435,6 +458,7 @@ cdef int import_late() except -1:
     from fasthpo.trial import FrozenTrial, Trial
     _RandomSampler, _TrialStore, _Trial, _FrozenTrial = RandomSampler, TrialStore, Trial, FrozenTrial
     _base_after_trial = BaseSampler.after_trial
+    _base_before_trials = BaseSampler.before_trials
     MINIMIZE = StudyDirection.MINIMIZE
     _imported = True
     return 0
@@ -457,6 +481,8 @@ def ask_one(study, trial_class, proposer_class, bint enqueued=True):
     enqueued trial (unless not ``enqueued``) or a new RUNNING one, and its
     :class:`~fasthpo.Trial`."""
     cdef StudyLock lock = study._lock
+    if not _imported:
+        import_late()
     lock.take()
     try:
         store = study._store
@@ -467,12 +493,27 @@ def ask_one(study, trial_class, proposer_class, bint enqueued=True):
             number = store.pop_waiting() if enqueued else None
             if number is None:
                 number = store.create_trial()
-        proposer = proposer_class(study.sampler, study._history, [number], store.set_system_attr)
+        proposer = new_proposer(proposer_class, study.sampler, study._history, number, store)
         trial = TrialCore.__new__(trial_class)  # bound here: Trial.__init__ is Python
         bind(trial, study, number, proposer)
         return trial
     finally:
         lock.give()
+
+
+cdef object new_proposer(proposer_class, sampler, history, number, store):
+    """``Proposer(sampler, history, [number], store.set_system_attr)``; made here when the
+    sampler has no ``before_trials`` hook (the Python ``__init__`` costs more than a trial)."""
+    if type(sampler).before_trials is not _base_before_trials:
+        return proposer_class(sampler, history, [number], store.set_system_attr)
+    proposer = proposer_class.__new__(proposer_class)
+    proposer.sampler = sampler
+    proposer.history = history
+    proposer.numbers = [number]
+    proposer._write = store.set_system_attr
+    proposer._X = None
+    proposer._columns = None
+    return proposer
 
 
 cdef Py_ssize_t new_running(store) except -1:
@@ -551,8 +592,8 @@ cdef int note_best(study, store, Py_ssize_t number, double y) except -1:
     if best is None:
         study._best_number = number
     else:
-        best_y = store._Y[best, 0]
-        if (y < best_y) if study._directions[0] == MINIMIZE else (y > best_y):
+        best_y = read(store._Y, best, 0)
+        if (y < best_y) if study._directions[0] is MINIMIZE else (y > best_y):
             study._best_number = number
     if in_sync:
         study._best_seen = store.n_finished
@@ -565,11 +606,16 @@ def frozen(store, int number, frozen_trial):
     cdef TrialRecord record = store.records._list[number]
     if record is None:  # a batch member, its record not built yet
         record = store.records[number]
-    values = store._Y[number].tolist()
-    for value in values:
-        if value != value:  # NaN: no values
+    cdef cnp.ndarray Y = store._Y
+    cdef Py_ssize_t k, n_objectives = cnp.PyArray_DIM(Y, 1)
+    cdef double y
+    cdef list values = []
+    for k in range(n_objectives):
+        y = read(Y, number, k)
+        if y != y:  # NaN: no values
             values = None
             break
+        values.append(y)
     snapshot = frozen_trial.__new__(frozen_trial)
     snapshot.__dict__ = {
         "number": number, "state": STATES[store._state_list[number]], "values": values,

@@ -272,6 +272,8 @@ class Trial(TrialCore):
     >>> _ = study.tell(trial, lr)
     """
 
+    __slots__ = ()  # no instance dict: a method is found on the type alone
+
     def __init__(self, study: Study, number: int, proposer: Proposer) -> None:  # for its signature; ask binds in C
         super().__init__(study, number, proposer)
 
