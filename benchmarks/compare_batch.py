@@ -119,6 +119,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--only-tpe", action="store_true", help="only the TPE batch against one ask")
     parser.add_argument("--cpu", action="store_true", help="CPU seconds of this process instead of wall seconds")
+    parser.add_argument("--no-cma", action="store_true", help="skip the CMA-ES rows")
+    parser.add_argument("--no-tpe", action="store_true", help="skip the TPE batch against one ask")
     args = parser.parse_args()
     global CLOCK
     if args.cpu:
@@ -131,9 +133,10 @@ def main() -> None:
 
     if not args.only_tpe:
         whole_studies(args, row)
-    one, eight = tpe_batch_cost(args.tpe_history, D_RANDOM, args.seed)
-    print(f"TPE d=10 at {args.tpe_history:,} trials: one ask {one * 1e3:.1f} ms, a batch of 8 {eight * 1e3:.1f} ms "
-          f"({eight / one:.2f}× one ask)")
+    if not args.no_tpe:
+        one, eight = tpe_batch_cost(args.tpe_history, D_RANDOM, args.seed)
+        print(f"TPE d=10 at {args.tpe_history:,} trials: one ask {one * 1e3:.1f} ms, a batch of 8 {eight * 1e3:.1f} ms "
+              f"({eight / one:.2f}× one ask)")
     if rows:
         clock = "CPU" if args.cpu else "wall"
         print(f"Python {platform.python_version()}; {clock} seconds per whole study, ratios against fasthpo")
@@ -166,6 +169,8 @@ def whole_studies(args: argparse.Namespace, row) -> None:
     rust = scalar_loop(rustuna.create_study, rustuna.samplers.RandomSampler(seed=seed), m, D_RANDOM, tell_number=True)
     row(f"random d=10, {n:,} trials, batches of 1000 (rustuna: scalar loop)", ours, [rust * n / m, None, None])
 
+    if args.no_cma:
+        return
     n = args.cma_trials
     ours = scalar_loop(fasthpo.create_study, fasthpo.samplers.CmaEsSampler(seed=seed), n, D_CMA)
     rust = scalar_loop(rustuna.create_study, rustuna.samplers.CmaEsSampler(seed=seed), n, D_CMA, tell_number=True)
