@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 import fasthpo
 from fasthpo._kernels import curves as kernel
@@ -86,17 +87,40 @@ def test_maximize_top_k_and_resources_with_gaps():
     assert not ask_with(loose, ending, steps).should_prune()
 
 
-def test_no_pruning_before_enough_trials_points_or_past_the_final_step():
+def test_no_pruning_before_enough_trials_or_past_the_final_step():
     hopeless = 5 + np.arange(10.0) * 0
     few = study_with_best(reference_curve, n=2)
     assert not ask_with(few, hopeless).should_prune()
     study = study_with_best(reference_curve)
-    assert not ask_with(study, hopeless[:3]).should_prune()  # min_points=4
-    assert ask_with(study, hopeless[:4]).should_prune()
     assert not ask_with(study, 5 + np.zeros(30)).should_prune()  # reached the final step 29
     fixed = study_with_best(reference_curve, pruner=LearningCurvePruner(max_resource=5))
     assert not ask_with(fixed, hopeless[:6]).should_prune()
     assert ask_with(study, [np.nan] * 6).should_prune()
+    assert not ask_with(study, [np.nan] * 3).should_prune()  # min_points=4
+
+
+def test_before_min_points_the_complete_curves_predict():
+    """With fewer than ``min_points`` values the trial is judged by the line of the
+    COMPLETE trials' final values on their values at the same step."""
+    study = study_with_best(reference_curve)
+    assert ask_with(study, [5.0]).should_prune()  # far above every curve at step 0
+    assert not ask_with(study, [0.9, 0.6]).should_prune()  # as good as the best curve at step 1
+    # curves whose order changes: a trial in the middle of the pack at step 0 is kept
+    noisy = study_with_best(lambda step, i: 0.2 + 0.05 * ((7 * i) % 5) + (0.3 + 0.1 * (i % 3)) / (step + 1), n=8)
+    assert not ask_with(noisy, [0.65]).should_prune()
+    assert ask_with(noisy, [3.0]).should_prune()
+
+
+def test_probability_from_others_is_the_t_prediction_interval():
+    rng = np.random.default_rng(0)
+    x = rng.random(12)
+    final = 0.5 * x + 0.1 * rng.standard_normal(12)
+    fit = stats.linregress(x, final)
+    residual = final - fit.intercept - fit.slope * x
+    s = np.sqrt(residual @ residual / 10 * (1 + 1 / 12 + (0.7 - x.mean()) ** 2 / ((x - x.mean()) ** 2).sum()))
+    expected = stats.t.cdf((0.2 - fit.intercept - fit.slope * 0.7) / s, df=10)
+    assert LearningCurvePruner.probability_from_others(x, final, 0.7, 0.2) == pytest.approx(expected, rel=1e-9)
+    assert LearningCurvePruner.probability_from_others(x[:2], final[:2], 0.7, 0.2) == 1.0  # too few to judge
 
 
 @pytest.mark.parametrize("kwargs, error, message", [

@@ -2,7 +2,8 @@
 
 The curve so far is fitted with three families (power law, exponential, logarithm) by
 compiled least squares (:mod:`fasthpo._kernels.curves`), combined with weights from
-their fit, and extrapolated to the final resource.
+their fit, and extrapolated to the final resource. Before a curve has enough points
+for that, the COMPLETE trials' curves predict where it is heading.
 """
 
 from __future__ import annotations
@@ -37,6 +38,14 @@ class LearningCurvePruner(BasePruner):
     The trial is pruned when the probability that its final value beats the target is
     below ``min_probability``.
 
+    Before the trial has ``min_points`` values, its own curve cannot be fitted; the
+    prediction comes from the other curves instead: among the COMPLETE trials that
+    reported at the trial's last step, a least-squares line of their final value on
+    their value at that step, evaluated at the trial's value, with the line's
+    prediction variance and Student's t (n - 2 degrees of freedom). So a clearly bad
+    trial stops after its first report, as with successive halving, and one that is
+    merely slow is judged later by its own curve.
+
     Steps are resources and may have gaps (epochs, boosting rounds, samples seen), as
     with :class:`HyperbandPruner`.
 
@@ -51,7 +60,8 @@ class LearningCurvePruner(BasePruner):
     n_startup_trials : int
         No pruning until this many trials are COMPLETE (and at least ``top_k``).
     min_points : int
-        No pruning before the trial reported this many values (at least 3).
+        From this many reported values (at least 3) the trial's own curve is
+        extrapolated; before, the COMPLETE trials' curves predict it.
 
     Examples
     --------
@@ -84,7 +94,7 @@ class LearningCurvePruner(BasePruner):
 
     def prune(self, history: History, number: int) -> bool:
         reported = history.intermediate_values(number)
-        if len(reported) < self._min_points:
+        if not reported:
             return False
         completed = self._completed.update(history)
         if completed.count < max(self._n_startup_trials, self._top_k, 1):
@@ -95,12 +105,49 @@ class LearningCurvePruner(BasePruner):
         if final_step is None or steps.max() >= final_step:
             return False
         keep = ~np.isnan(values)
-        if keep.sum() < self._min_points:
-            return not keep.any()  # only NaN reported: hopeless
-        order = np.argsort(steps[keep])
-        t, y = steps[keep][order] + 1.0, values[keep][order] * (-1.0 if is_maximize(history) else 1.0)
+        if not keep.any():
+            return len(reported) >= self._min_points  # only NaN reported: hopeless
+        sign = -1.0 if is_maximize(history) else 1.0
         target = float(completed.best[self._top_k - 1])
-        return self.probability_to_beat(t, y, final_step + 1.0, target) < self._min_probability
+        if keep.sum() < self._min_points:
+            last = int(steps.argmax())
+            if not keep[last]:
+                return False
+            x, final = _others_at(history, int(steps[last]), sign)
+            p = self.probability_from_others(x, final, sign * values[last], target)
+        else:
+            order = np.argsort(steps[keep])
+            t, y = steps[keep][order] + 1.0, values[keep][order] * sign
+            p = self.probability_to_beat(t, y, final_step + 1.0, target)
+        return p < self._min_probability
+
+    @staticmethod
+    def probability_from_others(x: np.ndarray, final: np.ndarray, value: float, target: float) -> float:
+        """Probability that a curve at ``value`` (a loss) ends below ``target``, judged by
+        other curves that were at ``x`` at the same step and ended at ``final`` (1 when
+        fewer than 3 are given): Student's t around their least-squares line.
+
+        Examples
+        --------
+        >>> x, final = np.array([1.0, 2.0, 3.0, 4.0]), np.array([0.51, 1.0, 1.51, 2.0])
+        >>> p = LearningCurvePruner.probability_from_others
+        >>> bool(p(x, final, 3.5, target=0.5) < 0.01), bool(p(x, final, 0.8, target=0.5) > 0.5)
+        (True, True)
+        """
+        from scipy.special import stdtr  # here: importing fasthpo loads no scipy
+
+        n = len(x)
+        if n < 3:
+            return 1.0
+        dx = x - x.mean()
+        sxx = float(dx @ dx)
+        slope = float(dx @ (final - final.mean())) / sxx if sxx > 0 else 0.0
+        residual = final - final.mean() - slope * dx
+        spread = max(float(np.abs(final).max()), float(np.abs(x).max()), 1.0)
+        s2 = max(float(residual @ residual) / (n - 2), 1e-24 * spread**2)
+        leverage = (value - x.mean()) ** 2 / sxx if sxx > 0 else 0.0
+        predicted = final.mean() + slope * (value - x.mean())
+        return float(stdtr(n - 2, (target - predicted) / math.sqrt(s2 * (1.0 + 1.0 / n + leverage))))
 
     @staticmethod
     def probability_to_beat(t: np.ndarray, y: np.ndarray, t_final: float, target: float) -> float:
@@ -125,6 +172,15 @@ class LearningCurvePruner(BasePruner):
         residual = sse / np.maximum(n - _N_PARAMS, 1.0) * (1.0 + math.log(t_final / scale))
         sd = math.sqrt(float(weights @ (residual + (predicted - mean) ** 2)))
         return 0.5 * math.erfc((mean - target) / (sd * math.sqrt(2.0)))
+
+
+def _others_at(history: History, step: int, sign: float) -> tuple[np.ndarray, np.ndarray]:
+    """Values (as losses) at ``step`` and final values of the COMPLETE trials that reported there."""
+    numbers, values = history.step_values(step)
+    complete = history.states[numbers] == TrialState.COMPLETE
+    x, final = sign * values[complete], history.Y[numbers[complete], 0]
+    ok = ~(np.isnan(x) | np.isnan(final))
+    return x[ok], final[ok]
 
 
 class _Completed:
