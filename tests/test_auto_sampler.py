@@ -7,7 +7,7 @@ from scipy.stats import wilcoxon
 
 import fasthpo
 from fasthpo.samplers import AutoSampler, RandomSampler
-from fasthpo.samplers.auto import MULTI_OBJECTIVE_TPE_TRIALS, SAMPLER_KEY
+from fasthpo.samplers.auto import SAMPLER_KEY
 from fasthpo.samplers.nsgaii import GENERATION_KEY
 
 
@@ -64,31 +64,43 @@ def test_conditional_space_tpe_from_the_first_difference():
     assert names[first_switch + 1:] == ["tpe"] * (30 - first_switch - 1)
 
 
-def test_several_objectives_tpe_then_nsga2_from_all_trials():
+def test_several_objectives_gp_then_nsga2_from_all_trials():
     def two(trial):
         x, y = trial.suggest_float("x", 0, 1), trial.suggest_float("y", 0, 1)
         return x, (1 + y) * (1 - x**0.5)
 
-    study = fasthpo.create_study(directions=["minimize", "minimize"], sampler=AutoSampler(seed=0))
-    n = MULTI_OBJECTIVE_TPE_TRIALS
+    n = 50  # NSGA-II's population: the GP trials fill its generation 0
+    study = fasthpo.create_study(directions=["minimize", "minimize"], sampler=AutoSampler(seed=0, gp_trials=n))
     study.optimize(two, n_trials=n + 50)
-    assert choices(study) == ["tpe"] * n + ["nsga2"] * 50
-    # the TPE trials are NSGA-II's generation 0, so its first children are generation 1
+    assert choices(study) == ["gp"] * n + ["nsga2"] * 50
+    # the GP trials are NSGA-II's generation 0, so its first children are generation 1
     assert [t.system_attrs[GENERATION_KEY] for t in study.trials] == [0] * n + [1] * 50
     # ... bred from the elite of all of them: children near the front (y small), not random
     assert np.median([t.params["y"] for t in study.trials[n:]]) < 0.25
 
 
-def test_four_objectives_tpe_then_nsga3():
+def test_four_objectives_gp_then_nsga3():
     def four(trial):
         x = np.array([trial.suggest_float(f"x{i}", 0, 1) for i in range(3)])
         return tuple(np.concatenate([x, [3 - x.sum()]]).tolist())
 
-    study = fasthpo.create_study(directions=["minimize"] * 4, sampler=AutoSampler(seed=0))
-    n = MULTI_OBJECTIVE_TPE_TRIALS
+    n = 50  # NSGA-III's population
+    study = fasthpo.create_study(directions=["minimize"] * 4, sampler=AutoSampler(seed=0, gp_trials=n))
     study.optimize(four, n_trials=n + 10)
-    assert choices(study) == ["tpe"] * n + ["nsga3"] * 10
+    assert choices(study) == ["gp"] * n + ["nsga3"] * 10
     assert [t.system_attrs["NSGAIIISampler:generation"] for t in study.trials] == [0] * n + [1] * 10
+
+
+def test_several_objectives_on_a_conditional_space_tpe():
+    def two(trial):
+        value = conditional(trial)
+        return value, -value + trial.suggest_float("z", 0, 1)
+
+    study = fasthpo.create_study(directions=["minimize", "minimize"], sampler=AutoSampler(seed=0))
+    study.optimize(two, n_trials=30)
+    kinds = [t.params["kind"] for t in study.trials]
+    first_switch = kinds.index(next(k for k in kinds if k != kinds[0]))
+    assert choices(study)[first_switch + 1:] == ["tpe"] * (30 - first_switch - 1)
 
 
 def test_switch_to_cmaes_warm_starts_from_the_history():

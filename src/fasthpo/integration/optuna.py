@@ -636,7 +636,8 @@ class TPESampler(_FasthpoSamplerAdapter):
 class GPSampler(_FasthpoSamplerAdapter):
     """:class:`fasthpo.samplers.GPSampler` as an Optuna sampler (Optuna's arguments).
 
-    fasthpo's GP optimizes one objective.
+    With several objectives each trial minimizes its own random ParEGO scalarization
+    of them (see :class:`fasthpo.samplers.GPSampler`).
 
     Parameters
     ----------

@@ -5,14 +5,15 @@ The rules (:meth:`AutoSampler.choose`), applied before every trial (or batch):
 =========================================  ==============================================
 the history                                 sampler
 =========================================  ==============================================
-several objectives, < 250 COMPLETE trials   TPE (its defaults: independent per parameter)
-several objectives, >= 250 COMPLETE         NSGA-II (2-3 objectives) or NSGA-III (4 or
-                                            more); its first parents are the elite of
+a conditional space (the COMPLETE trials    TPE, from then on (multivariate and grouped
+do not all have the same parameters)        for one objective, its defaults for several)
+< ``gp_trials`` COMPLETE trials             GP (log EI; categorical parameters by
+                                            equality); with several objectives each trial
+                                            minimizes its own random Chebyshev
+                                            scalarization of them (ParEGO)
+several objectives, >= ``gp_trials``        NSGA-II (2-3 objectives) or NSGA-III (4 or
+COMPLETE                                    more); its first parents are the elite of
                                             every trial so far
-one objective, a conditional space (the     TPE (multivariate, grouped), from then on
-COMPLETE trials do not all have the same
-parameters)
-one objective, < ``gp_trials`` COMPLETE     GP (log EI; categorical parameters by equality)
 one objective, numeric parameters,          CMA-ES, warm-started from every COMPLETE trial
 >= ``gp_trials`` COMPLETE                   (WS-CMA-ES: mean and covariance of the best
                                             10%)
@@ -22,7 +23,8 @@ a categorical parameter or
 =========================================  ==============================================
 
 So TPE serves conditional spaces at any size and the very large histories of
-categorical or constrained ones; GP, whose cost grows as n^3, the first ``gp_trials``.
+categorical or constrained ones; GP, whose cost grows as n^3, the first ``gp_trials``
+with one objective or several.
 
 Every sampler reads the same history, so a switch loses nothing: the new sampler
 proposes from all the trials so far. The choice depends on the history alone, so a
@@ -45,15 +47,14 @@ from fasthpo.trial_state import TrialState
 __all__ = ["AutoSampler"]
 
 SAMPLER_KEY = "auto:sampler"  # the sampler that proposed a trial
-MULTI_OBJECTIVE_TPE_TRIALS = 250  # several objectives: TPE before NSGA-II (one generation of 50 is random)
 _NAMES = ("tpe", "gp", "cmaes", "nsga2", "nsga3")
 
 
 class AutoSampler(BaseSampler):
     """Chooses GP, CMA-ES, TPE or NSGA-II for each new trial by the rules of
-    :mod:`fasthpo.samplers.auto`: GP for small budgets on numeric spaces, CMA-ES once the
-    history is large, TPE for conditional spaces and large categorical ones, NSGA-II or
-    NSGA-III for several objectives. The trial's system attribute ``"auto:sampler"`` records the choice.
+    :mod:`fasthpo.samplers.auto`: GP for small budgets (with one objective or several),
+    CMA-ES once the history is large, TPE for conditional spaces and large categorical
+    ones, NSGA-II or NSGA-III for large histories with several objectives. The trial's system attribute ``"auto:sampler"`` records the choice.
 
     Parameters
     ----------
@@ -64,7 +65,9 @@ class AutoSampler(BaseSampler):
         are <= 0; handed to GP, TPE and NSGA-II (with constraints, TPE follows GP
         instead of CMA-ES).
     gp_trials : int
-        One objective, numeric space: GP before this many COMPLETE trials, CMA-ES from then on.
+        GP before this many COMPLETE trials; then CMA-ES (one objective, numeric space),
+        TPE (one objective, categorical parameters or constraints) or NSGA-II/III
+        (several objectives).
 
     Examples
     --------
@@ -118,15 +121,13 @@ class AutoSampler(BaseSampler):
         'tpe'
         """
         n_complete = len(history.rows_in(TrialState.COMPLETE))
-        if history.n_objectives > 1:
-            if n_complete < MULTI_OBJECTIVE_TPE_TRIALS:
-                return "tpe"
-            return "nsga2" if history.n_objectives < 4 else "nsga3"
         conditional, categorical = self._space.update(history)
         if conditional:
             return "tpe"
         if n_complete < self._gp_trials:
             return "gp"
+        if history.n_objectives > 1:
+            return "nsga2" if history.n_objectives < 4 else "nsga3"
         return "tpe" if categorical or self._constraints_func is not None else "cmaes"
 
     # -------------------------------------------------------------- interface
@@ -136,7 +137,7 @@ class AutoSampler(BaseSampler):
         self._current.name = name
         attrs = sampler.before_trials(history, numbers) or [{} for _ in numbers]
         extra: dict[str, Any] = {SAMPLER_KEY: name}
-        if history.n_objectives > 1 and name == "tpe":  # NSGA's first generation: every trial before it
+        if history.n_objectives > 1 and not name.startswith("nsga"):  # NSGA's first generation: every trial before it
             from fasthpo.samplers import nsgaii, nsgaiii
 
             extra[(nsgaii if history.n_objectives < 4 else nsgaiii).GENERATION_KEY] = 0

@@ -39,6 +39,7 @@ PORTFOLIO = ("logEI", "PI", "UCB")  # what "hedge" chooses among
 PI_MARGIN = 0.01  # PI counts improvements by more than this (standardized values)
 UCB_DELTA = 0.1  # confidence parameter of UCB's beta_t
 HEDGE_ETA = 1.0  # softmax temperature of hedge's cumulative gains (standardized values)
+PAREGO_RHO = 0.05  # weight of the sum in ParEGO's augmented Chebyshev scalarization (Knowles 2006)
 
 
 def ucb_beta(d: int, t: int) -> float:
@@ -176,6 +177,12 @@ class GPSampler(JointSampler):
     While every value is equal (a flat objective says nothing), it proposes the point
     farthest from all observed and running ones, filling the space.
 
+    With several objectives the GP models one scalarization of them per trial (ParEGO,
+    Knowles 2006): the objectives are scaled to [0, 1] by the ranges observed so far,
+    and each trial minimizes ``max_i w_i f_i + 0.05 sum_i w_i f_i`` under its own
+    weights ``w`` drawn uniformly from the simplex, so that successive trials aim at
+    different parts of the Pareto front.
+
     Parameters
     ----------
     seed : int, optional
@@ -260,8 +267,6 @@ class GPSampler(JointSampler):
     def propose(self, history: History, space: SearchSpace, numbers: Sequence[int]) -> Proposal:
         """One row per trial; each earlier row of the batch counts as a running trial for
         the later ones (fantasized, as other workers' running trials), so the rows spread out."""
-        if history.n_objectives > 1:
-            raise ValueError("GPSampler optimizes one objective; this study has several.")
         X = np.full((len(numbers), len(space)), np.nan)
         # one BLAS thread even for short histories: the sweep's triangular solves have
         # N_SWEEP columns, and threaded BLAS on a busy machine was 10-100x slower here
@@ -284,7 +289,7 @@ class GPSampler(JointSampler):
             return None
         space = _UnitCube(search_space)
         X = np.ascontiguousarray(space.encode(X[keep]))
-        values = history.Y[complete[keep], 0]
+        values = self._scalarized(history.Y[complete[keep]])
         running = np.vstack([self._running_points(history, columns, space, number), space.encode(earlier)])
         if not np.ptp(values) > 0:  # equal values say nothing: fill the space instead
             return space.decode(self._farthest_point(space, np.vstack([X, running])))
@@ -300,6 +305,17 @@ class GPSampler(JointSampler):
         proposals = [self._maximize(self._acquisition(history, key, rows, X, y, fantasy, name), space,
                                     len(fantasy.X), incumbent) for name in PORTFOLIO]
         return space.decode(proposals[self._hedge(key, model, proposals)])
+
+    def _scalarized(self, Y: np.ndarray) -> np.ndarray:
+        """One value per row: the objective, or with several objectives ParEGO's augmented
+        Chebyshev scalarization under weights drawn anew from the uniform distribution on
+        the simplex (Knowles 2006), of the objectives scaled to [0, 1] by their ranges."""
+        if Y.shape[1] == 1 or len(Y) == 0:
+            return Y[:, 0]
+        span = np.ptp(Y, axis=0)
+        scaled = (Y - Y.min(axis=0)) / np.where(span > 0, span, 1.0)
+        weighted = scaled * self._rng.dirichlet(np.ones(Y.shape[1]))
+        return weighted.max(axis=1) + PAREGO_RHO * weighted.sum(axis=1)
 
     def _hedge(self, key: tuple, model: _Model, proposals: list[np.ndarray]) -> int:
         """GP-Hedge's choice among the portfolio's proposals: softmax of the gains (minus
