@@ -7,10 +7,10 @@ MLPClassifier trained with ``partial_fit``. Each (model, pruner, seed) study run
 for ``--seconds`` of wall clock, or with ``--cpu-seconds`` until the process has used
 that much CPU time (the same budget on a machine shared with other jobs); the table gives the best validation accuracy (median over seeds, and
 the paired one-sided Wilcoxon p of "learning curve worse" against each other pruner)
-and the epochs spent per trial.
+and the epochs spent per trial (with the paired p of "learning curve spends more").
 
     python benchmarks/compare_learning_curve.py --seeds 5 --seconds 20
-    python benchmarks/compare_learning_curve.py --seeds 5 --cpu-seconds 5 --epochs 20
+    python benchmarks/compare_learning_curve.py --seeds 5 --first-seed 10 --cpu-seconds 10 --epochs 20
     python benchmarks/compare_learning_curve.py --decision-time --trials 10000 --steps 100 [--pruner Median]
 """
 
@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "examples"))
 def pruners():
     import fasthpo
 
-    return {"LearningCurve": lambda: fasthpo.pruners.LearningCurvePruner(),
+    return {"LearningCurve": lambda: fasthpo.pruners.LearningCurvePruner(),  # its defaults
             "Median": lambda: fasthpo.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=3),
             "SuccessiveHalving": lambda: fasthpo.pruners.SuccessiveHalvingPruner()}
 
@@ -99,24 +99,30 @@ def quality(args) -> None:
     names = list(pruners())
     for model in args.models:
         results = {name: [] for name in names}
-        for seed in range(args.seeds):
+        for seed in range(args.first_seed, args.first_seed + args.seeds):
             for name in names:
                 results[name].append(run(model, name, seed, args.cpu_seconds or args.seconds, args.epochs,
                                          args.cpu_seconds is not None))
                 print(model, name, seed, results[name][-1], file=sys.stderr, flush=True)
         ours = [r["best"] for r in results["LearningCurve"]]
+        our_epochs = [r["epochs per trial"] for r in results["LearningCurve"]]
         rows = []
         for name in names:
             best = [r["best"] for r in results[name]]
-            p = "—" if name == "LearningCurve" else f"{one_sided_p(best, ours):.3f}"
-            rows.append([name, f"{statistics.median(best):.4f}", f"{np.mean(best):.4f}", p,
+            epochs = [r["epochs per trial"] for r in results[name]]
+            mine = name == "LearningCurve"
+            rows.append([name, f"{statistics.median(best):.4f}", f"{np.mean(best):.4f}",
+                         "—" if mine else f"{one_sided_p(best, ours):.3f}",
                          f"{statistics.median(r['trials'] for r in results[name]):.0f}",
                          f"{statistics.median(r['complete'] for r in results[name]):.0f}",
-                         f"{statistics.median(r['epochs per trial'] for r in results[name]):.1f}"])
+                         f"{statistics.median(epochs):.2f}", f"{np.mean(epochs):.2f}",
+                         "—" if mine else f"{one_sided_p(our_epochs, epochs):.3f}"])
         budget = f"{args.cpu_seconds:g} CPU s" if args.cpu_seconds else f"{args.seconds:g} s"
-        print(f"\n{model}: {args.seeds} seeds, {budget} each, up to {args.epochs} epochs\n")
+        seeds = f"seeds {args.first_seed}-{args.first_seed + args.seeds - 1}"
+        print(f"\n{model}: {seeds}, {budget} each, up to {args.epochs} epochs\n")
         print(markdown_table(["pruner", "best accuracy (median)", "(mean)", "p(LearningCurve worse)", "trials",
-                              "complete", "epochs per trial"], rows))
+                              "complete", "epochs per trial (median)", "(mean)", "p(LearningCurve more epochs)"],
+                             rows))
 
 
 def decision_time(args) -> None:
@@ -147,6 +153,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", nargs="*", default=["sgd", "mlp"])
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1")
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--cpu-seconds", type=float, default=None)
     parser.add_argument("--epochs", type=int, default=30)

@@ -79,7 +79,7 @@ def test_several_objectives_gp_then_nsga2_from_all_trials():
     assert np.median([t.params["y"] for t in study.trials[n:]]) < 0.25
 
 
-def test_four_objectives_gp_then_nsga3():
+def test_four_objectives_tpe_then_nsga3():
     def four(trial):
         x = np.array([trial.suggest_float(f"x{i}", 0, 1) for i in range(3)])
         return tuple(np.concatenate([x, [3 - x.sum()]]).tolist())
@@ -87,7 +87,7 @@ def test_four_objectives_gp_then_nsga3():
     n = 50  # NSGA-III's population
     study = fasthpo.create_study(directions=["minimize"] * 4, sampler=AutoSampler(seed=0, gp_trials=n))
     study.optimize(four, n_trials=n + 10)
-    assert choices(study) == ["gp"] * n + ["nsga3"] * 10
+    assert choices(study) == ["tpe"] * n + ["nsga3"] * 10
     assert [t.system_attrs["NSGAIIISampler:generation"] for t in study.trials] == [0] * n + [1] * 10
 
 

@@ -7,10 +7,12 @@ the history                                 sampler
 =========================================  ==============================================
 a conditional space (the COMPLETE trials    TPE, from then on (multivariate and grouped
 do not all have the same parameters)        for one objective, its defaults for several)
-< ``gp_trials`` COMPLETE trials             GP (log EI; categorical parameters by
-                                            equality); with several objectives each trial
+< ``gp_trials`` COMPLETE trials, one or     GP (log EI; categorical parameters by
+two objectives                              equality); with two objectives each trial
                                             minimizes its own random Chebyshev
                                             scalarization of them (ParEGO)
+< ``gp_trials`` COMPLETE trials, three or   TPE (its defaults: independent per parameter)
+more objectives
 several objectives, >= ``gp_trials``        NSGA-II (2-3 objectives) or NSGA-III (4 or
 COMPLETE                                    more); its first parents are the elite of
                                             every trial so far
@@ -23,8 +25,8 @@ a categorical parameter or
 =========================================  ==============================================
 
 So TPE serves conditional spaces at any size and the very large histories of
-categorical or constrained ones; GP, whose cost grows as n^3, the first ``gp_trials``
-with one objective or several.
+categorical or constrained ones and small budgets with three or more objectives; GP,
+whose cost grows as n^3, the first ``gp_trials`` with one objective or two.
 
 Every sampler reads the same history, so a switch loses nothing: the new sampler
 proposes from all the trials so far. The choice depends on the history alone, so a
@@ -47,12 +49,13 @@ from fasthpo.trial_state import TrialState
 __all__ = ["AutoSampler"]
 
 SAMPLER_KEY = "auto:sampler"  # the sampler that proposed a trial
+PAREGO_OBJECTIVES = 2  # GP's random scalarizations (ParEGO) up to this many objectives, TPE above
 _NAMES = ("tpe", "gp", "cmaes", "nsga2", "nsga3")
 
 
 class AutoSampler(BaseSampler):
     """Chooses GP, CMA-ES, TPE or NSGA-II for each new trial by the rules of
-    :mod:`fasthpo.samplers.auto`: GP for small budgets (with one objective or several),
+    :mod:`fasthpo.samplers.auto`: GP for small budgets (with one objective or two),
     CMA-ES once the history is large, TPE for conditional spaces and large categorical
     ones, NSGA-II or NSGA-III for large histories with several objectives. The trial's system attribute ``"auto:sampler"`` records the choice.
 
@@ -125,7 +128,7 @@ class AutoSampler(BaseSampler):
         if conditional:
             return "tpe"
         if n_complete < self._gp_trials:
-            return "gp"
+            return "gp" if history.n_objectives <= PAREGO_OBJECTIVES else "tpe"
         if history.n_objectives > 1:
             return "nsga2" if history.n_objectives < 4 else "nsga3"
         return "tpe" if categorical or self._constraints_func is not None else "cmaes"
