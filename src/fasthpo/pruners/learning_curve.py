@@ -146,12 +146,14 @@ class LearningCurvePruner(BasePruner):
         n = len(x)
         if n < 3 or value <= x.min():  # too few to judge, or ahead of every one of them
             return 1.0
+        # sums of products, not ``@``: BLAS threads a long dot product, and on a busy
+        # machine waiting for its threads cost 100x the arithmetic
         dx = x - x.mean()
-        sxx = float(dx @ dx)
-        slope = max(float(dx @ (final - final.mean())) / sxx, 0.0) if sxx > 0 else 0.0
+        sxx = float(np.sum(dx * dx))
+        slope = max(float(np.sum(dx * (final - final.mean()))) / sxx, 0.0) if sxx > 0 else 0.0
         residual = final - final.mean() - slope * dx
         spread = max(float(np.abs(final).max()), float(np.abs(x).max()), 1.0)
-        s2 = max(float(residual @ residual) / (n - 2), 1e-24 * spread**2)
+        s2 = max(float(np.sum(residual * residual)) / (n - 2), 1e-24 * spread**2)
         leverage = (value - x.mean()) ** 2 / sxx if sxx > 0 else 0.0
         predicted = final.mean() + slope * (value - x.mean())
         return float(stdtr(n - 2, (target - predicted) / math.sqrt(s2 * (1.0 + 1.0 / n + leverage))))
