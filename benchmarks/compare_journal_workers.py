@@ -29,6 +29,8 @@ import uuid
 
 from harness import markdown_table
 
+from fasthpo._executor import TASK_SECONDS
+
 D = 5
 
 
@@ -130,7 +132,7 @@ def dask_wall(n_trials: int, directory: str, n_jobs: int, sampler: str, chunked:
     import fasthpo
     import fasthpo._executor
 
-    fasthpo._executor.TASK_SECONDS = 0.1 if chunked else 0.0
+    fasthpo._executor.TASK_SECONDS = TASK_SECONDS if chunked else 0.0
 
     with distributed.LocalCluster(n_workers=4, threads_per_worker=1, processes=True, dashboard_address=None,
                                   silence_logs=40) as cluster, distributed.Client(cluster) as client:
@@ -153,7 +155,7 @@ def main() -> None:
     parser.add_argument("--dask-samplers", nargs="+", default=["random", "tpe"], choices=sorted(SAMPLERS))
     parser.add_argument("--dask-jobs", type=int, nargs="+", default=[4, 8])
     parser.add_argument("--dask-dispatch", nargs="+", default=["one", "chunks"], choices=["one", "chunks"],
-                        help="one trial per task, chunks of about 0.1 s, or both")
+                        help="one trial per task, chunks (fasthpo._executor.TASK_SECONDS of objective time), or both")
     parser.add_argument("--libraries", nargs="+", default=["fasthpo", "optuna"], choices=["fasthpo", "optuna"])
     parser.add_argument("--skip", nargs="*", default=[], choices=["throughput", "load", "dask"])
     args = parser.parse_args()
@@ -188,7 +190,7 @@ def main() -> None:
                 for n_jobs in args.dask_jobs:
                     for chunked in [mode == "chunks" for mode in args.dask_dispatch]:
                         wall, cpu = dask_wall(args.dask_trials, directory, n_jobs, sampler, chunked)
-                        rows.append([sampler, n_jobs, "chunks of ≈0.1 s" if chunked else "1 trial", f"{wall:.2f}",
+                        rows.append([sampler, n_jobs, f"chunks of ≈{TASK_SECONDS:g} s" if chunked else "1 trial", f"{wall:.2f}",
                                      f"{wall / ideal:.2f}×", f"{cpu:.2f}"])
                         print(rows[-1], file=sys.stderr)
             print(f"\nDask LocalCluster, 4 worker processes, {args.dask_trials} trials of 10 ms (ideal {ideal:.2f} s):\n")

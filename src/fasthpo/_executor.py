@@ -7,7 +7,7 @@ runs once, in the driver, sees every result, and the driver's storage keeps the 
 
 Trials travel in chunks: a task carries several trials, which its worker runs one
 after the other, so that the executor's round trip per task (for Dask a few ms on an
-idle machine, tens of ms on a busy one) is paid once for about 0.1 s of objective time
+idle machine, tens of ms on a busy one) is paid once for about 0.25 s of objective time
 (at most 64 trials) rather than once per trial. The chunk starts at one trial and
 grows while the objective is short; trials that take longer go one per task. ``n_jobs``
 tasks are in flight, so at most ``n_jobs`` objectives run at once; the trials of the
@@ -219,7 +219,7 @@ def _record_result(study: Any, number: int, remote: RemoteTrial, written: dict[s
 
 
 #: Seconds of objective time a task carries (0: one trial per task).
-TASK_SECONDS = 0.1
+TASK_SECONDS = 0.25
 #: The most trials a task carries (the sampler waits for at most this many results per task in flight).
 MAX_CHUNK = 64
 
