@@ -13,7 +13,7 @@ import numpy as np
 import scipy.optimize
 from scipy.stats import qmc
 
-from fasthpo._batched_lbfgsb import batched_lbfgsb
+from fasthpo._kernels.lbfgsb import batched_lbfgsb
 from fasthpo._constraints import CONSTRAINTS_KEY, constraint_values
 from fasthpo._kernels import gp as kernels
 from fasthpo._threads import get_num_threads, single_threaded_blas

@@ -1,15 +1,5 @@
-"""Independent limited-memory quasi-Newton runs in a box, advanced together so that one
-vectorized call evaluates the points all of them ask for.
-
-Each run is a projected L-BFGS (the box-constrained variant of Nocedal & Wright 2006,
-alg. 7.4, on the free variables): the two-loop recursion on the coordinates not held at
-a bound, a step projected onto the box, Armijo backtracking along the projected path.
-Every run keeps its own curvature pairs, its own step length and its own stopping tests
-(projected gradient, relative reduction, line-search failure), so a run ends where it
-would end alone; only the evaluations are shared. (One quasi-Newton method over the
-stacked runs' coordinates would share the first step and the reduction test, and a run
-from a flat start would stop where it began.) The arithmetic of a run never mixes with
-another's, so the result of a run does not depend on which others run beside it.
+"""Twin of :mod:`fasthpo._kernels.lbfgsb`: the same independent projected L-BFGS runs,
+each round done in a few dozen NumPy array calls over the active runs.
 """
 
 from __future__ import annotations
