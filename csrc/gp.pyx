@@ -288,6 +288,45 @@ def cholesky_append(const double[:, ::1] L, const double[::1] k_new, double k_se
     return out
 
 
+cdef enum:
+    ROW_BLOCK = 16  # query rows per task of log_mean_ei: fixed, so any thread count gives the same bits
+
+
+cdef void kernel_rows(const double[:, ::1] Xq, Py_ssize_t q0, Py_ssize_t q1, const double[:, ::1] XT,
+                      const double[::1] ils, const int[::1] is_cat, double scale, double[:, ::1] K) noexcept nogil:
+    """K[q, i] = k(Xq_q, X_i) for q0 <= q < q1 from the transposed inputs XT [d, n]: the
+    inner loop runs over the history rows (independent, so the compiler vectorizes it),
+    and each r^2 sums its dimensions in the order ``squared_distance`` does."""
+    cdef Py_ssize_t n = XT.shape[1], d = XT.shape[0], q, i, j
+    cdef double x, weight, diff
+    for q in range(q0, q1):
+        for i in range(n):
+            K[q, i] = 0.0
+        for j in range(d):
+            x = Xq[q, j]
+            weight = ils[j]
+            if is_cat[j]:
+                for i in range(n):
+                    K[q, i] += weight if x - XT[j, i] != 0.0 else 0.0
+            else:
+                for i in range(n):
+                    diff = x - XT[j, i]
+                    K[q, i] += weight * diff * diff
+        for i in range(n):
+            K[q, i] = matern(K[q, i], scale)
+
+
+cdef void solve_columns(const double[:, ::1] L, double[:, ::1] B, Py_ssize_t q0, Py_ssize_t q1,
+                        bint transpose) noexcept nogil:
+    """Rows q0..q1 of B [m, n] (each a vector of length n) <- L^-1 row (or L^-T row)."""
+    cdef int n = L.shape[0], cols = q1 - q0
+    cdef double one = 1.0
+    cdef char side = b"L", uplo = b"U", diag = b"N"
+    cdef char trans = b"N" if transpose else b"T"
+    # column-major B^T block (n x cols, ld n); row-major L is column-major U = L^T
+    dtrsm(&side, &uplo, &trans, &diag, &n, &cols, &one, &L[0, 0], &n, &B[q0, 0], &n)
+
+
 def log_mean_ei(const double[:, ::1] Xq, const double[:, ::1] X, const double[:, ::1] L,
                 const double[:, ::1] alphas, const double[::1] ils, const int[::1] is_cat, double scale,
                 const double[::1] f_best, bint gradient=True, int n_threads=1):
@@ -296,19 +335,18 @@ def log_mean_ei(const double[:, ::1] Xq, const double[:, ::1] X, const double[:,
     coordinates (None without ``gradient``). The fantasies share the inputs, so they share
     the factor ``L`` and the variance sigma^2 = s - k^T K^-1 k; fantasy s has the weights
     ``alphas[:, s]`` (mu_s = k^T alphas[:, s]) and incumbent ``f_best[s]``. One fantasy is
-    plain log EI. The rows are independent: spread over ``n_threads`` threads, the same
-    bits for every count. Returns (value, grad)."""
-    cdef Py_ssize_t m = Xq.shape[0], n = X.shape[0], d = X.shape[1], S = alphas.shape[1], q, i, j, s
+    plain log EI. The rows are independent: blocks of ``ROW_BLOCK`` rows (kernel rows,
+    triangular solves, log EI) are spread over ``n_threads`` threads, the same bits for
+    every count. Returns (value, grad)."""
+    cdef Py_ssize_t m = Xq.shape[0], n = X.shape[0], d = X.shape[1], S = alphas.shape[1], q, i, j, s, b
+    cdef Py_ssize_t n_blocks = (m + ROW_BLOCK - 1) // ROW_BLOCK, q0, q1
     if alphas.shape[0] != n or f_best.shape[0] != S:
         raise ValueError("alphas must be [n, fantasies] and f_best [fantasies].")
-    Kq_arr = kernel_matrix(Xq, X, ils, is_cat, scale)  # [m, n]
-    mean_arr = np.ascontiguousarray(Kq_arr @ np.asarray(alphas))  # [m, S]
-    V_arr = np.array(Kq_arr.T, order="C", copy=True)  # [n, m]
-    solve_lower(L, V_arr, False)  # L^-1 k
-    var_arr = np.maximum(scale - np.einsum("ij,ij->j", V_arr, V_arr), 1e-12 * scale)
-    if gradient:
-        solve_lower(L, V_arr, True)  # W = K^-1 k
-    cdef double[:, ::1] mean = mean_arr, W = V_arr
+    cdef const double[:, ::1] XT = np.ascontiguousarray(np.asarray(X).T)
+    W_arr = np.empty((m, n))  # per row: k, then L^-1 k, then K^-1 k
+    mean_arr = np.zeros((m, S))
+    var_arr = np.empty(m)
+    cdef double[:, ::1] mean = mean_arr, W = W_arr
     cdef double[::1] var = var_arr
     out_arr = np.empty(m)
     log_ei_arr = np.empty((m, S))
@@ -318,35 +356,53 @@ def log_mean_ei(const double[:, ::1] Xq, const double[:, ::1] X, const double[:,
     cdef double[::1] out = out_arr
     cdef double[:, ::1] le = log_ei_arr, grad = grad_arr, dvar = dvar_arr
     cdef double[:, :, ::1] dmean = dmean_arr
-    cdef double sigma, top, total, r2, slope, dk, z, weight
+    cdef double sigma, top, total, r2, slope, dk, z, weight, acc
     with nogil:
-        for q in prange(m, num_threads=max(n_threads, 1), schedule="static"):
-            sigma = sqrt(var[q])
-            top = -INFINITY
-            for s in range(S):
-                le[q, s] = log(sigma) + log_h((f_best[s] - mean[q, s]) / sigma)
-                top = max(top, le[q, s])
-            total = 0.0
-            for s in range(S):
-                total = total + exp(le[q, s] - top)
-            out[q] = top + log(total / S)
-            if not gradient:
-                continue
-            for i in range(n):
-                r2 = squared_distance(Xq, q, X, i, ils, is_cat)
-                slope = matern_slope(r2, scale)
-                for j in range(d):
-                    if is_cat[j]:
-                        continue
-                    dk = slope * 2.0 * ils[j] * (Xq[q, j] - X[i, j])
-                    dvar[q, j] -= 2.0 * dk * W[i, q]
-                    for s in range(S):
-                        dmean[q, s, j] += dk * alphas[i, s]
-            for s in range(S):  # d log mean EI = sum_s (EI_s / sum EI) d log EI_s
-                weight = exp(le[q, s] - out[q]) / S
-                z = (f_best[s] - mean[q, s]) / sigma
-                dk = d_log_h(z)
-                for j in range(d):
-                    grad[q, j] += weight * (dvar[q, j] / (2.0 * var[q])
-                                            + dk * (-dmean[q, s, j] / sigma - z * dvar[q, j] / (2.0 * var[q])))
+        for b in prange(n_blocks, num_threads=max(n_threads, 1), schedule="static"):
+            q0 = b * ROW_BLOCK
+            q1 = min(q0 + ROW_BLOCK, m)
+            kernel_rows(Xq, q0, q1, XT, ils, is_cat, scale, W)
+            for q in range(q0, q1):
+                for s in range(S):
+                    acc = 0.0
+                    for i in range(n):
+                        acc = acc + W[q, i] * alphas[i, s]
+                    mean[q, s] = acc
+            solve_columns(L, W, q0, q1, False)  # L^-1 k
+            for q in range(q0, q1):
+                acc = 0.0
+                for i in range(n):
+                    acc = acc + W[q, i] * W[q, i]
+                var[q] = max(scale - acc, 1e-12 * scale)
+            if gradient:
+                solve_columns(L, W, q0, q1, True)  # W = K^-1 k
+            for q in range(q0, q1):
+                sigma = sqrt(var[q])
+                top = -INFINITY
+                for s in range(S):
+                    le[q, s] = log(sigma) + log_h((f_best[s] - mean[q, s]) / sigma)
+                    top = max(top, le[q, s])
+                total = 0.0
+                for s in range(S):
+                    total = total + exp(le[q, s] - top)
+                out[q] = top + log(total / S)
+                if not gradient:
+                    continue
+                for i in range(n):
+                    r2 = squared_distance(Xq, q, X, i, ils, is_cat)
+                    slope = matern_slope(r2, scale)
+                    for j in range(d):
+                        if is_cat[j]:
+                            continue
+                        dk = slope * 2.0 * ils[j] * (Xq[q, j] - X[i, j])
+                        dvar[q, j] -= 2.0 * dk * W[q, i]
+                        for s in range(S):
+                            dmean[q, s, j] += dk * alphas[i, s]
+                for s in range(S):  # d log mean EI = sum_s (EI_s / sum EI) d log EI_s
+                    weight = exp(le[q, s] - out[q]) / S
+                    z = (f_best[s] - mean[q, s]) / sigma
+                    dk = d_log_h(z)
+                    for j in range(d):
+                        grad[q, j] += weight * (dvar[q, j] / (2.0 * var[q])
+                                                + dk * (-dmean[q, s, j] / sigma - z * dvar[q, j] / (2.0 * var[q])))
     return out_arr, (grad_arr if gradient else None)

@@ -366,10 +366,21 @@ def test_mean_ei_gives_the_same_bits_on_any_number_of_threads():
     alphas = np.ascontiguousarray(np.linalg.solve(L @ L.T, rng.normal(size=(40, 8))))
     Xq = np.ascontiguousarray(rng.random((301, 4)))
     Xq[:, -1] = rng.integers(0, 3, 301)
-    runs = [kernel.log_mean_ei(Xq, X, L, alphas, ils, is_cat, 1.3, np.zeros(8), True, n) for n in (1, 2, 3, 8)]
-    for value, grad in runs[1:]:
-        np.testing.assert_array_equal(value, runs[0][0])
-        np.testing.assert_array_equal(grad, runs[0][1])
+    for gradient in (True, False):  # 301 rows: 19 blocks of rows spread over the threads
+        runs = [kernel.log_mean_ei(Xq, X, L, alphas, ils, is_cat, 1.3, np.zeros(8), gradient, n) for n in (1, 2, 3, 8)]
+        for value, grad in runs[1:]:
+            np.testing.assert_array_equal(value, runs[0][0])
+            np.testing.assert_array_equal(grad, runs[0][1])
+
+
+def test_sweep_points_are_a_fresh_net_every_time():
+    sampler = GPSampler(seed=0)
+    first, second = sampler._sobol(3, 256), sampler._sobol(3, 256)
+    assert not np.array_equal(first, second)
+    for points in (first, second):  # each coordinate has one point in each of 256 equal cells
+        assert ((points >= 0) & (points < 1)).all()
+        for column in points.T:
+            np.testing.assert_array_equal(np.sort(np.floor(column * 256)), np.arange(256))
 
 
 def test_fantasies_of_a_running_trial_lower_ei_around_it_and_share_one_factor():

@@ -38,6 +38,7 @@ ACQUISITIONS = ("logEI", "PI", "UCB", "hedge")
 PORTFOLIO = ("logEI", "PI", "UCB")  # what "hedge" chooses among
 PI_MARGIN = 0.01  # PI counts improvements by more than this (standardized values)
 UCB_DELTA = 0.1  # confidence parameter of UCB's beta_t
+SOBOL_BITS = 30  # bits of a Sobol coordinate
 HEDGE_ETA = 1.0  # softmax temperature of hedge's cumulative gains (standardized values)
 PAREGO_RHO = 0.05  # weight of the sum in ParEGO's augmented Chebyshev scalarization (Knowles 2006)
 
@@ -113,10 +114,11 @@ class _Model:
             X = np.vstack([X, row])
         return _Model(np.ascontiguousarray(X), y, self.is_cat, self.raw, deterministic, L)
 
-    def log_ei(self, Xq: np.ndarray, f_best: np.ndarray, gradient: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    def log_ei(self, Xq: np.ndarray, f_best: np.ndarray, gradient: bool,
+               n_threads: int = 1) -> tuple[np.ndarray, np.ndarray | None]:
         """log of EI averaged over the fantasies (incumbent ``f_best[s]`` in fantasy s)."""
         return kernels.log_mean_ei(np.ascontiguousarray(Xq), self.X, self.L, self.alphas, self.ils, self.is_cat,
-                                   self.scale, np.ascontiguousarray(f_best, dtype=float), gradient, get_num_threads())
+                                   self.scale, np.ascontiguousarray(f_best, dtype=float), gradient, n_threads)
 
 
 class _Fit:
@@ -248,6 +250,7 @@ class GPSampler(JointSampler):
         self._fits: dict[tuple, _Fit] = {}  # per space (and constraint): the current model
         self._acquisition_name = acquisition
         self._proposals: dict[tuple, list[list[np.ndarray]]] = {}  # hedge: per space, each function's proposals
+        self._sobol_nets: dict[tuple[int, int], np.ndarray] = {}  # (d, n): a scrambled net's integer coordinates
 
     def infer_relative_search_space(self, history: History) -> dict[str, BaseDistribution]:
         space = history.intersection_search_space()
@@ -262,6 +265,7 @@ class GPSampler(JointSampler):
 
     def reseed_rng(self) -> None:
         self._rng = np.random.default_rng()
+        self._sobol_nets.clear()
         super().reseed_rng()
 
     def propose(self, history: History, space: SearchSpace, numbers: Sequence[int]) -> Proposal:
@@ -339,8 +343,12 @@ class GPSampler(JointSampler):
         """The acquisition ``name``, plus log P(feasible) from one GP per constraint when
         every trial has them."""
         beta = ucb_beta(X.shape[1], len(rows))
-        constraints = [list(history.constraints(r).values()) for r in rows]
-        if any(not c for c in constraints) or len({len(c) for c in constraints}) != 1:
+        constraints = []
+        for r in rows:  # without constraints the first row ends the loop
+            constraints.append(list(history.constraints(r).values()))
+            if not constraints[-1]:
+                return _Acquisition(model, float(y.min()), [], name, beta)
+        if len({len(c) for c in constraints}) != 1:
             return _Acquisition(model, float(y.min()), [], name, beta)
         C = np.array(constraints, dtype=float)
         feasible = (C <= 0).all(axis=1)
@@ -390,9 +398,19 @@ class GPSampler(JointSampler):
     def _farthest_point(self, space: _UnitCube, observed: np.ndarray) -> np.ndarray:
         """The point of a scrambled Sobol sweep farthest from every observed one (maximin):
         new points fill the gaps, never repeat one while unobserved points remain."""
-        sobol = qmc.Sobol(len(space.is_cat), scramble=True, seed=self._rng)
-        candidates = space.from_unit(sobol.random(N_SWEEP))
+        candidates = space.from_unit(self._sobol(len(space.is_cat), N_SWEEP))
         return candidates[int(np.argmax(space.gaps(candidates, observed)))]
+
+    def _sobol(self, d: int, n: int) -> np.ndarray:
+        """``n`` points of a scrambled Sobol net in [0, 1)^d, randomized anew by a random
+        digital shift (XOR of each coordinate's bits with a random word): the sampler's
+        first scramble of each size is kept, as building one costs milliseconds."""
+        base = self._sobol_nets.get((d, n))
+        if base is None:
+            points = qmc.Sobol(d, scramble=True, bits=SOBOL_BITS, seed=self._rng).random(n)
+            base = self._sobol_nets[(d, n)] = np.rint(points * 2.0**SOBOL_BITS).astype(np.uint64)
+        shift = self._rng.integers(0, 2**SOBOL_BITS, d, dtype=np.uint64)
+        return (base ^ shift) * 2.0**-SOBOL_BITS
 
     def _with_fantasies(self, model: _Model, Xr: np.ndarray) -> _Model:
         """The model conditioned on ``N_FANTASIES`` joint-posterior samples of the running
@@ -432,10 +450,9 @@ class GPSampler(JointSampler):
         ``N_LOCAL - 2`` more drawn with probability proportional to their EI (roulette:
         spread over the promising regions) and from the best trial so far."""
         d = len(space.is_cat)
-        sobol = qmc.Sobol(d, scramble=True, seed=self._rng)
         # the sweep costs O(n^2) per point: fewer points, still a power of 2, for long histories
         n_sweep = max(256, 2 ** int(np.log2(N_SWEEP * min(1.0, 200 / n_observed))))
-        sweep = space.from_unit(sobol.random(n_sweep))
+        sweep = space.from_unit(self._sobol(d, n_sweep))
         scores, _ = acquisition(sweep, gradient=False)
         best = int(np.argmax(scores))
         weights = np.exp(scores - scores[best])
@@ -505,6 +522,7 @@ class _Acquisition:
     def __init__(self, model: _Model, f_best: float | None, constraints: list[tuple[_Model, float]],
                  name: str = "logEI", beta: float = 0.0) -> None:
         self.model, self.f_best, self.constraints, self.name, self.beta = model, f_best, constraints, name, beta
+        self.n_threads = get_num_threads()  # once per suggestion: it reads the load average
 
     def __call__(self, Xq: np.ndarray, gradient: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
         """Values at the rows of ``Xq`` and, with ``gradient``, their gradients (else None)."""
@@ -526,7 +544,7 @@ class _Acquisition:
         # with constraints a running trial's value may be infeasible: no fantasy incumbents
         fantasy_best = np.inf if self.constraints else model.fantasy_best
         if self.name == "logEI":
-            return model.log_ei(Xq, np.minimum(self.f_best, fantasy_best), gradient)
+            return model.log_ei(Xq, np.minimum(self.f_best, fantasy_best), gradient, self.n_threads)
         if self.name == "PI":  # the believer's incumbent: the best running mean counts
             f_best = min(self.f_best, float(model.y.min())) if not self.constraints else self.f_best
             return kernels.log_probability_below(Xq, model.X, model.L, model.alpha, model.ils, model.is_cat,
@@ -596,13 +614,11 @@ class _UnitCube:
 
     def snap(self, x: np.ndarray) -> np.ndarray:
         """Points moved onto admissible values: grids rounded, choice indices rounded."""
-        out = x.copy()
+        cat = self.is_cat.astype(bool)
+        out = np.clip(x, 0.0, 1.0)
+        out[:, cat] = np.clip(np.round(x[:, cat]), 0, self.n_choices[cat] - 1)
         for j, d in enumerate(self.distributions):
-            if self.is_cat[j]:
-                out[:, j] = np.clip(np.round(out[:, j]), 0, self.n_choices[j] - 1)
-            else:
-                out[:, j] = np.clip(out[:, j], 0.0, 1.0)
-                if getattr(d, "step", None) is not None:
-                    internal = [d.round_internal(self.low[j] + v * self.width[j]) for v in out[:, j]]
-                    out[:, j] = (np.array(internal) - self.low[j]) / self.width[j]
+            if not self.is_cat[j] and getattr(d, "step", None) is not None:
+                internal = [d.round_internal(self.low[j] + v * self.width[j]) for v in out[:, j]]
+                out[:, j] = (np.array(internal) - self.low[j]) / self.width[j]
         return out
