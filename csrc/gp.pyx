@@ -336,8 +336,10 @@ def log_mean_ei(const double[:, ::1] Xq, const double[:, ::1] X, const double[:,
     the factor ``L`` and the variance sigma^2 = s - k^T K^-1 k; fantasy s has the weights
     ``alphas[:, s]`` (mu_s = k^T alphas[:, s]) and incumbent ``f_best[s]``. One fantasy is
     plain log EI. The rows are independent: blocks of ``ROW_BLOCK`` rows (kernel rows,
-    triangular solves, log EI) are spread over ``n_threads`` threads, the same bits for
-    every count. Returns (value, grad)."""
+    then log EI and its gradient) are spread over ``n_threads`` threads, around one
+    triangular solve of all rows; the same bits for every count. A call with one block
+    (the local searches' few rows) wakes no thread.
+    Returns (value, grad)."""
     cdef Py_ssize_t m = Xq.shape[0], n = X.shape[0], d = X.shape[1], S = alphas.shape[1], q, i, j, s, b
     cdef Py_ssize_t n_blocks = (m + ROW_BLOCK - 1) // ROW_BLOCK, q0, q1
     if alphas.shape[0] != n or f_best.shape[0] != S:
@@ -357,8 +359,9 @@ def log_mean_ei(const double[:, ::1] Xq, const double[:, ::1] X, const double[:,
     cdef double[:, ::1] le = log_ei_arr, grad = grad_arr, dvar = dvar_arr
     cdef double[:, :, ::1] dmean = dmean_arr
     cdef double sigma, top, total, r2, slope, dk, z, weight, acc
+    cdef int threads = max(min(n_threads, n_blocks), 1)
     with nogil:
-        for b in prange(n_blocks, num_threads=max(n_threads, 1), schedule="static"):
+        for b in prange(n_blocks, num_threads=threads, schedule="static"):
             q0 = b * ROW_BLOCK
             q1 = min(q0 + ROW_BLOCK, m)
             kernel_rows(Xq, q0, q1, XT, ils, is_cat, scale, W)
@@ -368,14 +371,20 @@ def log_mean_ei(const double[:, ::1] Xq, const double[:, ::1] X, const double[:,
                     for i in range(n):
                         acc = acc + W[q, i] * alphas[i, s]
                     mean[q, s] = acc
-            solve_columns(L, W, q0, q1, False)  # L^-1 k
-            for q in range(q0, q1):
-                acc = 0.0
-                for i in range(n):
-                    acc = acc + W[q, i] * W[q, i]
-                var[q] = max(scale - acc, 1e-12 * scale)
-            if gradient:
-                solve_columns(L, W, q0, q1, True)  # W = K^-1 k
+        # one BLAS call for all rows, outside the parallel loop: concurrent calls from
+        # the threads serialized inside OpenBLAS and made two threads slower than one
+        if m > 0:
+            solve_columns(L, W, 0, m, False)  # L^-1 k
+        for q in range(m):
+            acc = 0.0
+            for i in range(n):
+                acc = acc + W[q, i] * W[q, i]
+            var[q] = max(scale - acc, 1e-12 * scale)
+        if gradient and m > 0:
+            solve_columns(L, W, 0, m, True)  # W = K^-1 k
+        for b in prange(n_blocks, num_threads=threads, schedule="static"):
+            q0 = b * ROW_BLOCK
+            q1 = min(q0 + ROW_BLOCK, m)
             for q in range(q0, q1):
                 sigma = sqrt(var[q])
                 top = -INFINITY
