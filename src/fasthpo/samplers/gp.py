@@ -38,7 +38,6 @@ ACQUISITIONS = ("logEI", "PI", "UCB", "hedge")
 PORTFOLIO = ("logEI", "PI", "UCB")  # what "hedge" chooses among
 PI_MARGIN = 0.01  # PI counts improvements by more than this (standardized values)
 UCB_DELTA = 0.1  # confidence parameter of UCB's beta_t
-SOBOL_BITS = 30  # bits of a Sobol coordinate
 HEDGE_ETA = 1.0  # softmax temperature of hedge's cumulative gains (standardized values)
 PAREGO_RHO = 0.05  # weight of the sum in ParEGO's augmented Chebyshev scalarization (Knowles 2006)
 
@@ -250,7 +249,6 @@ class GPSampler(JointSampler):
         self._fits: dict[tuple, _Fit] = {}  # per space (and constraint): the current model
         self._acquisition_name = acquisition
         self._proposals: dict[tuple, list[list[np.ndarray]]] = {}  # hedge: per space, each function's proposals
-        self._sobol_nets: dict[tuple[int, int], np.ndarray] = {}  # (d, n): a scrambled net's integer coordinates
 
     def infer_relative_search_space(self, history: History) -> dict[str, BaseDistribution]:
         space = history.intersection_search_space()
@@ -265,7 +263,6 @@ class GPSampler(JointSampler):
 
     def reseed_rng(self) -> None:
         self._rng = np.random.default_rng()
-        self._sobol_nets.clear()
         super().reseed_rng()
 
     def propose(self, history: History, space: SearchSpace, numbers: Sequence[int]) -> Proposal:
@@ -402,15 +399,10 @@ class GPSampler(JointSampler):
         return candidates[int(np.argmax(space.gaps(candidates, observed)))]
 
     def _sobol(self, d: int, n: int) -> np.ndarray:
-        """``n`` points of a scrambled Sobol net in [0, 1)^d, randomized anew by a random
-        digital shift (XOR of each coordinate's bits with a random word): the sampler's
-        first scramble of each size is kept, as building one costs milliseconds."""
-        base = self._sobol_nets.get((d, n))
-        if base is None:
-            points = qmc.Sobol(d, scramble=True, bits=SOBOL_BITS, seed=self._rng).random(n)
-            base = self._sobol_nets[(d, n)] = np.rint(points * 2.0**SOBOL_BITS).astype(np.uint64)
-        shift = self._rng.integers(0, 2**SOBOL_BITS, d, dtype=np.uint64)
-        return (base ^ shift) * 2.0**-SOBOL_BITS
+        """``n`` points of a freshly scrambled Sobol net in [0, 1)^d. (Keeping one
+        scrambled net and giving it a new random digital shift each time is cheaper, but
+        was worse on rastrigin-3d: median 14.5 against 11.6 over 30 seeds, p = 0.03.)"""
+        return qmc.Sobol(d, scramble=True, seed=self._rng).random(n)
 
     def _with_fantasies(self, model: _Model, Xr: np.ndarray) -> _Model:
         """The model conditioned on ``N_FANTASIES`` joint-posterior samples of the running
