@@ -183,6 +183,28 @@ def test_space_history_builds_the_estimator_a_fresh_one_builds(n, seed, endpoint
         np.testing.assert_allclose(reused.log_peaks, fresh.log_peaks, rtol=1e-13, atol=1e-13)
 
 
+@given(st.integers(1, 400), st.integers(0, 2**32 - 1), st.integers(1, 4))
+@settings(max_examples=30, deadline=None)
+def test_space_history_sorts_many_new_rows_as_one_by_one_insertion(n, seed, levels):
+    """A large set of new rows (a long random start-up) is sorted in at once; the sorted
+    rows and values, ties included, are those of inserting the rows one at a time."""
+    rng = np.random.default_rng(seed)
+    X = np.round(rng.uniform(0, levels, size=(n, 3)))  # few distinct values: many ties
+    X[rng.random(n) < 0.1, 1] = np.nan  # rows missing a parameter are left out
+    bulk, single = SpaceHistory([0, 1, 2]), SpaceHistory([0, 1, 2])
+    finished = np.zeros(n, dtype=bool)
+    for chunk in np.array_split(rng.permutation(n), rng.integers(1, 4)):
+        finished[chunk] = True
+        bulk.add_finished(X, finished)
+        for row in np.sort(chunk):
+            one = np.zeros(n, dtype=bool)
+            one[row] = True
+            single.add_finished(X, one)
+    assert bulk.n_sorted == single.n_sorted == int((finished & ~np.isnan(X).any(axis=1)).sum())
+    np.testing.assert_array_equal(bulk.sorted_rows[:, :bulk.n_sorted], single.sorted_rows[:, :single.n_sorted])
+    np.testing.assert_array_equal(bulk.sorted_values[:, :bulk.n_sorted], single.sorted_values[:, :single.n_sorted])
+
+
 @given(space_names, st.sampled_from([511, 512, 1300, 3000]), st.integers(0, 2**32 - 1), st.integers(2, 5))
 @settings(max_examples=12, deadline=None)
 def test_density_is_bit_identical_on_any_number_of_threads(names, m, seed, n_threads):
