@@ -358,3 +358,22 @@ def test_threads_hold_each_trials_parameters_until_its_result(tmp_path):
     assert len(again) == 200 and all(t.state == TrialState.COMPLETE for t in again)
     assert all(t.value == t.params["x"] + t.params["k"] for t in again)
     assert [(t.params, t.value) for t in again] == [(t.params, t.value) for t in study.trials]
+
+
+def test_a_long_replay_leaves_the_garbage_collector_as_it_found_it(tmp_path):
+    import gc
+
+    from fasthpo.storages.journal import _MANY_LINES
+
+    path = str(tmp_path / "j.log")
+    study = journal_study(path)
+    study.optimize(lambda batch: batch.suggest_float("x", 0, 1), n_trials=_MANY_LINES, batch_size=_MANY_LINES)
+    assert gc.isenabled()
+    assert len(fasthpo.load_study(study_name="s", storage=path).trials) == _MANY_LINES
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert len(fasthpo.load_study(study_name="s", storage=path).trials) == _MANY_LINES
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

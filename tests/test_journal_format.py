@@ -1,5 +1,6 @@
 """The journal's format: Optuna's records both ways, the first fasthpo format, damaged and read-only journals."""
 
+import datetime
 import json
 import math
 import os
@@ -12,6 +13,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import fasthpo
 from fasthpo import TrialState
@@ -354,3 +357,35 @@ def test_integers_beyond_two_to_the_53_survive_the_journal_exactly(tmp_path, low
     told = [t.params["k"] for t in study.trials]
     assert [t.params["k"] for t in fasthpo.load_study(study_name="big", storage=path).trials] == told
     assert [t.params["k"] for t in optuna.load_study(study_name="big", storage=optuna_storage(path)).trials] == told
+
+
+@pytest.fixture(params=["UTC", "Europe/Berlin", "Australia/Lord_Howe", "America/St_Johns"])
+def local_zone(request):
+    """The process's local time zone set to ``request.param`` (a zone with DST shifts of an hour, half an hour)."""
+    import time
+
+    if not os.path.exists(f"/usr/share/zoneinfo/{request.param}") or not hasattr(time, "tzset"):
+        pytest.skip("no zoneinfo database here")
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = request.param
+    time.tzset()
+    yield request.param
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
+    time.tzset()
+
+
+@given(moment=st.datetimes(min_value=datetime.datetime(1900, 1, 1), max_value=datetime.datetime(2200, 1, 1)),
+       offset_minutes=st.integers(-14 * 60, 14 * 60))
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+def test_written_times_read_back_as_the_local_time_of_the_same_instant(local_zone, moment, offset_minutes):
+    from fasthpo.storages.journal import _parse_time
+
+    zone = datetime.timezone(datetime.timedelta(minutes=offset_minutes))
+    written = moment.replace(tzinfo=zone).isoformat(timespec="microseconds")
+    expected = moment.replace(tzinfo=zone).astimezone().replace(tzinfo=None)
+    assert _parse_time(written) == expected
+    assert _parse_time(written) == expected  # the second time from the kept shift
+    assert _parse_time(moment.isoformat()) == moment  # Optuna writes naive local times

@@ -195,10 +195,11 @@ class FileBackend:
         no writer holds the lock) what a writer that died mid-write left, which is
         reported with a warning and cut off by the next writer.
         """
-        size = self.size()
-        if size <= self.offset:
+        data = os.pread(self.fd, _CHUNK, self.offset)  # one system call when little is new
+        if len(data) == _CHUNK:
+            data = os.pread(self.fd, max(self.size() - self.offset, _CHUNK), self.offset)
+        if not data:
             return []
-        data = os.pread(self.fd, size - self.offset, self.offset)
         end = data.rfind(b"\n") + 1
         lines = data[:end].split(b"\n")[:-1]
         self.offset += end

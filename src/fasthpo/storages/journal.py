@@ -33,10 +33,12 @@ from __future__ import annotations
 import contextlib
 import datetime
 import enum
+import gc
 import json
-import threading
 import os
 import re
+import threading
+import time
 import uuid
 import warnings
 import weakref
@@ -61,7 +63,8 @@ from fasthpo.trial_state import TrialState
 __all__ = ["JournalFileStorage", "JournalOperation", "JournalRedisStorage", "JournalStorage"]
 
 _FINISHED = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.FAIL)
-_TRIAL_STATES = {int(s) for s in TrialState}
+_STATES = {int(s): s for s in TrialState}
+_FINISHED_CODES = frozenset(int(s) for s in _FINISHED)
 
 
 class JournalOperation(enum.IntEnum):
@@ -90,6 +93,7 @@ def _jsonable(value: Any) -> Any:
 
 _CREATE_TRIAL = re.compile(rb'"op_code"\s*:\s*4\s*[,}]')
 _STUDY_ID = re.compile(rb'"study_id"\s*:\s*(\d+)')
+_MANY_LINES = 2000  # a replay of at least this many lines runs without the garbage collector
 _ENCODER = json.JSONEncoder(separators=(",", ":"), default=_jsonable)
 _DECODER = json.JSONDecoder()
 
@@ -129,11 +133,30 @@ def _time(value: datetime.datetime | None) -> str | None:
     return value.astimezone(datetime.timezone.utc).isoformat(timespec="microseconds")
 
 
+_LOCAL_SHIFTS: dict[str, datetime.timedelta] = {}  # "<date>T<h:m:s><offset>" -> local time minus written time
+_LOCAL_SHIFTS_ZONE = [time.tzname]  # the local zone of those shifts
+
+
 def _parse_time(value: str | None) -> datetime.datetime | None:
+    """A written time as a naive local time (Optuna writes naive local times, fasthpo UTC ones).
+
+    The shift to local time is kept per second and written offset: converting each
+    time (``astimezone``) costs several times the parse.
+    """
     if value is None:
         return None
-    parsed = datetime.datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo is None else parsed.astimezone().replace(tzinfo=None)
+    if len(value) != 32 or value[26] not in "+-":  # not "YYYY-MM-DDTHH:MM:SS.ffffff+HH:MM"
+        parsed = datetime.datetime.fromisoformat(value)
+        return parsed if parsed.tzinfo is None else parsed.astimezone().replace(tzinfo=None)
+    if time.tzname is not _LOCAL_SHIFTS_ZONE[0] or len(_LOCAL_SHIFTS) > 4096:  # time.tzset() since, or full
+        _LOCAL_SHIFTS.clear()
+        _LOCAL_SHIFTS_ZONE[0] = time.tzname
+    naive = datetime.datetime.fromisoformat(value[:26])
+    key = value[:19] + value[26:]
+    shift = _LOCAL_SHIFTS.get(key)
+    if shift is None:
+        shift = _LOCAL_SHIFTS[key] = datetime.datetime.fromisoformat(value).astimezone().replace(tzinfo=None) - naive
+    return naive + shift
 
 
 def distribution_to_json(distribution: BaseDistribution) -> str:
@@ -170,11 +193,12 @@ def _optuna_internal(distribution: BaseDistribution, internal: float, external: 
 
 def _from_optuna_internal(distribution: BaseDistribution, value: float | int) -> tuple[float, Any]:
     """fasthpo's internal value and the user value of Optuna's internal ``value``."""
-    if isinstance(distribution, CategoricalDistribution):
-        index = int(value)
-        return float(index), distribution.choices[index]
-    external = int(value) if isinstance(distribution, IntDistribution) else float(value)
-    return distribution.encode(external), external  # type: ignore[attr-defined]
+    kind = type(distribution)
+    if kind is FloatDistribution or kind is IntDistribution:
+        external = int(value) if kind is IntDistribution else float(value)
+        return distribution.encode(external), external  # type: ignore[attr-defined]
+    index = int(value)
+    return float(index), distribution.choices[index]  # type: ignore[attr-defined]
 
 
 class _StudyEntry:
@@ -369,18 +393,32 @@ class JournalStorage(BaseStorage):
         if self._broken is not None:
             raise self._broken
         lines = self._backend.read_lines()
+        if len(lines) < _MANY_LINES or not gc.isenabled():
+            self._apply_lines(lines)
+            return
+        gc.disable()  # a load makes millions of objects that live on: collecting meanwhile is wasted
+        try:
+            self._apply_lines(lines)
+        finally:
+            gc.enable()
+
+    def _apply_lines(self, lines: list[bytes]) -> None:
         first = self._backend.line - len(lines)
         decoded = _decode_all(lines)
         for i, line in enumerate(lines):
             try:
                 record = decoded[i] if decoded is not None else _DECODER.decode(line.decode())
-                if not isinstance(record, dict):
+                if type(record) is not dict:
                     raise ValueError(f"expected a JSON object, got {record!r}")
                 if "op" in record:  # fasthpo's first format
                     record = self._legacy.translate(record)
                     if record is None:
                         continue
-                self._apply(record)
+                op = record["op_code"]
+                handler = _HANDLERS.get(op) if type(op) is int else None
+                if handler is None:
+                    raise ValueError(f"unknown operation code {op!r} (a journal from a newer format?)")
+                handler(self, record)
             except (ValueError, KeyError, TypeError, IndexError, AttributeError) as exc:
                 self._corrupt(first + i + 1, line, exc)
 
@@ -420,13 +458,6 @@ class JournalStorage(BaseStorage):
         return entry.store.n_trials - 1
 
     # ------------------------------------------------------------- replay
-    def _apply(self, record: dict[str, Any]) -> None:
-        op = record["op_code"]
-        handler = _HANDLERS.get(op) if type(op) is int else None
-        if handler is None:
-            raise ValueError(f"unknown operation code {op!r} (a journal from a newer format?)")
-        handler(self, record)
-
     def _outcome(self, record: dict[str, Any]) -> _Outcome | None:
         """The outcome to fill when ``record`` is one of this thread's current commit."""
         outcomes = self._outcomes
@@ -450,8 +481,8 @@ class JournalStorage(BaseStorage):
             self._reject(record, KeyError(f"No trial with id {trial_id!r} in {self._backend.location}."))
             return None
         store, number = self._trials[trial_id]
-        state = store.state_of(number)
-        if state in _FINISHED:
+        state = store._state_list[number]
+        if state in _FINISHED_CODES:
             self._reject(record, ValueError(
                 f"Trial {number} is already finished ({TrialState(state).name}) by another process; "
                 "it cannot be changed."
@@ -498,8 +529,14 @@ class JournalStorage(BaseStorage):
         entry = self._study_of(record)
         if entry is None:
             return
-        state = TrialState(record.get("state", 0))
         start = _parse_time(record["datetime_start"])
+        store = entry.store
+        if len(record) == 4 and "worker_id" in record:  # what ask writes: a RUNNING trial, nothing else
+            number = TrialStore.create_trial(store, TrialState.RUNNING, None, None, start)
+            store.records._list[number].datetime_start = start  # as recorded, even when missing
+            self._add_trial(record, entry, number)
+            return
+        state = _STATES[record.get("state", 0)]
         system_attrs = dict(record.get("system_attrs") or {})
         fixed = {k: _tuples(v) for k, v in system_attrs.get("fixed_params", {}).items()}
         params = record.get("params") or {}
@@ -509,13 +546,10 @@ class JournalStorage(BaseStorage):
             values = [record["value"]]
         intermediate = {int(step): float(v) for step, v in (record.get("intermediate_values") or {}).items()}
         user_attrs = record.get("user_attrs") or {}
-        store = entry.store
         initial = TrialState.WAITING if state == TrialState.WAITING else TrialState.RUNNING
         number = TrialStore.create_trial(store, initial, fixed, user_attrs, start)
         store.records[number].datetime_start = start  # as recorded, even when missing
-        trial_id = len(self._trials)
-        self._trials.append((store, number))
-        entry.trial_ids.append(trial_id)
+        self._add_trial(record, entry, number)
         for key, value in system_attrs.items():
             TrialStore.set_system_attr(store, number, key, value)
         for name, value in params.items():
@@ -524,20 +558,33 @@ class JournalStorage(BaseStorage):
             TrialStore.report(store, number, step, value)
         if state in _FINISHED:
             TrialStore.finish(store, number, state, values, _parse_time(record.get("datetime_complete")))
+
+    def _add_trial(self, record: dict[str, Any], entry: _StudyEntry, number: int) -> None:
+        """Give trial ``number`` of ``entry`` the next trial id (and tell the writer its id)."""
+        trial_id = len(self._trials)
+        self._trials.append((entry.store, number))
+        entry.trial_ids.append(trial_id)
         outcome = self._outcome(record)
         if outcome is not None:
             outcome.created.append(trial_id)
 
     def _set_param(self, record, store, number, name, distribution, value) -> None:
         column = store.columns.get(name)
-        if column is not None:
+        if column is not None and store.column_distributions[column] is not distribution:
             try:
                 check_compatible(name, store.column_distributions[column], distribution)
             except ValueError as exc:  # another worker defined it first, differently
                 self._reject(record, exc)
                 return
         internal, external = _from_optuna_internal(distribution, value)
-        TrialStore.set_param(store, number, name, distribution, internal, external)
+        if column is None or store._batches:
+            TrialStore.set_param(store, number, name, distribution, internal, external)
+            return
+        # TrialStore.set_param of a known column, a trial outside any batch (a journal makes none)
+        store._X[number, column] = internal
+        trial = store.records._list[number]
+        trial.params[name] = external
+        trial.distributions[name] = distribution
 
     def _apply_set_trial_param(self, record: dict[str, Any]) -> None:
         if self._early and self._early.get((record["trial_id"], record["param_name"])) == record["worker_id"]:
@@ -550,7 +597,7 @@ class JournalStorage(BaseStorage):
             self._set_param(record, *target, record["param_name"], distribution, value)
 
     def _apply_set_trial_state_values(self, record: dict[str, Any]) -> None:
-        state = TrialState(record["state"])
+        state = _STATES[record["state"]]
         target = self._updatable(record)
         if target is None:
             return
