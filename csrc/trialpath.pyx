@@ -14,7 +14,9 @@ from cpython.pythread cimport (PyThread_acquire_lock, PyThread_allocate_lock, Py
                                PyThread_get_thread_ident, PyThread_release_lock, PyThread_type_lock,
                                NOWAIT_LOCK, PyLockStatus, PY_LOCK_ACQUIRED)
 from cpython.exc cimport PyErr_CheckSignals
+from cpython.time cimport time_ns
 from libc.math cimport isfinite
+from libc.stdint cimport int64_t
 from datetime import datetime
 
 from fasthpo.distributions import CategoricalDistribution, FloatDistribution, IntDistribution, check_compatible
@@ -27,7 +29,7 @@ cdef extern from "pythread.h":
 
 cdef int RUNNING = int(TrialState.RUNNING)
 cdef int COMPLETE = int(TrialState.COMPLETE)
-now = datetime.now
+fromtimestamp = datetime.fromtimestamp
 cdef tuple STATES = tuple(TrialState(code) for code in range(len(TrialState)))
 cdef dict _DISTRIBUTIONS = {}
 cdef dict _RANGES = {}  # parameter name -> the _Range of its last numeric suggestion
@@ -139,13 +141,21 @@ def numeric_distribution(cls, low, high, log, step):
     return distribution
 
 
+cdef object local_time(int64_t ns):
+    """The naive local datetime of ``ns`` nanoseconds since the epoch, floored to the
+    microsecond: what ``datetime.now()`` gives at that instant."""
+    return fromtimestamp(ns // 1000000000).replace(microsecond=(ns // 1000) % 1000000)
+
+
 @cython.no_gc
 cdef class TrialRecord:
     """Per-trial data that is not a number in a column (user values, attrs, times).
 
     The garbage collector does not track records (a study keeps hundreds of thousands,
     and each full collection would visit every one): a record is freed with its store,
-    unless a user attribute refers back to it in a cycle.
+    unless a user attribute refers back to it in a cycle. The attribute dicts are made
+    when first read and the trial path keeps its times as clock readings, turned into
+    datetimes when first read: a trial that has neither costs two dicts.
 
     Examples
     --------
@@ -154,20 +164,83 @@ cdef class TrialRecord:
     ({'x': 0.5}, {}, None)
     """
 
-    cdef public object number, datetime_start, datetime_complete
-    cdef public dict params, distributions, user_attrs, system_attrs, intermediate_values, fixed_params
+    cdef public object number
+    cdef public dict params, distributions
+    cdef dict _user_attrs, _system_attrs, _intermediate_values, _fixed_params  # None: empty, not made yet
+    cdef object _start, _complete  # datetimes, or None
+    cdef int64_t _start_ns, _complete_ns  # a clock reading not turned into a datetime yet (0: none)
 
     def __init__(self, number, params=None, distributions=None, user_attrs=None, system_attrs=None,
                  intermediate_values=None, fixed_params=None, datetime_start=None, datetime_complete=None):
         self.number = number
         self.params = {} if params is None else params
         self.distributions = {} if distributions is None else distributions
-        self.user_attrs = {} if user_attrs is None else user_attrs
-        self.system_attrs = {} if system_attrs is None else system_attrs
-        self.intermediate_values = {} if intermediate_values is None else intermediate_values
-        self.fixed_params = {} if fixed_params is None else fixed_params
-        self.datetime_start = datetime_start
-        self.datetime_complete = datetime_complete
+        self._user_attrs = user_attrs
+        self._system_attrs = system_attrs
+        self._intermediate_values = intermediate_values
+        self._fixed_params = fixed_params
+        self._start = datetime_start
+        self._complete = datetime_complete
+
+    @property
+    def user_attrs(self):
+        if self._user_attrs is None:
+            self._user_attrs = {}
+        return self._user_attrs
+
+    @user_attrs.setter
+    def user_attrs(self, dict value):
+        self._user_attrs = value
+
+    @property
+    def system_attrs(self):
+        if self._system_attrs is None:
+            self._system_attrs = {}
+        return self._system_attrs
+
+    @system_attrs.setter
+    def system_attrs(self, dict value):
+        self._system_attrs = value
+
+    @property
+    def intermediate_values(self):
+        if self._intermediate_values is None:
+            self._intermediate_values = {}
+        return self._intermediate_values
+
+    @intermediate_values.setter
+    def intermediate_values(self, dict value):
+        self._intermediate_values = value
+
+    @property
+    def fixed_params(self):
+        if self._fixed_params is None:
+            self._fixed_params = {}
+        return self._fixed_params
+
+    @fixed_params.setter
+    def fixed_params(self, dict value):
+        self._fixed_params = value
+
+    @property
+    def datetime_start(self):
+        if self._start_ns:
+            self._start, self._start_ns = local_time(self._start_ns), 0
+        return self._start
+
+    @datetime_start.setter
+    def datetime_start(self, value):
+        self._start, self._start_ns = value, 0
+
+    @property
+    def datetime_complete(self):
+        if self._complete_ns:
+            self._complete, self._complete_ns = local_time(self._complete_ns), 0
+        return self._complete
+
+    @datetime_complete.setter
+    def datetime_complete(self, value):
+        self._complete, self._complete_ns = value, 0
 
     def __repr__(self):
         return (f"TrialRecord(number={self.number!r}, params={self.params!r}, distributions={self.distributions!r}, "
@@ -176,14 +249,30 @@ cdef class TrialRecord:
                 f"datetime_start={self.datetime_start!r}, datetime_complete={self.datetime_complete!r})")
 
 
-cdef TrialRecord new_record(number, start):
-    """``TrialRecord(number, datetime_start=start)``, without the keyword parsing."""
+cdef TrialRecord new_record(number, int64_t start_ns):
+    """``TrialRecord(number)`` started at the clock reading ``start_ns``, without the keyword parsing."""
     cdef TrialRecord record = TrialRecord.__new__(TrialRecord)
     record.number = number
-    record.params, record.distributions, record.user_attrs = {}, {}, {}
-    record.system_attrs, record.intermediate_values, record.fixed_params = {}, {}, {}
-    record.datetime_start = start
+    record.params, record.distributions = {}, {}
+    record._start_ns = start_ns
     return record
+
+
+cdef dict copied(dict d):
+    """A copy of ``d`` (an empty dict for None: a record's dict not made yet)."""
+    return {} if d is None else d.copy()
+
+
+cdef class StoreCore:
+    """The fields of :class:`fasthpo.store.TrialStore` that the compiled trial path reads
+    and writes, as C fields (a Python attribute is a lookup by name). ``TrialStore``
+    sets them; their meaning is documented there."""
+
+    cdef public Py_ssize_t _n, n_finished
+    cdef public object _X, _Y, _states, _violation, records, _waiting
+    cdef public list _state_list, column_distributions, _record_list
+    cdef public dict columns, _intersection
+    cdef public bint _in_memory  # a TrialStore itself (no storage writes its records)
 
 
 cdef class _Range:
@@ -267,19 +356,30 @@ cdef class TrialCore:
     The compiled part of :class:`fasthpo.Trial`: its fields and the ``suggest_*`` methods.
 
     ``study`` is the study, ``_number`` the trial's number and ``_proposer`` the
-    :class:`~fasthpo.core.propose.Proposer` of its group of trials.
+    :class:`~fasthpo.core.propose.Proposer` of its group of trials (made when first
+    needed for a trial :meth:`fasthpo.Study.ask` started: for a sampler without a
+    ``before_trials`` hook it only holds what the trial holds).
     """
 
-    cdef public object study, _proposer
+    cdef public object study
     cdef public Py_ssize_t _number
-    cdef object _store, _lock
-    cdef list _states  # the store's states as a list (the same list for the store's life)
-    cdef dict _columns  # the store's column of each parameter (idem)
-    cdef list _column_distributions  # (idem)
+    cdef object _given_proposer, _sampler, _history, _lock
+    cdef StoreCore _store
     cdef TrialRecord _record  # found on the first suggestion
+    cdef list _draws  # a RandomSampler's uniform draws (its UniformSource's buffer, one list for its life)
+    cdef object _uniforms  # that UniformSource
 
     def __init__(self, study, Py_ssize_t number, proposer):
-        bind(self, study, number, proposer)
+        bind(self, study, number)
+        self._given_proposer = proposer
+        self._sampler = proposer.sampler
+
+    @property
+    def _proposer(self):
+        if self._given_proposer is None:
+            store = self._store
+            self._given_proposer = new_proposer(self._sampler, self._history, self._number, store.set_system_attr)
+        return self._given_proposer
 
     def suggest_float(self, name, low, high, *, step=None, log=False):
         """Suggest a float in ``[low, high]`` (log scale with ``log=True``, grid with ``step``)."""
@@ -299,15 +399,12 @@ cdef class TrialCore:
         return suggest_locked(self, name, distribution, None)
 
 
-cdef int bind(TrialCore trial, study, Py_ssize_t number, proposer) except -1:
+cdef int bind(TrialCore trial, study, Py_ssize_t number) except -1:
     trial.study = study
     trial._number = number
-    trial._proposer = proposer
-    store = trial._store = study._store
+    trial._store = <StoreCore?>study._store
     trial._lock = study._lock
-    trial._states = store._state_list
-    trial._columns = store.columns
-    trial._column_distributions = store.column_distributions
+    trial._history = study._history
     return 0
 
 
@@ -330,18 +427,19 @@ cdef object suggest(TrialCore trial, str name, distribution, _Range entry):
     """Suggest parameter ``name`` of running ``trial`` from ``distribution`` (and its
     ``entry``, None for a categorical or a given distribution): the value asked before,
     a fixed value, or the sampler's proposal, recorded in the store."""
-    cdef double internal
+    cdef double proposed, internal
     cdef TrialRecord record = trial._record
     cdef dict distributions
     cdef Py_ssize_t number = trial._number
-    store = trial._store
-    if not 0 <= number < len(trial._states):
+    cdef StoreCore store = trial._store
+    cdef list states = store._state_list
+    if not 0 <= number < len(states):
         raise IndexError(f"trial {number} is not in the study")
-    state = trial._states[number]
+    cdef long state = states[number]
     if state != RUNNING:
         raise ValueError(f"Trial {number} is {TrialState(state).name}; only a RUNNING trial can be changed.")
     if record is None:
-        record = store.records._list[number]
+        record = store._record_list[number]
         if record is None:  # a batch member, its record not built yet
             record = store.records[number]
         trial._record = record  # a trial's record stays the same object
@@ -354,24 +452,24 @@ cdef object suggest(TrialCore trial, str name, distribution, _Range entry):
                 f"{previous!r}; it cannot be suggested again as {distribution!r}."
             )
         return record.params[name]
-    column = trial._columns.get(name)
+    column = store.columns.get(name)
     if column is not None:
-        before = trial._column_distributions[column]
+        before = store.column_distributions[<Py_ssize_t>column]
         if before is not distribution:
             check_compatible(name, before, distribution)
-    fixed = record.fixed_params
+    fixed = record._fixed_params
     if fixed and name in fixed:
         return (<object>trial)._set_fixed(name, distribution, fixed[name])
     if entry is None:
         if distribution.internal_low == distribution.internal_high:  # a single value
             proposed = distribution.internal_low
         else:
-            proposed = propose_one(trial._proposer, name, distribution, None)
+            proposed = propose(trial, name, distribution, None)
     elif entry.single:
         proposed = entry.internal_low
     else:
-        proposed = propose_one(trial._proposer, name, distribution, entry)
-    if type(store) is not trial_store():  # a journal writes its records itself
+        proposed = propose(trial, name, distribution, entry)
+    if not store._in_memory:  # a journal writes its records itself
         store.set_param(number, name, distribution, proposed)
         return record.params[name]
     if column is None:
@@ -386,6 +484,20 @@ cdef object suggest(TrialCore trial, str name, distribution, _Range entry):
     record.params[name] = external
     distributions[name] = distribution
     return external
+
+
+cdef double propose(TrialCore trial, name, distribution, _Range entry) except? -1:
+    """The sampler's encoded value of ``name`` for ``trial``: a RandomSampler's draw
+    here (its ``propose_independent`` for one trial, inlined), else its proposer's."""
+    cdef double low, high
+    cdef list draws = trial._draws
+    if draws is None:
+        return propose_one(trial._proposer, name, distribution, entry)
+    if entry is not None:
+        low, high = entry.sample_low, entry.sample_high
+    else:
+        low, high = distribution.sampling_bounds()
+    return low + (high - low) * (<double>(draws.pop() if draws else trial._uniforms.next()))
 
 
 cdef int write(X, Py_ssize_t row, Py_ssize_t column, double value) except -1:
@@ -421,14 +533,14 @@ cdef int set_state(states, Py_ssize_t number, int code) except -1:
     return 0
 
 
-cdef object propose_one(proposer, name, distribution, _Range entry):
+cdef double propose_one(proposer, name, distribution, _Range entry) except? -1:
     """``proposer.value(name, distribution)``, without the joint proposal's lookup when
     the sampler proposed nothing jointly; a :class:`~fasthpo.samplers.RandomSampler`
     draws here (its ``propose_independent`` for one trial, inlined)."""
     cdef double low, high
     sampler = proposer.sampler
     columns = proposer._columns
-    is_random = type(sampler) is random_sampler()
+    is_random = type(sampler) is _RandomSampler
     if columns is None and is_random:
         proposer._columns = columns = {}  # what RandomSampler's (empty) joint proposal leaves
     if columns is None or columns:
@@ -440,23 +552,23 @@ cdef object propose_one(proposer, name, distribution, _Range entry):
     else:
         low, high = distribution.sampling_bounds()
     uniforms = sampler._uniforms
-    buffer = uniforms._buffer
+    cdef list buffer = uniforms._buffer
     return low + (high - low) * (<double>(buffer.pop() if buffer else uniforms.next()))
 
 
 cdef bint _imported = False
-cdef object _RandomSampler, _TrialStore, _Trial, _FrozenTrial, _base_after_trial, _base_before_trials, MINIMIZE
+cdef object _RandomSampler, _Proposer, _Trial, _FrozenTrial, _base_after_trial, _base_before_trials, MINIMIZE
 
 
 cdef int import_late() except -1:
     """The classes this module's users define (imported on first use: they import it)."""
-    global _imported, _RandomSampler, _TrialStore, _Trial, _FrozenTrial, _base_after_trial, _base_before_trials, MINIMIZE
+    global _imported, _RandomSampler, _Proposer, _Trial, _FrozenTrial, _base_after_trial, _base_before_trials, MINIMIZE
     from fasthpo.core.direction import StudyDirection
+    from fasthpo.core.propose import Proposer
     from fasthpo.samplers.base import BaseSampler
     from fasthpo.samplers.random import RandomSampler
-    from fasthpo.store import TrialStore
     from fasthpo.trial import FrozenTrial, Trial
-    _RandomSampler, _TrialStore, _Trial, _FrozenTrial = RandomSampler, TrialStore, Trial, FrozenTrial
+    _RandomSampler, _Proposer, _Trial, _FrozenTrial = RandomSampler, Proposer, Trial, FrozenTrial
     _base_after_trial = BaseSampler.after_trial
     _base_before_trials = BaseSampler.before_trials
     MINIMIZE = StudyDirection.MINIMIZE
@@ -464,59 +576,58 @@ cdef int import_late() except -1:
     return 0
 
 
-cdef inline object random_sampler():
-    if not _imported:
-        import_late()
-    return _RandomSampler
-
-
-cdef inline object trial_store():
-    if not _imported:
-        import_late()
-    return _TrialStore
-
-
-def ask_one(study, trial_class, proposer_class, bint enqueued=True):
+def ask_one(study, trial_class, bint enqueued=True):
     """The body of :meth:`fasthpo.Study.ask` (without fixed distributions): the oldest
     enqueued trial (unless not ``enqueued``) or a new RUNNING one, and its
     :class:`~fasthpo.Trial`."""
     cdef StudyLock lock = study._lock
+    cdef StoreCore store
+    cdef TrialCore trial
     if not _imported:
         import_late()
     lock.take()
     try:
-        store = study._store
-        if type(store) is trial_store() and not (enqueued and store._waiting):  # in memory, none to run
+        store = <StoreCore?>study._store
+        if store._in_memory and not (enqueued and store._waiting):  # in memory, none to run
             number = new_running(store)
         else:
             store.sync()
             number = store.pop_waiting() if enqueued else None
             if number is None:
                 number = store.create_trial()
-        proposer = new_proposer(proposer_class, study.sampler, study._history, number, store)
         trial = TrialCore.__new__(trial_class)  # bound here: Trial.__init__ is Python
-        bind(trial, study, number, proposer)
+        trial.study = study
+        trial._number = number
+        trial._store = store
+        trial._lock = lock
+        trial._history = history = study._history
+        trial._sampler = sampler = study.sampler
+        if type(sampler).before_trials is not _base_before_trials:  # the hook runs now
+            trial._given_proposer = new_proposer(sampler, history, number, store.set_system_attr)
+        elif type(sampler) is _RandomSampler:
+            trial._uniforms = uniforms = sampler._uniforms
+            trial._draws = uniforms._buffer
         return trial
     finally:
         lock.give()
 
 
-cdef object new_proposer(proposer_class, sampler, history, number, store):
-    """``Proposer(sampler, history, [number], store.set_system_attr)``; made here when the
+cdef object new_proposer(sampler, history, number, write_attr):
+    """``Proposer(sampler, history, [number], write_attr)``; made here when the
     sampler has no ``before_trials`` hook (the Python ``__init__`` costs more than a trial)."""
     if type(sampler).before_trials is not _base_before_trials:
-        return proposer_class(sampler, history, [number], store.set_system_attr)
-    proposer = proposer_class.__new__(proposer_class)
+        return _Proposer(sampler, history, [number], write_attr)
+    proposer = _Proposer.__new__(_Proposer)
     proposer.sampler = sampler
     proposer.history = history
     proposer.numbers = [number]
-    proposer._write = store.set_system_attr
+    proposer._write = write_attr
     proposer._X = None
     proposer._columns = None
     return proposer
 
 
-cdef Py_ssize_t new_running(store) except -1:
+cdef Py_ssize_t new_running(StoreCore store) except -1:
     """``store.create_trial()`` of a :class:`~fasthpo.store.TrialStore`: a RUNNING trial
     started now, with no fixed parameter or attribute; its number."""
     cdef Py_ssize_t number = store._n
@@ -525,27 +636,32 @@ cdef Py_ssize_t new_running(store) except -1:
     set_state(store._states, number, RUNNING)
     store._state_list.append(RUNNING)
     store._n = number + 1
-    store.records._list.append(new_record(number, now()))
+    store._record_list.append(new_record(number, time_ns()))
     return number
 
 
 def tell_value(study, trial, value):
     """:meth:`fasthpo.Study.tell` of a running ``trial`` (a Trial of ``study``) with one
     finite float ``value``, in a single-objective study in memory whose sampler has no
-    ``after_trial`` hook: the finished trial's snapshot, or None when the call is not
-    this case (the caller then takes the general path, which also raises its errors)."""
+    ``after_trial`` hook: the finished trial's snapshot (built when first read), or None
+    when the call is not this case (the caller then takes the general path, which also
+    raises its errors)."""
     cdef double y
     cdef Py_ssize_t number
     cdef StudyLock lock
+    cdef StoreCore store
     if not _imported:
         import_late()
     if type(value) is not float or type(trial) is not _Trial or (<TrialCore>trial).study is not study:
         return None
     y = value
-    if not isfinite(y) or len(study._directions) != 1:
+    if not isfinite(y):
         return None
-    store = study._store
-    if type(store) is not trial_store() or type(study.sampler).after_trial is not _base_after_trial:
+    store = (<TrialCore>trial)._store
+    if not store._in_memory or type(study.sampler).after_trial is not _base_after_trial:
+        return None
+    directions = study._directions
+    if len(directions) != 1:
         return None
     number = (<TrialCore>trial)._number
     lock = study._lock
@@ -554,24 +670,31 @@ def tell_value(study, trial, value):
         if store._state_list[number] != RUNNING:
             return None
         finish_complete(store, number, y)
-        note_best(study, store, number, y)
-        return frozen(store, number, _FrozenTrial)
+        note_best(study, store, number, y, directions[0] is MINIMIZE)
     finally:
         lock.give()
+    snapshot = _FrozenTrial.__new__(_FrozenTrial)
+    snapshot._told = (store, number)
+    return snapshot
 
 
-cdef int finish_complete(store, Py_ssize_t number, double y) except -1:
+cdef extern from "Python.h":
+    int PyObject_GC_IsTracked(object)
+    void PyObject_GC_UnTrack(void *)
+
+
+cdef int finish_complete(StoreCore store, Py_ssize_t number, double y) except -1:
     """``store.finish(number, TrialState.COMPLETE, [y])`` of a :class:`~fasthpo.store.TrialStore`."""
     write(store._Y, number, 0, y)
     set_state(store._states, number, COMPLETE)
     store._state_list[number] = COMPLETE
-    cdef TrialRecord record = store.records._list[number]
+    cdef TrialRecord record = store._record_list[number]
     if record is None:  # a batch member, its record not built yet
         record = store.records[number]
-    complete = now()
-    record.datetime_complete = complete
-    if record.datetime_start is None:
-        record.datetime_start = complete
+    cdef int64_t complete = time_ns()
+    record._complete, record._complete_ns = None, complete
+    if record._start is None and not record._start_ns:
+        record._start_ns = complete
     store.n_finished += 1
     distributions = record.distributions
     intersection = store._intersection
@@ -581,10 +704,14 @@ cdef int finish_complete(store, Py_ssize_t number, double y) except -1:
             intersection[include_pruned] = dict(distributions)
         else:
             intersect(space, distributions)
+    if PyObject_GC_IsTracked(distributions):
+        # Its distributions are the study's (no cycle runs through it) and it lives as long as the
+        # untracked record: tracked, every collection of the old generations would visit it.
+        PyObject_GC_UnTrack(<void *>distributions)
     return 0
 
 
-cdef int note_best(study, store, Py_ssize_t number, double y) except -1:
+cdef int note_best(study, StoreCore store, Py_ssize_t number, double y, bint minimize) except -1:
     """``study._note_finished(number, TrialState.COMPLETE)`` of a single-objective study."""
     cdef double best_y
     in_sync = study._best_seen == store.n_finished - 1
@@ -593,17 +720,17 @@ cdef int note_best(study, store, Py_ssize_t number, double y) except -1:
         study._best_number = number
     else:
         best_y = read(store._Y, best, 0)
-        if (y < best_y) if study._directions[0] is MINIMIZE else (y > best_y):
+        if (y < best_y) if minimize else (y > best_y):
             study._best_number = number
     if in_sync:
         study._best_seen = store.n_finished
     return 0
 
 
-def frozen(store, int number, frozen_trial):
-    """The :class:`~fasthpo.trial.FrozenTrial` snapshot of trial ``number`` of ``store``
-    (``frozen_trial`` is the class): copies of the record's dicts, the values or None."""
-    cdef TrialRecord record = store.records._list[number]
+def frozen_fields(StoreCore store, Py_ssize_t number):
+    """The fields of the :class:`~fasthpo.trial.FrozenTrial` snapshot of trial ``number``
+    of ``store``, as its ``__dict__``: copies of the record's dicts, the values or None."""
+    cdef TrialRecord record = store._record_list[number]
     if record is None:  # a batch member, its record not built yet
         record = store.records[number]
     cdef cnp.ndarray Y = store._Y
@@ -616,13 +743,19 @@ def frozen(store, int number, frozen_trial):
             values = None
             break
         values.append(y)
-    snapshot = frozen_trial.__new__(frozen_trial)
-    snapshot.__dict__ = {
+    return {
         "number": number, "state": STATES[store._state_list[number]], "values": values,
         "datetime_start": record.datetime_start, "datetime_complete": record.datetime_complete,
         "params": record.params.copy(), "distributions": record.distributions.copy(),
-        "user_attrs": record.user_attrs.copy(), "system_attrs": record.system_attrs.copy(),
-        "intermediate_values": record.intermediate_values.copy(), "trial_id": number}
+        "user_attrs": copied(record._user_attrs), "system_attrs": copied(record._system_attrs),
+        "intermediate_values": copied(record._intermediate_values), "trial_id": number}
+
+
+def frozen(store, Py_ssize_t number, frozen_trial):
+    """The :class:`~fasthpo.trial.FrozenTrial` snapshot of trial ``number`` of ``store``
+    (``frozen_trial`` is the class)."""
+    snapshot = frozen_trial.__new__(frozen_trial)
+    snapshot.__dict__ = frozen_fields(store, number)
     return snapshot
 
 

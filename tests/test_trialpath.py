@@ -150,3 +150,48 @@ def test_the_compiled_tell_refuses_what_the_general_tell_refuses():
         study.tell(study.ask(), float("nan"))
     assert [t.state for t in study.trials] == [fasthpo.TrialState.COMPLETE, fasthpo.TrialState.RUNNING]
     assert study.trials[0].value == 1.0
+
+
+def test_the_snapshot_tell_returns_is_the_finished_trial_and_a_copy():
+    """The compiled tell's snapshot is built when first read: it equals the study's own
+    snapshot, survives pickling and copying, and changing it changes nothing in the study."""
+    import copy
+    import datetime
+    import pickle
+
+    study = random_study()
+    before = datetime.datetime.now()
+    trial = study.ask()
+    trial.suggest_float("x", -1, 1)
+    trial.set_user_attr("note", "kept")
+    snapshot = study.tell(trial, 0.25)
+    after = datetime.datetime.now()
+    assert type(snapshot) is fasthpo.FrozenTrial
+    assert snapshot == study.trials[0]
+    assert snapshot.value == 0.25 and snapshot.state == fasthpo.TrialState.COMPLETE
+    assert before <= snapshot.datetime_start <= snapshot.datetime_complete <= after
+    assert pickle.loads(pickle.dumps(snapshot)) == snapshot == copy.deepcopy(snapshot)
+    snapshot.params["x"] = 99.0
+    snapshot.user_attrs.clear()
+    assert study.trials[0].params["x"] != 99.0 and study.trials[0].user_attrs == {"note": "kept"}
+    fresh = study.tell(study.ask(), 1.0)
+    assert repr(fresh) == repr(study.trials[1]) and fresh.params == {}
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        fresh.nothing
+
+
+def test_trial_times_are_the_clock_of_datetime_now():
+    study = random_study()
+    before = datetime_now()
+    for _ in range(3):
+        study.tell(study.ask(), 1.0)
+    after = datetime_now()
+    times = [t for trial in study.trials for t in (trial.datetime_start, trial.datetime_complete)]
+    assert times == sorted(times) and before <= times[0] and times[-1] <= after
+    assert all(t.tzinfo is None for t in times)
+
+
+def datetime_now():
+    import datetime
+
+    return datetime.datetime.now()

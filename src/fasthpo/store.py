@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from fasthpo._constraints import constraints_of, is_constraint_key
-from fasthpo._kernels.trialpath import TrialRecord, decode_linear, intersect
+from fasthpo._kernels.trialpath import StoreCore, TrialRecord, decode_linear, intersect
 from fasthpo.distributions import (BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution,
                                    check_compatible)
 from fasthpo.trial_state import TrialState
@@ -103,7 +103,7 @@ class _GrowingColumn:
         self.size += 1
 
 
-class TrialStore:
+class TrialStore(StoreCore):
     """Columnar storage of every trial of one study.
 
     Parameters
@@ -133,6 +133,8 @@ class TrialStore:
         self.columns: dict[str, int] = {}
         self.column_distributions: list[BaseDistribution] = []
         self.records = _Records(self)
+        self._record_list = self.records._list  # the compiled trial path's way to it
+        self._in_memory = type(self) is TrialStore  # no storage writes the records
         self._batches: list[_Batch] = []
         self._batch_firsts: list[int] = []
         self._waiting: deque[int] = deque()
@@ -212,7 +214,8 @@ class TrialStore:
         self._states[number] = int(state)
         self._state_list.append(int(state))
         self._n += 1
-        record = TrialRecord(number, fixed_params=dict(fixed_params or {}), user_attrs=dict(user_attrs or {}))
+        record = TrialRecord(number, fixed_params=dict(fixed_params) if fixed_params else None,
+                             user_attrs=dict(user_attrs) if user_attrs else None)
         if state == TrialState.RUNNING:
             record.datetime_start = datetime_start or datetime.datetime.now()
         else:

@@ -144,7 +144,7 @@ class Study:
                 if not isinstance(distribution, BaseDistribution):
                     raise TypeError(f"fixed_distributions[{name!r}] must be a distribution, got {distribution!r}.")
                 self._store.check_param(name, distribution)
-        trial = ask_one(self, Trial, Proposer)
+        trial = ask_one(self, Trial)
         for name, distribution in (fixed_distributions or {}).items():
             trial._suggest(name, distribution)
         return trial
@@ -167,7 +167,7 @@ class Study:
         """
         n = check_batch_arguments(n)
         if n == 1:  # a scalar trial with the faces of a batch: none of a batch's NumPy bookkeeping
-            return BatchTrial.of_one(ask_one(self, Trial, Proposer, False))
+            return BatchTrial.of_one(ask_one(self, Trial, False))
         with self._lock:
             self._store.sync()
             numbers = self._store.create_trials([{}] * n)

@@ -22,7 +22,7 @@ from fasthpo.distributions import (
     FloatDistribution,
     IntDistribution,
 )
-from fasthpo._kernels.trialpath import TrialCore  # the compiled scalar path
+from fasthpo._kernels.trialpath import TrialCore, frozen_fields  # the compiled scalar path
 from fasthpo.trial_state import TrialState
 
 if TYPE_CHECKING:
@@ -54,6 +54,8 @@ class FrozenTrial:
     ([0.5], datetime.timedelta(0))
     """
 
+    __slots__ = ("__dict__", "_told")  # _told: (store, number) of a snapshot Study.tell returned, not built yet
+
     def __init__(
         self,
         number: int,
@@ -84,13 +86,36 @@ class FrozenTrial:
         self.intermediate_values = intermediate_values
         self.trial_id = trial_id
 
+    def __getattr__(self, name: str) -> Any:
+        """A field of a snapshot :meth:`fasthpo.Study.tell` returned, built on first read
+        (from the finished trial, which the study no longer changes)."""
+        if name != "_told" and not name.startswith("__") and getattr(self, "_told", None) is not None:
+            fields = self._fields()
+            if name in fields:
+                return fields[name]
+        raise AttributeError(f"'FrozenTrial' object has no attribute {name!r}")
+
+    def _fields(self) -> dict[str, Any]:
+        """The snapshot's fields (its ``__dict__``), built first if they are not yet."""
+        told = getattr(self, "_told", None)
+        if told is not None:
+            self._told = None
+            vars(self).update(frozen_fields(*told))
+        return vars(self)
+
+    def __getstate__(self) -> dict[str, Any]:
+        return self._fields()
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        vars(self).update(state)
+
     def __eq__(self, other: object) -> bool:
-        return type(other) is FrozenTrial and vars(self) == vars(other)
+        return type(other) is FrozenTrial and self._fields() == other._fields()
 
     __hash__ = None  # type: ignore[assignment]  # mutable, like a dataclass with eq
 
     def __repr__(self) -> str:
-        fields = ", ".join(f"{name}={value!r}" for name, value in vars(self).items())
+        fields = ", ".join(f"{name}={value!r}" for name, value in self._fields().items())
         return f"FrozenTrial({fields})"
 
     @property

@@ -122,14 +122,15 @@ class UniformSource:
     def __init__(self, seed: int | None = None, block: int = 256) -> None:
         self.rng = np.random.default_rng(seed)
         self._block = block
-        self._buffer: list[float] = []
+        self._buffer: list[float] = []  # the next draws, last first; one list for the source's life (the trial path keeps it)
 
     def next(self) -> float:
         """One uniform draw in ``[0, 1)``."""
-        if not self._buffer:
-            self._buffer = self.rng.random(self._block).tolist()
-            self._buffer.reverse()
-        return self._buffer.pop()
+        buffer = self._buffer
+        if not buffer:
+            buffer.extend(self.rng.random(self._block).tolist())
+            buffer.reverse()
+        return buffer.pop()
 
     def take(self, n: int) -> np.ndarray:
         """The next ``n`` draws (the same numbers ``n`` calls of :meth:`next` give:
@@ -143,13 +144,13 @@ class UniformSource:
             head.reverse()
             return np.array(head)
         head = buffer[::-1]
-        self._buffer = []
+        buffer.clear()
         fresh = self.rng.random(n - len(head))
         return np.concatenate((head, fresh)) if head else fresh
 
     def reseed(self, seed: int | None = None) -> None:
         self.rng = np.random.default_rng(seed)
-        self._buffer = []
+        self._buffer.clear()
 
 
 def check_seed(seed: Any) -> int | None:
