@@ -539,3 +539,37 @@ def neighbour_gaps(const double[:, ::1] centres, Py_ssize_t m, const double[::1]
             left[j] = lo
             right[j] = hi
     return left_arr, right_arr
+
+
+def sorted_neighbour_gaps(const int[:, ::1] sorted_rows, const double[:, ::1] sorted_values, Py_ssize_t n_sorted,
+                          const unsigned char[::1] member, const double[::1] x):
+    """:func:`neighbour_gaps` among the sorted rows that are members (``member[row]``
+    non-zero), by a binary search per dimension and a walk past the few non-members:
+    O(D log n) instead of the O(D n) pass over unsorted centres. The same numbers."""
+    cdef Py_ssize_t D = x.shape[0], j, lo, hi, mid, i
+    left_arr = np.full(D, INFINITY)
+    right_arr = np.full(D, INFINITY)
+    cdef double[::1] left = left_arr, right = right_arr
+    cdef double v
+    with nogil:
+        for j in range(D):
+            v = x[j]
+            lo = 0
+            hi = n_sorted
+            while lo < hi:  # the first position whose value exceeds v
+                mid = (lo + hi) // 2
+                if sorted_values[j, mid] > v:
+                    hi = mid
+                else:
+                    lo = mid + 1
+            i = lo
+            while i < n_sorted and not member[sorted_rows[j, i]]:
+                i += 1
+            if i < n_sorted:
+                right[j] = sorted_values[j, i] - v
+            i = lo - 1
+            while i >= 0 and not member[sorted_rows[j, i]]:
+                i -= 1
+            if i >= 0:
+                left[j] = -(sorted_values[j, i] - v)
+    return left_arr, right_arr

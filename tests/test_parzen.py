@@ -276,6 +276,27 @@ def test_neighbour_gaps_match_twin(values, x, m):
         np.testing.assert_array_equal(got, want)
 
 
+@given(st.integers(0, 300), st.integers(0, 2**32 - 1), st.integers(1, 6), st.floats(0.0, 1.0))
+@settings(max_examples=40, deadline=None)
+def test_sorted_neighbour_gaps_match_twin_and_the_unsorted_pass(n, seed, levels, share):
+    """Gaps among the member rows of a sorted history (ties, no members, a lie on a
+    centre) equal the twin's and those of the pass over the members' unsorted values."""
+    rng = np.random.default_rng(seed)
+    X = np.round(rng.uniform(0, levels, size=(n, 3)), 1)
+    history = SpaceHistory([0, 1, 2])
+    history.add_finished(X, np.ones(n, dtype=bool))
+    member = (rng.random(len(history.indexed)) < share).astype(np.uint8)
+    member[n:] = 0
+    x = X[rng.integers(n)] if n and rng.random() < 0.5 else rng.uniform(-1, levels + 1, 3)
+    args = (history.sorted_rows, history.sorted_values, history.n_sorted, member, x)
+    got = kernel.sorted_neighbour_gaps(*args)
+    rows = np.flatnonzero(member[:n])
+    unsorted = kernel.neighbour_gaps(np.ascontiguousarray(X[rows].T), len(rows), x)
+    for a, b, c in zip(got, twin.sorted_neighbour_gaps(*args), unsorted):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+
+
 @given(st.lists(st.floats(-5, 5), min_size=0, max_size=40), st.floats(-5, 5), st.booleans(), st.booleans())
 def test_a_lie_gets_the_bandwidth_a_refit_gives_it(values, x, endpoints, magic_clip):
     """The lie's own bandwidth is the one neighbour_bandwidths gives the newest row."""

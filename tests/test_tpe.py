@@ -277,3 +277,29 @@ def test_estimator_matches_optunas_parzen_estimator(n_observations):
     estimator = ParzenEstimator(observed, Dimensions.of(list(ours.values())), default_weights(n_observations),
                                 1.0, True, False)
     np.testing.assert_allclose(estimator.log_pdf(candidates), expected, rtol=1e-9, atol=1e-9)
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(1, 8), st.sampled_from([1, 3, 10]), st.booleans())
+@settings(max_examples=30, deadline=None)
+def test_batch_choices_with_lies_equal_scoring_every_candidate(seed, n, d, clustered):
+    """A batch's members evaluate g at few candidates (the prior bound); each member
+    still gets the candidate that scoring all of them, lies included, picks."""
+    from fasthpo.samplers._parzen import Dimensions, LiedMixture, ParzenEstimator
+    from fasthpo.samplers.tpe import _choose_with_lies
+    from fasthpo.distributions import FloatDistribution
+
+    rng = np.random.default_rng(seed)
+    dims = Dimensions.of([FloatDistribution(-5.0, 5.0)] * d)
+    spread = 0.3 if clustered else 5.0  # near candidates (g far from its prior) or far ones
+    above = np.clip(rng.normal(0.0, spread, (300, d)), -5, 5)
+    below = np.clip(rng.normal(0.5, 0.3, (10, d)), -5, 5)
+    l = ParzenEstimator(below, dims, np.ones(10), 1.0, True, False)
+    g = ParzenEstimator(above, dims, default_weights(300), 1.0, True, False)
+    candidates = l.sample(rng, 24, n).reshape(n, 24, d)
+    log_l = l.log_pdf(candidates.reshape(-1, d)).reshape(n, 24)
+    got = _choose_with_lies(candidates, log_l, g, LiedMixture(g, 1.0, True, False))
+    lies, want = LiedMixture(g, 1.0, True, False), np.empty((n, d))
+    for i in range(n):
+        want[i] = candidates[i, np.argmax(log_l[i] - lies.log_pdf(candidates[i], g.log_pdf(candidates[i])))]
+        lies.add(want[i])
+    np.testing.assert_array_equal(got, want)

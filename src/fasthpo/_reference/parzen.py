@@ -11,7 +11,8 @@ import numpy as np
 from fasthpo._reference.special import log_ndtr_diff, truncnorm_ppf
 
 __all__ = ["CONTINUOUS", "DISCRETE", "DISCRETE_LOG", "CATEGORICAL", "kernel_log_peaks",
-           "mixture_log_pdf", "mixture_sample", "neighbour_bandwidths", "neighbour_gaps"]
+           "mixture_log_pdf", "mixture_sample", "neighbour_bandwidths", "neighbour_gaps",
+           "sorted_neighbour_gaps"]
 
 CONTINUOUS, DISCRETE, DISCRETE_LOG, CATEGORICAL = 0, 1, 2, 3
 LOG_SQRT_2PI = 0.5 * np.log(2.0 * np.pi)
@@ -110,4 +111,14 @@ def neighbour_gaps(centres, m, x):
     gaps = centres[:, :m] - x[:, None]
     left = np.min(np.where(gaps <= 0.0, -gaps, np.inf), axis=1, initial=np.inf)
     right = np.min(np.where(gaps > 0.0, gaps, np.inf), axis=1, initial=np.inf)
+    return left, right
+
+
+def sorted_neighbour_gaps(sorted_rows, sorted_values, n_sorted, member, x):
+    """neighbour_gaps among the sorted rows that are members (see the kernel)."""
+    centres = [values[:n_sorted][member[rows[:n_sorted]].astype(bool)]
+               for rows, values in zip(sorted_rows, sorted_values)]
+    left, right = np.full(len(x), np.inf), np.full(len(x), np.inf)
+    for j, c in enumerate(centres):
+        left[j], right[j] = (g[0] for g in neighbour_gaps(c[None, :], len(c), x[j:j + 1]))
     return left, right

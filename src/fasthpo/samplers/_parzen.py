@@ -79,6 +79,7 @@ class ParzenEstimator:
         m = len(weights)
         self.dims = dims
         self.n_observations = m
+        self.history, self.rows = history, rows
         self.total_weight = float(np.sum(weights)) + prior_weight  # of the normalized mixture
         self.cat_eps = prior_weight / (m + 1)  # Optuna's categorical kernel: prior_weight / n_kernels
         prior_mu, prior_sigma = dims.priors, dims.highs - dims.lows
@@ -131,6 +132,14 @@ class ParzenEstimator:
         return kernels.mixture_log_pdf(x, self.mus, self.sigmas, self.log_peaks, self.dims.kinds, self.dims.steps,
                                        self.cat_eps, get_num_threads(), self.mus.shape[1] - 1)
 
+    def prior_log_pdf(self, x: np.ndarray) -> np.ndarray:
+        """The prior component's share of the log density at each row of ``x`` [C, D]: a
+        lower bound of :meth:`log_pdf` (to rounding), computed the way the mixture
+        computes that component."""
+        return kernels.mixture_log_pdf(x, np.ascontiguousarray(self.mus[:, -1:]),
+                                       np.ascontiguousarray(self.sigmas[:, -1:]), self.log_peaks[-1:],
+                                       self.dims.kinds, self.dims.steps, self.cat_eps)
+
 
 class LiedMixture:
     """g(x) with the rows already chosen for a batch added as components (the constant
@@ -159,6 +168,10 @@ class LiedMixture:
         self.magic_clip = consider_magic_clip
         self.endpoints = consider_endpoints
         D = len(estimator.dims.kinds)
+        self._member = None  # g's rows of the sorted history, where g was read from one
+        if estimator.history is not None:
+            self._member = np.zeros(len(estimator.history.indexed), dtype=np.uint8)
+            self._member[estimator.rows] = 1
         self.mus = np.empty((D, 0))
         self.sigmas = np.empty((D, 0))
         self.log_peaks = np.empty(0)
@@ -166,7 +179,11 @@ class LiedMixture:
     def add(self, x: np.ndarray) -> None:
         """Tell the row ``x`` [D] (internal encoding) to g as a lie."""
         d, g = self.estimator.dims, self.estimator
-        left, right = kernels.neighbour_gaps(g.mus, g.n_observations, x)
+        if self._member is None:
+            left, right = kernels.neighbour_gaps(g.mus, g.n_observations, x)
+        else:
+            h = g.history
+            left, right = kernels.sorted_neighbour_gaps(h.sorted_rows, h.sorted_values, h.n_sorted, self._member, x)
         lie_left, lie_right = kernels.neighbour_gaps(self.mus, self.mus.shape[1], x)
         m = g.n_observations + self.mus.shape[1] + 1
         sigma = lie_bandwidths(x, np.minimum(left, lie_left), np.minimum(right, lie_right), m, d,

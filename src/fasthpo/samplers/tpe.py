@@ -234,7 +234,8 @@ class TPESampler(BaseSampler):
         narrows the floor of every bandwidth, which matters while it is above its
         limit of range / 100); a larger one takes them as extra components
         (:class:`LiedMixture`), a refit's changes to its own components being then of
-        the order of 1 / m.
+        the order of 1 / m, and g is evaluated only at the candidates that can win
+        (:func:`_choose_with_lies`).
         """
         names = list(search_space)
         below_rows, above_rows = self._split(history, numbers)
@@ -249,23 +250,20 @@ class TPESampler(BaseSampler):
         candidates = estimator_below.sample(self._rng, size, n).reshape(n, size, len(names))
         flat = candidates.reshape(n * size, len(names))
         log_l = estimator_below.log_pdf(flat).reshape(n, size)
-        log_g = estimator_above.log_pdf(flat).reshape(n, size)
         m = estimator_above.n_observations
-        lies = None
+        if n > 1 and m >= _LIE_COMPONENTS_FROM:
+            return _choose_with_lies(candidates, log_l, estimator_above,
+                                     LiedMixture(estimator_above, self._weights_of(m + 1)[-1], self._magic_clip,
+                                                 self._endpoints))
+        log_g = estimator_above.log_pdf(flat).reshape(n, size)
         rows = np.empty((n, len(names)))
         for i in range(n):
-            if i and m < _LIE_COMPONENTS_FROM:  # small g: refit it with the earlier members' rows
+            if i:  # small g: refit it with the earlier members' rows
                 observations = np.vstack([estimator_above.mus[:, :m].T, rows[:i]])
                 g = ParzenEstimator(observations, dims, self._weights_of(m + i), self._prior_weight,
                                     self._magic_clip, self._endpoints)
                 log_g[i] = g.log_pdf(candidates[i])
-            score = log_l[i] - (log_g[i] if lies is None else lies.log_pdf(candidates[i], log_g[i]))
-            rows[i] = candidates[i, int(np.argmax(score))]
-            if i + 1 < n and m >= _LIE_COMPONENTS_FROM:
-                if lies is None:
-                    lies = LiedMixture(estimator_above, self._weights_of(m + 1)[-1], self._magic_clip,
-                                       self._endpoints)
-                lies.add(rows[i])
+            rows[i] = candidates[i, int(np.argmax(log_l[i] - log_g[i]))]
         return rows
 
     def _estimator_above(self, history: History, rows: np.ndarray, names: list[str], columns: list[int | None],
@@ -484,6 +482,60 @@ class _FinishedTrialFacts:
             else:
                 self.pruned_step[row], self.pruned_value[row] = -1.0, 0.0
             self.known[row] = True
+
+
+def _choose_with_lies(candidates: np.ndarray, log_l: np.ndarray, g: ParzenEstimator,
+                      lies: LiedMixture) -> np.ndarray:
+    """Rows [n, D]: each member's candidate maximizing log l - log g', g' being g with
+    the earlier members' rows as lies; ``candidates`` [n, C, D], ``log_l`` [n, C].
+
+    The same choice as scoring every candidate, with g evaluated at few of them: g is
+    at least its prior component's share p (a lower bound that costs one component),
+    so log l - log g' <= log l - log g'(p), and a candidate whose bound is below a
+    score already known cannot win. g is evaluated first at each member's candidate of
+    best bound, then wherever a bound reaches that member's best score (lies only
+    lower scores, so a third evaluation is rarely needed). Where g is close to its
+    prior, as around a long random history, a member needs g at one or two candidates.
+    """
+    n, size, _ = candidates.shape
+    log_g = np.full((n, size), np.nan)  # known where evaluated
+
+    def evaluate(wanted: np.ndarray) -> None:
+        todo = wanted & np.isnan(log_g)
+        if todo.any():
+            log_g[todo] = g.log_pdf(candidates[todo])
+
+    floor = g.prior_log_pdf(candidates.reshape(n * size, -1)).reshape(n, size)  # log g >= floor
+    bound = log_l - floor
+    first = np.zeros((n, size), dtype=bool)
+    first[np.arange(n), np.argmax(bound, axis=1)] = True
+    evaluate(first)
+    best = np.nanmax(log_l - log_g, axis=1)
+    evaluate(bound >= (best - _slack(best))[:, None])
+    rows = np.empty((n, candidates.shape[2]))
+    for i in range(n):
+        lied_floor = lies.log_pdf(candidates[i], floor[i])
+        while True:
+            known = ~np.isnan(log_g[i])
+            score = np.full(size, -np.inf)
+            score[known] = log_l[i, known] - lies.log_pdf(candidates[i, known], log_g[i, known])
+            top = np.max(score)
+            missing = np.isnan(log_g[i]) & (log_l[i] - lied_floor >= top - _slack(top))
+            if not missing.any():
+                break
+            wanted = np.zeros((n, size), dtype=bool)
+            wanted[i] = missing
+            evaluate(wanted)
+        rows[i] = candidates[i, int(np.argmax(score))]
+        if i + 1 < n:
+            lies.add(rows[i])
+    return rows
+
+
+def _slack(score: np.ndarray | float) -> np.ndarray | float:
+    """Room for rounding in the prior bound of :func:`_choose_with_lies` (relative error
+    ~1e-15 of a log-sum-exp); larger than needed, and only costs an evaluation."""
+    return 1e-7 + 1e-9 * np.abs(score)
 
 
 def _same_model(history: History, numbers: Sequence[int]) -> list[list[int]]:
