@@ -12,7 +12,7 @@ import numpy as np
 
 from cython.parallel cimport prange
 from libc.math cimport INFINITY, M_PI, exp, fabs, log, log1p, sqrt
-from scipy.linalg.cython_blas cimport dtrsm
+from scipy.linalg.cython_blas cimport dgemm, dtrsm
 from scipy.linalg.cython_lapack cimport dpotrf, dpotri
 from scipy.special.cython_special cimport erfcx
 from normal cimport log_ndtr
@@ -91,6 +91,25 @@ def solve_lower(const double[:, ::1] L, double[:, ::1] B, bint transpose):
         dtrsm(&side, &uplo, &trans, &diag, &m, &n, &one, &L[0, 0], &n, &B[0, 0], &m)
 
 
+def cholesky_inverse(const double[:, ::1] L):
+    """K^-1 (symmetric, both triangles filled) from the lower Cholesky factor L of K
+    (LAPACK dpotri). Raises ArithmeticError if L is singular."""
+    cdef int n = L.shape[0], info = 0, i, k
+    cdef char uplo = b"U"
+    inverse = np.array(L, order="C")
+    cdef double[:, ::1] Kinv = inverse
+    if n == 0:
+        return inverse
+    with nogil:
+        dpotri(&uplo, &n, &Kinv[0, 0], &n, &info)  # row-major lower = column-major upper
+        for i in range(n):  # dpotri filled one triangle (row-major lower)
+            for k in range(i + 1, n):
+                Kinv[i, k] = Kinv[k, i]
+    if info != 0:
+        raise ArithmeticError(f"the covariance factor is singular (dpotri info={info}).")
+    return inverse
+
+
 def log_marginal_likelihood(const double[:, ::1] X, const double[::1] y, const double[::1] ils,
                             const int[::1] is_cat, double scale, double noise):
     """log N(y; 0, K + noise I) without the -n/2 log 2 pi constant, and its gradient with
@@ -106,17 +125,7 @@ def log_marginal_likelihood(const double[:, ::1] X, const double[::1] y, const d
     solve_lower(K_arr, alpha_arr, False)
     value = -0.5 * float(alpha_arr[:, 0] @ alpha_arr[:, 0]) - float(np.log(np.diagonal(K_arr)).sum())
     solve_lower(K_arr, alpha_arr, True)  # alpha = K^-1 y
-    inverse = np.array(K_arr, order="C")  # K^-1 from L: dpotri on the factor
-    cdef double[:, ::1] Kinv = inverse
-    cdef int nn = n, info = 0
-    cdef char uplo = b"U"
-    with nogil:
-        dpotri(&uplo, &nn, &Kinv[0, 0], &nn, &info)
-    if info != 0:
-        raise ArithmeticError(f"dpotri failed (info={info}).")
-    for i in range(n):  # dpotri filled one triangle (row-major lower)
-        for k in range(i + 1, n):
-            Kinv[i, k] = Kinv[k, i]
+    cdef const double[:, ::1] Kinv = cholesky_inverse(K_arr)
     cdef const double[::1] alpha = alpha_arr[:, 0].copy()
     grad_arr = np.zeros(d + 2)
     cdef double[::1] grad = grad_arr
@@ -293,12 +302,14 @@ cdef enum:
 
 
 cdef void kernel_rows(const double[:, ::1] Xq, Py_ssize_t q0, Py_ssize_t q1, const double[:, ::1] XT,
-                      const double[::1] ils, const int[::1] is_cat, double scale, double[:, ::1] K) noexcept nogil:
+                      const double[::1] ils, const int[::1] is_cat, double scale, double[:, ::1] K,
+                      double[:, ::1] slopes) noexcept nogil:
     """K[q, i] = k(Xq_q, X_i) for q0 <= q < q1 from the transposed inputs XT [d, n]: the
     inner loop runs over the history rows (independent, so the compiler vectorizes it),
-    and each r^2 sums its dimensions in the order ``squared_distance`` does."""
+    and each r^2 sums its dimensions in the order ``squared_distance`` does. When
+    ``slopes`` has rows, also slopes[q, i] = dk / d(r^2) there."""
     cdef Py_ssize_t n = XT.shape[1], d = XT.shape[0], q, i, j
-    cdef double x, weight, diff
+    cdef double x, weight, diff, r, decay
     for q in range(q0, q1):
         for i in range(n):
             K[q, i] = 0.0
@@ -312,44 +323,52 @@ cdef void kernel_rows(const double[:, ::1] Xq, Py_ssize_t q0, Py_ssize_t q1, con
                 for i in range(n):
                     diff = x - XT[j, i]
                     K[q, i] += weight * diff * diff
-        for i in range(n):
-            K[q, i] = matern(K[q, i], scale)
+        if slopes.shape[0] == 0:
+            for i in range(n):
+                K[q, i] = matern(K[q, i], scale)
+            continue
+        for i in range(n):  # matern and matern_slope sharing sqrt and exp
+            r = sqrt(K[q, i])
+            decay = exp(-SQRT5 * r)  # the same arithmetic as matern and matern_slope
+            slopes[q, i] = -5.0 / 6.0 * scale * (1.0 + SQRT5 * r) * decay
+            K[q, i] = scale * (1.0 + SQRT5 * r + 5.0 / 3.0 * K[q, i]) * decay
 
 
-cdef void solve_columns(const double[:, ::1] L, double[:, ::1] B, Py_ssize_t q0, Py_ssize_t q1,
-                        bint transpose) noexcept nogil:
-    """Rows q0..q1 of B [m, n] (each a vector of length n) <- L^-1 row (or L^-T row)."""
-    cdef int n = L.shape[0], cols = q1 - q0
-    cdef double one = 1.0
-    cdef char side = b"L", uplo = b"U", diag = b"N"
-    cdef char trans = b"N" if transpose else b"T"
-    # column-major B^T block (n x cols, ld n); row-major L is column-major U = L^T
-    dtrsm(&side, &uplo, &trans, &diag, &n, &cols, &one, &L[0, 0], &n, &B[q0, 0], &n)
+cdef void times_inverse(const double[:, ::1] Kr, const double[:, ::1] Kinv, double[:, ::1] W) noexcept nogil:
+    """W [m, n] <- Kr [m, n] K^-1, one BLAS product (K^-1 is symmetric)."""
+    cdef int n = Kinv.shape[0], m = Kr.shape[0]
+    cdef double one = 1.0, zero = 0.0
+    cdef char no = b"N"
+    # column-major: W^T (n x m) = K^-1 (n x n) Kr^T (n x m)
+    dgemm(&no, &no, &n, &m, &n, &one, &Kinv[0, 0], &n, &Kr[0, 0], &n, &zero, &W[0, 0], &n)
 
 
-def log_mean_ei(const double[:, ::1] Xq, const double[:, ::1] X, const double[:, ::1] L,
+def log_mean_ei(const double[:, ::1] Xq, const double[:, ::1] X, const double[:, ::1] Kinv,
                 const double[:, ::1] alphas, const double[::1] ils, const int[::1] is_cat, double scale,
                 const double[::1] f_best, bint gradient=True, int n_threads=1):
     """log of the mean over fantasies s of EI_s(x) = sigma h((f_best_s - mu_s) / sigma) for
     minimization, at each row of Xq, and its gradient with respect to the numeric
     coordinates (None without ``gradient``). The fantasies share the inputs, so they share
-    the factor ``L`` and the variance sigma^2 = s - k^T K^-1 k; fantasy s has the weights
+    ``Kinv`` = K^-1 and the variance sigma^2 = s - k^T K^-1 k; fantasy s has the weights
     ``alphas[:, s]`` (mu_s = k^T alphas[:, s]) and incumbent ``f_best[s]``. One fantasy is
-    plain log EI. The rows are independent: blocks of ``ROW_BLOCK`` rows (kernel rows,
-    then log EI and its gradient) are spread over ``n_threads`` threads, around one
-    triangular solve of all rows; the same bits for every count. A call with one block
-    (the local searches' few rows) wakes no thread.
+    plain log EI. K^-1 k for all rows is one matrix product (several times faster than
+    two triangular solves with the factor, and for the local searches' few rows tens of
+    times). The rows are independent: blocks of ``ROW_BLOCK`` rows (kernel rows, then
+    log EI and its gradient) are spread over ``n_threads`` threads around that product;
+    the same bits for every count. A call with one block wakes no thread.
     Returns (value, grad)."""
     cdef Py_ssize_t m = Xq.shape[0], n = X.shape[0], d = X.shape[1], S = alphas.shape[1], q, i, j, s, b
     cdef Py_ssize_t n_blocks = (m + ROW_BLOCK - 1) // ROW_BLOCK, q0, q1
-    if alphas.shape[0] != n or f_best.shape[0] != S:
-        raise ValueError("alphas must be [n, fantasies] and f_best [fantasies].")
+    if alphas.shape[0] != n or f_best.shape[0] != S or Kinv.shape[0] != n or Kinv.shape[1] != n:
+        raise ValueError("Kinv must be [n, n], alphas [n, fantasies] and f_best [fantasies].")
     cdef const double[:, ::1] XT = np.ascontiguousarray(np.asarray(X).T)
-    W_arr = np.empty((m, n))  # per row: k, then L^-1 k, then K^-1 k
+    Kr_arr = np.empty((m, n))  # per row: k
+    slopes_arr = np.empty((m if gradient else 0, n))  # per row: dk / d(r^2)
+    diff_arr = np.empty((n_blocks, d))  # per block: x - X_i
+    dk_arr = np.empty((n_blocks, S + 1))  # per block: the weights of x - X_i in dvar and each dmean
+    W_arr = np.zeros((m, n))  # per row: K^-1 k
     mean_arr = np.zeros((m, S))
-    var_arr = np.empty(m)
-    cdef double[:, ::1] mean = mean_arr, W = W_arr
-    cdef double[::1] var = var_arr
+    cdef double[:, ::1] mean = mean_arr, Kr = Kr_arr, W = W_arr, slopes = slopes_arr, diff = diff_arr, dks = dk_arr
     out_arr = np.empty(m)
     log_ei_arr = np.empty((m, S))
     grad_arr = np.zeros((m, d)) if gradient else np.zeros((0, d))
@@ -358,35 +377,32 @@ def log_mean_ei(const double[:, ::1] Xq, const double[:, ::1] X, const double[:,
     cdef double[::1] out = out_arr
     cdef double[:, ::1] le = log_ei_arr, grad = grad_arr, dvar = dvar_arr
     cdef double[:, :, ::1] dmean = dmean_arr
-    cdef double sigma, top, total, r2, slope, dk, z, weight, acc
+    cdef double sigma, var, top, total, dk, z, weight, acc
     cdef int threads = max(min(n_threads, n_blocks), 1)
     with nogil:
         for b in prange(n_blocks, num_threads=threads, schedule="static"):
             q0 = b * ROW_BLOCK
             q1 = min(q0 + ROW_BLOCK, m)
-            kernel_rows(Xq, q0, q1, XT, ils, is_cat, scale, W)
+            kernel_rows(Xq, q0, q1, XT, ils, is_cat, scale, Kr, slopes)
             for q in range(q0, q1):
                 for s in range(S):
                     acc = 0.0
                     for i in range(n):
-                        acc = acc + W[q, i] * alphas[i, s]
+                        acc = acc + Kr[q, i] * alphas[i, s]
                     mean[q, s] = acc
-        # one BLAS call for all rows, outside the parallel loop: concurrent calls from
+        # one BLAS call for all rows, outside the parallel loops: concurrent calls from
         # the threads serialized inside OpenBLAS and made two threads slower than one
-        if m > 0:
-            solve_columns(L, W, 0, m, False)  # L^-1 k
-        for q in range(m):
-            acc = 0.0
-            for i in range(n):
-                acc = acc + W[q, i] * W[q, i]
-            var[q] = max(scale - acc, 1e-12 * scale)
-        if gradient and m > 0:
-            solve_columns(L, W, 0, m, True)  # W = K^-1 k
+        if m > 0 and n > 0:
+            times_inverse(Kr, Kinv, W)
         for b in prange(n_blocks, num_threads=threads, schedule="static"):
             q0 = b * ROW_BLOCK
             q1 = min(q0 + ROW_BLOCK, m)
             for q in range(q0, q1):
-                sigma = sqrt(var[q])
+                acc = 0.0
+                for i in range(n):
+                    acc = acc + Kr[q, i] * W[q, i]
+                var = max(scale - acc, 1e-12 * scale)
+                sigma = sqrt(var)
                 top = -INFINITY
                 for s in range(S):
                     le[q, s] = log(sigma) + log_h((f_best[s] - mean[q, s]) / sigma)
@@ -397,21 +413,29 @@ def log_mean_ei(const double[:, ::1] Xq, const double[:, ::1] X, const double[:,
                 out[q] = top + log(total / S)
                 if not gradient:
                     continue
+                # d k(x, X_i) / d x_j = 2 ils_j slope_i (x_j - X_ij): sum over i first, the
+                # inner loops over the dimensions (vectorized), then scale by 2 ils_j
                 for i in range(n):
-                    r2 = squared_distance(Xq, q, X, i, ils, is_cat)
-                    slope = matern_slope(r2, scale)
+                    dks[b, S] = -2.0 * slopes[q, i] * W[q, i]
+                    for s in range(S):
+                        dks[b, s] = slopes[q, i] * alphas[i, s]
                     for j in range(d):
-                        if is_cat[j]:
-                            continue
-                        dk = slope * 2.0 * ils[j] * (Xq[q, j] - X[i, j])
-                        dvar[q, j] -= 2.0 * dk * W[q, i]
-                        for s in range(S):
-                            dmean[q, s, j] += dk * alphas[i, s]
+                        diff[b, j] = Xq[q, j] - X[i, j]
+                    for j in range(d):
+                        dvar[q, j] += dks[b, S] * diff[b, j]
+                    for s in range(S):
+                        for j in range(d):
+                            dmean[q, s, j] += dks[b, s] * diff[b, j]
+                for j in range(d):
+                    weight = 0.0 if is_cat[j] else 2.0 * ils[j]
+                    dvar[q, j] *= weight
+                    for s in range(S):
+                        dmean[q, s, j] *= weight
                 for s in range(S):  # d log mean EI = sum_s (EI_s / sum EI) d log EI_s
                     weight = exp(le[q, s] - out[q]) / S
                     z = (f_best[s] - mean[q, s]) / sigma
                     dk = d_log_h(z)
                     for j in range(d):
-                        grad[q, j] += weight * (dvar[q, j] / (2.0 * var[q])
-                                                + dk * (-dmean[q, s, j] / sigma - z * dvar[q, j] / (2.0 * var[q])))
+                        grad[q, j] += weight * (dvar[q, j] / (2.0 * var)
+                                                + dk * (-dmean[q, s, j] / sigma - z * dvar[q, j] / (2.0 * var)))
     return out_arr, (grad_arr if gradient else None)

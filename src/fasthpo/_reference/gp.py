@@ -62,8 +62,11 @@ def log_ei(z):
 
 def posterior_with_gradient(Xq, X, L, alpha, ils, is_cat, scale):
     """(mean, var, dmean, dvar) at the rows of Xq (see the kernel)."""
+    return _posterior(Xq, X, np.linalg.inv(L @ L.T), alpha, ils, is_cat, scale)
+
+
+def _posterior(Xq, X, K_inv, alpha, ils, is_cat, scale):
     Kq = kernel_matrix(Xq, X, ils, is_cat, scale)
-    K_inv = np.linalg.inv(L @ L.T)
     mean = Kq @ alpha
     var = np.maximum(scale - np.einsum("qi,ij,qj->q", Kq, K_inv, Kq), 1e-12 * scale)
     r2, diff = _squared_distances(Xq, X, ils, is_cat)
@@ -73,7 +76,11 @@ def posterior_with_gradient(Xq, X, L, alpha, ils, is_cat, scale):
 
 
 def log_ei_with_gradient(Xq, X, L, alpha, ils, is_cat, scale, f_best):
-    mean, var, dmu, dvar = posterior_with_gradient(Xq, X, L, alpha, ils, is_cat, scale)
+    return _log_ei(Xq, X, np.linalg.inv(L @ L.T), alpha, ils, is_cat, scale, f_best)
+
+
+def _log_ei(Xq, X, K_inv, alpha, ils, is_cat, scale, f_best):
+    mean, var, dmu, dvar = _posterior(Xq, X, K_inv, alpha, ils, is_cat, scale)
     sigma = np.sqrt(var)
     z = (f_best - mean) / sigma
     out = np.log(sigma) + np.array([log_ei(v) for v in z])
@@ -82,9 +89,14 @@ def log_ei_with_gradient(Xq, X, L, alpha, ils, is_cat, scale, f_best):
     return out, mean, var, grad
 
 
-def log_mean_ei(Xq, X, L, alphas, ils, is_cat, scale, f_best):
+def cholesky_inverse(L):
+    """K^-1 from the lower Cholesky factor of K."""
+    return np.linalg.inv(L @ L.T)
+
+
+def log_mean_ei(Xq, X, K_inv, alphas, ils, is_cat, scale, f_best):
     """(log of the mean EI over the fantasies, its gradient), one fantasy per column of alphas."""
-    per = [log_ei_with_gradient(Xq, X, L, alphas[:, s], ils, is_cat, scale, f_best[s]) for s in range(len(f_best))]
+    per = [_log_ei(Xq, X, K_inv, alphas[:, s], ils, is_cat, scale, f_best[s]) for s in range(len(f_best))]
     values = np.array([p[0] for p in per])  # [S, m]
     top = values.max(axis=0)
     out = top + np.log(np.exp(values - top).mean(axis=0))

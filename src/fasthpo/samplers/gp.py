@@ -6,6 +6,7 @@ batched local searches. Model choices follow Optuna 5's GPSampler."""
 from __future__ import annotations
 
 import math
+from functools import cached_property
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -83,6 +84,11 @@ class _Model:
         self.alphas = self.alpha[:, None].copy()  # a column per fantasy once running trials are in
         self.fantasy_best = np.array([np.inf])  # each fantasy's best running value
 
+    @cached_property
+    def K_inv(self) -> np.ndarray:
+        """K^-1, for the acquisition (a product with it is much faster than two solves)."""
+        return kernels.cholesky_inverse(self.L)
+
     def weights(self, Y: np.ndarray) -> np.ndarray:
         """K^-1 Y for the columns of Y."""
         W = np.array(Y, dtype=float, order="C")
@@ -116,7 +122,7 @@ class _Model:
     def log_ei(self, Xq: np.ndarray, f_best: np.ndarray, gradient: bool,
                n_threads: int = 1) -> tuple[np.ndarray, np.ndarray | None]:
         """log of EI averaged over the fantasies (incumbent ``f_best[s]`` in fantasy s)."""
-        return kernels.log_mean_ei(np.ascontiguousarray(Xq), self.X, self.L, self.alphas, self.ils, self.is_cat,
+        return kernels.log_mean_ei(np.ascontiguousarray(Xq), self.X, self.K_inv, self.alphas, self.ils, self.is_cat,
                                    self.scale, np.ascontiguousarray(f_best, dtype=float), gradient, n_threads)
 
 
