@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.spatial.distance import pdist
+from scipy.stats import qmc
 
 import fasthpo
 from fasthpo._kernels import gp as kernel
@@ -384,6 +385,39 @@ def test_sweep_points_are_a_fresh_net_every_time():
         assert ((points >= 0) & (points < 1)).all()
         for column in points.T:
             np.testing.assert_array_equal(np.sort(np.floor(column * 256)), np.arange(256))
+
+
+@given(st.integers(0, 2**32 - 1), st.integers(0, 11), st.integers(2, 25))
+@settings(max_examples=25, deadline=None)
+def test_scrambled_sobol_keeps_the_nets_strata(seed, m, d):
+    """Like scipy's scrambled Sobol nets: every elementary box of volume 2^-m of the
+    first two coordinates holds exactly one point (a (0, m, 2)-net), and every
+    coordinate one point per cell."""
+    from fasthpo.samplers.gp import scrambled_sobol
+
+    points = scrambled_sobol(d, 2**m, np.random.default_rng(seed))
+    assert points.shape == (2**m, d) and ((points >= 0) & (points < 1)).all()
+    for a in range(m + 1):
+        boxes = np.floor(points[:, 0] * 2**a) * 2 ** (m - a) + np.floor(points[:, 1] * 2 ** (m - a))
+        assert len(np.unique(boxes)) == 2**m
+    for column in points.T:
+        np.testing.assert_array_equal(np.sort(np.floor(column * 2**m)), np.arange(2**m))
+
+
+def test_scrambled_sobol_without_scramble_is_scipys_net():
+    """With the identity matrix and no shift the construction gives scipy's unscrambled
+    net (the same set of points)."""
+    from fasthpo.samplers import gp
+
+    class Unscrambled:  # draws zeros: no lower-triangular bits, no shift
+        def integers(self, low, high, size, dtype=np.int64):
+            return np.zeros(size, dtype=dtype)
+
+    ours = gp.scrambled_sobol(6, 128, Unscrambled())
+    theirs = qmc.Sobol(6, scramble=False).random_base2(7)
+    assert sorted(map(tuple, ours)) == sorted(map(tuple, theirs))
+    with pytest.raises(ValueError, match="power of 2"):
+        gp.scrambled_sobol(6, 100, np.random.default_rng(0))
 
 
 def test_fantasies_of_a_running_trial_lower_ei_around_it_and_share_one_factor():

@@ -4,12 +4,16 @@ Kernels with parallel loops (the TPE mixture densities) take a thread count from
 caller; the samplers pass :func:`get_num_threads`, which :func:`set_num_threads` caps.
 Their results do not depend on the count, so the count may change from call to call.
 
-By default that count is the number of cores the machine leaves idle (the available
-cores less the 1-minute load average of the other runnable work, at least 1): a
+By default that count is the number of cores the machine leaves idle right now: the
+available cores less the other runnable threads (the running count of /proc/loadavg,
+read at each call; the 1-minute load average where there is no /proc), at least 1. A
 parallel region waits at its end for every one of its threads, and on a machine with
 more runnable threads than cores a thread may wait a whole scheduler slice (several
 ms) for a core, which cost a 5,000-trial TPE study 12x its single-thread time at load
-5-11 on 2 cores (benchmarks/RESULTS.md).
+5-11 on 2 cores (benchmarks/RESULTS.md). The 1-minute average lags: on a shared 2-core
+machine it said "idle" while other processes ran, and a GP study on 2 threads took
+2-5x its single-thread time. :func:`threads_for` adds the size of the work: a loop
+whose work would not keep a second thread busy for long runs on one.
 
 Single-threaded BLAS for the samplers' small dense linear algebra:
 
@@ -29,7 +33,7 @@ try:
 except ImportError:  # optional
     ThreadpoolController = None
 
-__all__ = ["get_num_threads", "set_num_threads", "single_threaded_blas"]
+__all__ = ["get_num_threads", "set_num_threads", "single_threaded_blas", "threads_for"]
 
 _controller = None
 _num_threads = None  # None: the cores left idle by other work
@@ -51,7 +55,7 @@ def set_num_threads(n: int | None) -> None:
     ----------
     n : int or None
         The largest number of threads, at least 1; ``None`` for the available cores
-        that the 1-minute load average leaves idle (at least one).
+        that other runnable work leaves idle at each call (at least one).
 
     Examples
     --------
@@ -72,14 +76,36 @@ def get_num_threads() -> int:
     return _num_threads if _num_threads is not None else _idle_cores()
 
 
+def threads_for(work: float, grain: float) -> int:
+    """Threads for a parallel loop of ``work`` units when a thread pays for itself from
+    ``grain`` units: ``work // grain``, at most :func:`get_num_threads`, at least 1 (the
+    idle cores are read only when the work could use more than one thread)."""
+    most = int(work // grain)
+    return 1 if most < 2 else min(most, get_num_threads())
+
+
 def _idle_cores() -> int:
-    """Available cores less the load of other work (this process counts as one)."""
+    """Available cores less the other runnable threads right now (this one counts as
+    one of the runnable), at least 1."""
     cores = _available_cores()
-    try:
-        load = os.getloadavg()[0]
-    except (AttributeError, OSError):  # not available on this platform
+    running = _runnable_threads()
+    if running is None:
         return cores
-    return max(1, min(cores, int(cores - load + 1.0)))
+    return max(1, min(cores, int(cores - running + 1.0)))
+
+
+def _runnable_threads() -> float | None:
+    """The machine's runnable threads now (the running count in /proc/loadavg, this
+    thread included), else the 1-minute load average, else None."""
+    try:
+        with open("/proc/loadavg", "rb") as f:
+            return float(f.read().split()[3].split(b"/")[0])
+    except (OSError, IndexError, ValueError):
+        pass
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):  # not available on this platform
+        return None
 
 
 def single_threaded_blas(size: int) -> AbstractContextManager:
