@@ -94,8 +94,13 @@ def cholesky_inverse(L):
     return np.linalg.inv(L @ L.T)
 
 
-def log_mean_ei(Xq, X, K_inv, alphas, ils, is_cat, scale, f_best):
+def triangular_inverse(L):
+    return np.linalg.inv(L)
+
+
+def log_mean_ei(Xq, X, L_inv, alphas, ils, is_cat, scale, f_best):
     """(log of the mean EI over the fantasies, its gradient), one fantasy per column of alphas."""
+    K_inv = L_inv.T @ L_inv
     per = [_log_ei(Xq, X, K_inv, alphas[:, s], ils, is_cat, scale, f_best[s]) for s in range(len(f_best))]
     values = np.array([p[0] for p in per])  # [S, m]
     top = values.max(axis=0)

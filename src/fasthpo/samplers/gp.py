@@ -123,9 +123,9 @@ class _Model:
         self.fantasy_best = np.array([np.inf])  # each fantasy's best running value
 
     @cached_property
-    def K_inv(self) -> np.ndarray:
-        """K^-1, for the acquisition (a product with it is much faster than two solves)."""
-        return kernels.cholesky_inverse(self.L)
+    def L_inv(self) -> np.ndarray:
+        """L^-1, for the acquisition (a product with it is much faster than solves with L)."""
+        return kernels.triangular_inverse(self.L)
 
     def weights(self, Y: np.ndarray) -> np.ndarray:
         """K^-1 Y for the columns of Y."""
@@ -160,7 +160,7 @@ class _Model:
     def log_ei(self, Xq: np.ndarray, f_best: np.ndarray, gradient: bool,
                n_threads: int = 1) -> tuple[np.ndarray, np.ndarray | None]:
         """log of EI averaged over the fantasies (incumbent ``f_best[s]`` in fantasy s)."""
-        return kernels.log_mean_ei(np.ascontiguousarray(Xq), self.X, self.K_inv, self.alphas, self.ils, self.is_cat,
+        return kernels.log_mean_ei(np.ascontiguousarray(Xq), self.X, self.L_inv, self.alphas, self.ils, self.is_cat,
                                    self.scale, np.ascontiguousarray(f_best, dtype=float), gradient, n_threads)
 
 
@@ -526,8 +526,12 @@ def _lbfgsb_runs(acquisition: _Acquisition, X: np.ndarray, continuous: np.ndarra
     the acquisition then varies alike along each of them; its projected-gradient
     tolerance 1e-2)."""
     lengthscales = 1.0 / np.sqrt(acquisition.model.ils[continuous])
+    every = bool(continuous.all())
 
     def negative_acquisition(rows: np.ndarray, Z: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        if every:  # no fixed coordinates to fill in
+            values, grads = acquisition(Z * lengthscales)
+            return -values, -grads * lengthscales
         points = X[rows]
         points[:, continuous] = Z * lengthscales
         values, grads = acquisition(points)
