@@ -15,7 +15,8 @@ from cpython.pythread cimport (PyThread_acquire_lock, PyThread_allocate_lock, Py
                                NOWAIT_LOCK, PyLockStatus, PY_LOCK_ACQUIRED)
 from cpython.exc cimport PyErr_CheckSignals
 from cpython.time cimport time_ns
-from libc.math cimport isfinite
+from libc.math cimport exp, isfinite
+from libc.string cimport memset
 from libc.stdint cimport int64_t
 from datetime import datetime
 
@@ -270,9 +271,35 @@ cdef class StoreCore:
 
     cdef public Py_ssize_t _n, n_finished
     cdef public object _X, _Y, _states, _violation, records, _waiting
-    cdef public list _state_list, column_distributions, _record_list
+    cdef public list column_distributions, _record_list
     cdef public dict columns, _intersection
     cdef public bint _in_memory  # a TrialStore itself (no storage writes its records)
+
+    def state_of(self, Py_ssize_t number):
+        """The state code of trial ``number`` (compare with :class:`TrialState`)."""
+        return state_code(self, number)
+
+
+cdef int state_code(StoreCore store, Py_ssize_t number) except -1:
+    """The state code of trial ``number`` of ``store`` (negative: from the end)."""
+    cdef cnp.ndarray states = store._states
+    if number < 0:
+        number += store._n
+    if not 0 <= number < store._n:
+        raise IndexError(f"trial {number} is not in the study")
+    if cnp.PyArray_TYPE(states) != cnp.NPY_INT8 or cnp.PyArray_NDIM(states) != 1:
+        return states[number]  # never the case for a TrialStore
+    return (<signed char*>(<char*>cnp.PyArray_DATA(states) + number * cnp.PyArray_STRIDE(states, 0)))[0]
+
+
+cdef TrialRecord record_of(StoreCore store, Py_ssize_t number):
+    """The record of trial ``number`` (built first for a batch member not read yet)."""
+    cdef list records = store._record_list
+    if number < len(records):
+        record = records[number]
+        if record is not None:
+            return <TrialRecord>record
+    return store.records[number]
 
 
 cdef class _Range:
@@ -280,7 +307,7 @@ cdef class _Range:
     path needs of it as C numbers."""
 
     cdef object cls, low, high, log, step, distribution
-    cdef bint single, linear  # one value; a continuous float on a linear scale
+    cdef bint single, linear, log_float  # one value; a continuous float on a linear scale; on a log scale
     cdef double internal_low, internal_high, sample_low, sample_high, scale, low_value, high_value
 
     def __cinit__(self, cls, low, high, log, step, distribution):
@@ -288,6 +315,7 @@ cdef class _Range:
         self.distribution = distribution
         self.single = distribution.internal_low == distribution.internal_high
         self.linear = cls is FloatDistribution and step is None and not distribution.log
+        self.log_float = cls is FloatDistribution and step is None and distribution.log
         self.internal_low = distribution.internal_low
         self.internal_high = distribution.internal_high
         self.sample_low, self.sample_high = distribution.sampling_bounds()
@@ -432,17 +460,13 @@ cdef object suggest(TrialCore trial, str name, distribution, _Range entry):
     cdef dict distributions
     cdef Py_ssize_t number = trial._number
     cdef StoreCore store = trial._store
-    cdef list states = store._state_list
-    if not 0 <= number < len(states):
+    cdef int state = state_code(store, number) if number >= 0 else -1
+    if state == -1:
         raise IndexError(f"trial {number} is not in the study")
-    cdef long state = states[number]
     if state != RUNNING:
         raise ValueError(f"Trial {number} is {TrialState(state).name}; only a RUNNING trial can be changed.")
     if record is None:
-        record = store._record_list[number]
-        if record is None:  # a batch member, its record not built yet
-            record = store.records[number]
-        trial._record = record  # a trial's record stays the same object
+        record = trial._record = record_of(store, number)  # a trial's record stays the same object
     distributions = record.distributions
     previous = distributions.get(name)
     if previous is not None:
@@ -634,9 +658,11 @@ cdef Py_ssize_t new_running(StoreCore store) except -1:
     if number == len(store._states):
         store._grow_rows()
     set_state(store._states, number, RUNNING)
-    store._state_list.append(RUNNING)
     store._n = number + 1
-    store._record_list.append(new_record(number, time_ns()))
+    cdef list records = store._record_list
+    if len(records) < number:  # batches before, whose members' records are not made
+        records.extend([None] * (number - len(records)))
+    records.append(new_record(number, time_ns()))
     return number
 
 
@@ -667,7 +693,7 @@ def tell_value(study, trial, value):
     lock = study._lock
     lock.take()
     try:
-        if store._state_list[number] != RUNNING:
+        if state_code(store, number) != RUNNING:
             return None
         finish_complete(store, number, y)
         note_best(study, store, number, y, directions[0] is MINIMIZE)
@@ -687,10 +713,7 @@ cdef int finish_complete(StoreCore store, Py_ssize_t number, double y) except -1
     """``store.finish(number, TrialState.COMPLETE, [y])`` of a :class:`~fasthpo.store.TrialStore`."""
     write(store._Y, number, 0, y)
     set_state(store._states, number, COMPLETE)
-    store._state_list[number] = COMPLETE
-    cdef TrialRecord record = store._record_list[number]
-    if record is None:  # a batch member, its record not built yet
-        record = store.records[number]
+    cdef TrialRecord record = record_of(store, number)
     cdef int64_t complete = time_ns()
     record._complete, record._complete_ns = None, complete
     if record._start is None and not record._start_ns:
@@ -730,9 +753,7 @@ cdef int note_best(study, StoreCore store, Py_ssize_t number, double y, bint min
 def frozen_fields(StoreCore store, Py_ssize_t number):
     """The fields of the :class:`~fasthpo.trial.FrozenTrial` snapshot of trial ``number``
     of ``store``, as its ``__dict__``: copies of the record's dicts, the values or None."""
-    cdef TrialRecord record = store._record_list[number]
-    if record is None:  # a batch member, its record not built yet
-        record = store.records[number]
+    cdef TrialRecord record = record_of(store, number)
     cdef cnp.ndarray Y = store._Y
     cdef Py_ssize_t k, n_objectives = cnp.PyArray_DIM(Y, 1)
     cdef double y
@@ -744,7 +765,7 @@ def frozen_fields(StoreCore store, Py_ssize_t number):
             break
         values.append(y)
     return {
-        "number": number, "state": STATES[store._state_list[number]], "values": values,
+        "number": number, "state": STATES[state_code(store, number)], "values": values,
         "datetime_start": record.datetime_start, "datetime_complete": record.datetime_complete,
         "params": record.params.copy(), "distributions": record.distributions.copy(),
         "user_attrs": copied(record._user_attrs), "system_attrs": copied(record._system_attrs),
@@ -757,6 +778,169 @@ def frozen(store, Py_ssize_t number, frozen_trial):
     snapshot = frozen_trial.__new__(frozen_trial)
     snapshot.__dict__ = frozen_fields(store, number)
     return snapshot
+
+
+def suggest_column(batch, name, cls, low, high, log, step):
+    """``batch.suggest_float(name, low, high, step=step, log=log)`` (``cls`` is
+    ``FloatDistribution``) of a new continuous parameter for every member of a whole
+    batch of a :class:`~fasthpo.samplers.RandomSampler` in memory, fused: the draws,
+    their encoding written into the store's ``X`` and their decoding into the returned
+    array in one pass (the same values and bookkeeping as the general path). None when
+    the call is not this case: the caller then takes the general path, which also
+    raises its errors.
+    """
+    cdef _Range entry
+    cdef StoreCore store
+    cdef Py_ssize_t i, n, first, column
+    cdef double draw_low, draw_span, internal, value
+    cdef double* drawn
+    cdef double* kept
+    cdef char* out
+    cdef Py_ssize_t row_stride
+    if not _imported:
+        import_late()
+    if type(name) is not str or batch._trial is not None or not batch._whole:
+        return None
+    group = batch._group  # the store's entry of the batch (None: not in memory)
+    if group is None or name in batch._asked or group.built:
+        return None
+    entry = numeric_range(cls, name, low, high, log, step)
+    if entry.single or not (entry.linear or entry.log_float):
+        return None
+    study = batch.study
+    sampler = batch._sampler
+    lock = study._lock
+    if type(sampler) is not _RandomSampler or type(lock) is not StudyLock:
+        return None
+    store = <StoreCore?>study._store
+    distribution = entry.distribution
+    (<StudyLock>lock).take()
+    try:
+        if batch._told or store.n_finished != batch._finished_seen:
+            batch._check_running()  # raises, or notes every member running
+        known = store.columns.get(name)
+        if known is not None and store.column_distributions[<Py_ssize_t>known] is not distribution:
+            check_compatible(name, store.column_distributions[<Py_ssize_t>known], distribution)
+        column = store._column_of(name, distribution)
+        first, n = group.first, group.n
+        X = store._X
+        if (cnp.PyArray_TYPE(X) != cnp.NPY_DOUBLE or cnp.PyArray_NDIM(X) != 2
+                or cnp.PyArray_DIM(X, 0) < first + n or cnp.PyArray_DIM(X, 1) <= column):
+            raise RuntimeError("the store's X does not hold the batch")  # never the case
+        values = uniforms(sampler._uniforms, n)
+        stored = cnp.PyArray_EMPTY(1, [n], cnp.NPY_DOUBLE, 0)
+        members = cnp.PyArray_EMPTY(1, [n], cnp.NPY_BOOL, 0)
+        memset(cnp.PyArray_DATA(members), 1, n)
+        drawn = <double*>cnp.PyArray_DATA(values)
+        kept = <double*>cnp.PyArray_DATA(stored)
+        out = <char*>cnp.PyArray_DATA(X) + first * cnp.PyArray_STRIDE(X, 0) + column * cnp.PyArray_STRIDE(X, 1)
+        row_stride = cnp.PyArray_STRIDE(X, 0)
+        draw_low, draw_span = entry.sample_low, entry.sample_high - entry.sample_low
+        for i in range(n):
+            internal = min_(max_(draw_low + draw_span * drawn[i], entry.internal_low), entry.internal_high)
+            if entry.linear:
+                value = min_(max_(internal / entry.scale, entry.low_value), entry.high_value)
+            else:
+                value = min_(max_(exp(internal), entry.low_value), entry.high_value)
+            (<double*>(out + i * row_stride))[0] = internal
+            drawn[i] = value
+            kept[i] = value
+        group.entries.append((name, distribution, None))
+        batch._asked[name] = [(distribution, members, stored)]
+        return values
+    finally:
+        (<StudyLock>lock).give()
+
+
+def tell_column(study, batch, values):
+    """``study.tell_batch(batch, values)`` of a whole batch in memory with one finite
+    float64 value per member, in a single-objective study whose sampler has no
+    ``after_trial`` hook, compiled: the values written into ``Y``, the states set, the
+    search-space intersection kept up to date. True when done; False when the call is
+    not this case (the caller then takes the general path, which also raises its errors).
+    """
+    cdef StoreCore store
+    cdef StudyLock lock
+    cdef Py_ssize_t i, n, first
+    cdef cnp.ndarray array, Y, states
+    cdef char* out
+    if not _imported:
+        import_late()
+    group = batch._group
+    if group is None or group.built or batch._told or type(values) is not cnp.ndarray:
+        return False
+    array = values
+    n = group.n
+    if cnp.PyArray_TYPE(array) != cnp.NPY_DOUBLE or cnp.PyArray_NDIM(array) != 1 or cnp.PyArray_DIM(array, 0) != n:
+        return False
+    for i in range(n):
+        if not isfinite((<double*>(<char*>cnp.PyArray_DATA(array) + i * cnp.PyArray_STRIDE(array, 0)))[0]):
+            return False  # that member fails: the general path
+    if len(study._directions) != 1 or type(study.sampler).after_trial is not _base_after_trial:
+        return False
+    store = <StoreCore?>study._store
+    lock = study._lock
+    first = group.first
+    lock.take()
+    try:
+        Y, states = store._Y, store._states
+        if (cnp.PyArray_TYPE(Y) != cnp.NPY_DOUBLE or cnp.PyArray_NDIM(Y) != 2 or cnp.PyArray_DIM(Y, 0) < first + n
+                or cnp.PyArray_TYPE(states) != cnp.NPY_INT8 or cnp.PyArray_NDIM(states) != 1
+                or cnp.PyArray_DIM(states, 0) < first + n):
+            return False  # never the case for a TrialStore
+        if batch._finished_seen != store.n_finished:  # a trial finished since all were seen running
+            for i in range(first, first + n):
+                if state_code(store, i) != RUNNING:
+                    return False
+        out = <char*>cnp.PyArray_DATA(Y) + first * cnp.PyArray_STRIDE(Y, 0)
+        for i in range(n):
+            (<double*>(out + i * cnp.PyArray_STRIDE(Y, 0)))[0] = (
+                <double*>(<char*>cnp.PyArray_DATA(array) + i * cnp.PyArray_STRIDE(array, 0)))[0]
+        out = <char*>cnp.PyArray_DATA(states) + first * cnp.PyArray_STRIDE(states, 0)
+        for i in range(n):
+            (out + i * cnp.PyArray_STRIDE(states, 0))[0] = <char>COMPLETE
+        group.finish(None, datetime.now())
+        store.n_finished += n
+        if all_members_have_all(group.entries):
+            distributions = group.distributions(0)
+            intersection = store._intersection
+            for include_pruned in (False, True):
+                space = intersection[include_pruned]
+                if space is None:
+                    intersection[include_pruned] = dict(distributions)
+                else:
+                    intersect(space, distributions)
+        else:
+            rows = cnp.PyArray_Arange(0, n, 1, cnp.NPY_INT64)
+            store._intersect_batch(False, group, rows)
+            store._intersect_batch(True, group, rows)
+        batch._told = True
+        study._best_seen = -1  # several trials finished at once: the best is looked up again
+        return True
+    finally:
+        lock.give()
+
+
+cdef bint all_members_have_all(list entries) except -1:
+    """Every entry ``(name, distribution, mask)`` of a batch is every member's (mask None)."""
+    for entry in entries:
+        if (<tuple>entry)[2] is not None:
+            return False
+    return True
+
+
+cdef object uniforms(source, Py_ssize_t n):
+    """``source.take(n)`` of a :class:`~fasthpo.samplers.base.UniformSource`, as a new
+    float64 array: its buffered draws first, then fresh ones from its generator."""
+    values = cnp.PyArray_EMPTY(1, [n], cnp.NPY_DOUBLE, 0)
+    cdef double* data = <double*>cnp.PyArray_DATA(values)
+    cdef list buffer = source._buffer
+    cdef Py_ssize_t i, k = min(n, len(buffer))
+    for i in range(k):
+        data[i] = buffer.pop()
+    if k < n:
+        source.rng.random(out=values[k:])
+    return values
 
 
 @cython.boundscheck(False)

@@ -195,3 +195,62 @@ def datetime_now():
     import datetime
 
     return datetime.datetime.now()
+
+
+class _GeneralRandomSampler(fasthpo.samplers.RandomSampler):
+    """A RandomSampler the compiled paths do not recognize: it goes the general way."""
+
+
+def batched_study(sampler_class, told_as_array):
+    """Batches of a study through the compiled batch paths (RandomSampler, values told
+    as a float64 array) or the general ones (a subclass, values told as a list)."""
+    study = fasthpo.create_study(sampler=sampler_class(seed=5))
+    returned = []
+    for size in (7, 1, 30, 64):
+        batch = study.ask_batch(size)
+        x = batch.suggest_float("x", -2, 3)
+        lr = batch.suggest_float("lr", 1e-4, 1e-1, log=True)
+        n = batch.suggest_int("n", 0, 9)
+        again = batch.suggest_float("x", -2, 3)
+        values = x ** 2 + np.log(lr) + n
+        returned += [x, lr, n, again]
+        study.tell_batch(batch, values if told_as_array else values.tolist())
+    return study, returned
+
+
+def test_the_compiled_batch_paths_are_the_general_ones():
+    compiled, compiled_values = batched_study(fasthpo.samplers.RandomSampler, told_as_array=True)
+    general, general_values = batched_study(_GeneralRandomSampler, told_as_array=False)
+    for a, b in zip(compiled_values, general_values):
+        assert a.dtype == b.dtype
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(compiled._store.X, general._store.X)
+    np.testing.assert_array_equal(compiled._store.Y, general._store.Y)
+    np.testing.assert_array_equal(compiled._store.states, general._store.states)
+    assert [(t.params, t.distributions, t.values, t.state) for t in compiled.trials] == [
+        (t.params, t.distributions, t.values, t.state) for t in general.trials]
+    assert compiled.best_trial.number == general.best_trial.number
+    for include_pruned in (False, True):
+        assert compiled._store.intersection_search_space(include_pruned) == general._store.intersection_search_space(
+            include_pruned) == {"x": FloatDistribution(-2, 3), "lr": FloatDistribution(1e-4, 1e-1, log=True),
+                                "n": IntDistribution(0, 9)}
+
+
+def test_a_compiled_batch_suggestion_returns_a_copy_and_refuses_what_the_general_one_refuses():
+    study = random_study()
+    batch = study.ask_batch(5)
+    x = batch.suggest_float("x", 0, 1)
+    x[:] = -1.0
+    np.testing.assert_array_equal(batch.suggest_float("x", 0, 1), study._store.X[:, 0])
+    with pytest.raises(ValueError, match="already suggested"):
+        batch.suggest_float("x", 0, 2)
+    study.tell_batch(batch, np.zeros(5))
+    with pytest.raises(ValueError, match="has been told"):
+        batch.suggest_float("y", 0, 1)
+    with pytest.raises(ValueError, match="told already"):
+        study.tell_batch(batch, np.zeros(5))
+    other = study.ask_batch(3)
+    study.tell(int(other.numbers[1]), 1.0)
+    with pytest.raises(ValueError, match="already COMPLETE"):
+        study.tell_batch(other, np.zeros(3))
+    assert study._store.n_trials == 8 and study._store.n_finished == 6

@@ -13,13 +13,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from fasthpo.core.propose import Proposer
 from fasthpo.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 from fasthpo.store import round_and_decode
-from fasthpo._kernels.trialpath import numeric_distribution
+from fasthpo._kernels.trialpath import numeric_distribution, suggest_column
 from fasthpo.trial_state import TrialState
 
 if TYPE_CHECKING:
-    from fasthpo.core.propose import Proposer
     from fasthpo.study import Study
     from fasthpo.trial import Trial
 
@@ -61,10 +61,11 @@ class BatchTrial:
     (4, (4,), True)
     """
 
-    def __init__(self, study: Study, numbers: Sequence[int], proposer: Proposer, rows: np.ndarray | None = None,
-                 root: BatchTrial | None = None) -> None:
+    def __init__(self, study: Study, numbers: Sequence[int], proposer: Proposer | None,
+                 rows: np.ndarray | None = None, root: BatchTrial | None = None) -> None:
         self.study = study
-        self._proposer = proposer
+        self._given_proposer = proposer  # None: made when first needed (a sampler without a before_trials hook)
+        self._sampler = study.sampler if proposer is None else proposer.sampler
         if type(numbers) is range and numbers.step == 1:
             self._all = np.arange(numbers.start, numbers.stop, dtype=np.int64)
             contiguous = root is None
@@ -82,20 +83,35 @@ class BatchTrial:
         self._finished_seen = -1  # the store's n_finished when every member was last seen running
         self._asked: dict[str, list[tuple[BaseDistribution, np.ndarray, np.ndarray]]] = {}  # kept by the root
         self._trial: Trial | None = None if root is None else root._trial  # the member of a batch of one
+        self._group = None  # the in-memory store's entry of the batch (set by ask_batch)
 
     @classmethod
     def of_one(cls, trial: Trial) -> BatchTrial:
         """The batch of one member, the scalar ``trial``: its suggestions are the trial's,
         as arrays of one value."""
         batch = cls.__new__(cls)
-        batch.study, batch._proposer, batch._trial = trial.study, trial._proposer, trial
+        batch.study, batch._given_proposer, batch._sampler, batch._trial = trial.study, None, None, trial
         batch._all = np.array([trial.number], dtype=np.int64)
         batch._rows, batch._whole, batch._span = _ONE_ROW, True, range(trial.number, trial.number + 1)
         batch._root, batch._told, batch._finished_seen, batch._asked = batch, False, -1, {}
+        batch._group = None
         return batch
 
     def __len__(self) -> int:
         return len(self._rows)
+
+    @property
+    def _proposer(self) -> Proposer:
+        """The :class:`~fasthpo.core.propose.Proposer` of the members (the scalar trial's
+        for a batch of one), made when first needed."""
+        root = self._root
+        if root._trial is not None:
+            return root._trial._proposer
+        if root._given_proposer is None:
+            study = self.study
+            root._given_proposer = Proposer(root._sampler, study._history, root._span or root._all,
+                                            study._store.set_system_attr)
+        return root._given_proposer
 
     def __repr__(self) -> str:
         return f"BatchTrial(numbers={self.numbers.tolist()!r})"
@@ -125,6 +141,9 @@ class BatchTrial:
         if self._trial is not None and self._whole:  # a batch of one
             self._check_running()
             return np.array([self._trial.suggest_float(name, low, high, step=step, log=log)], dtype=float)
+        values = suggest_column(self, name, FloatDistribution, low, high, log, step)  # the common case, compiled
+        if values is not None:
+            return values
         return self._suggest(name, numeric_distribution(FloatDistribution, low, high, log, step))
 
     def suggest_int(self, name: str, low: int, high: int, *, step: int = 1, log: bool = False) -> np.ndarray:
@@ -261,7 +280,8 @@ def batch_results(batch: BatchTrial, values: Any, states: Any, n_objectives: int
                 raise ValueError(f"states must be TrialState.COMPLETE, PRUNED or FAIL, got {state!r}.")
         codes = np.array([int(state) for state in states], dtype=np.int8)
         codes[(codes == _COMPLETE) & ~finite] = _FAIL  # NaN (or inf) fails that member only
-    Y[~finite | (codes == _FAIL)] = np.nan
+    if not finite.all() or (codes == _FAIL).any():
+        Y[~finite | (codes == _FAIL)] = np.nan
     return batch._span or batch._all, codes, Y
 
 

@@ -45,19 +45,33 @@ class _Batch:
     of a parameter updates both.
     """
 
-    __slots__ = ("first", "n", "datetime_start", "datetime_complete", "entries", "built")
+    __slots__ = ("first", "n", "datetime_start", "_completes", "entries", "built")
 
     def __init__(self, first: int, n: int, datetime_start: datetime.datetime) -> None:
         self.first = first
         self.n = n
         self.datetime_start = datetime_start
-        self.datetime_complete = np.full(n, None, dtype=object)
+        self._completes: datetime.datetime | np.ndarray | None = None  # every member's (None: none finished), or each's
         self.entries: list[tuple[str, BaseDistribution, np.ndarray | None]] = []
         self.built: dict[int, TrialRecord] = {}
 
     def distributions(self, row: int) -> dict[str, BaseDistribution]:
         """The distributions of member ``row`` (its position in the batch)."""
         return {name: d for name, d, mask in self.entries if mask is None or mask[row]}
+
+    def datetime_complete(self, row: int) -> datetime.datetime | None:
+        """When member ``row`` finished (None: not yet)."""
+        completes = self._completes
+        return completes[row] if type(completes) is np.ndarray else completes
+
+    def finish(self, rows: np.ndarray | None, now: datetime.datetime) -> None:
+        """Members ``rows`` (None: every member, none finished before) finished ``now``."""
+        if rows is None and self._completes is None:
+            self._completes = now
+            return
+        if type(self._completes) is not np.ndarray:
+            self._completes = np.full(self.n, None, dtype=object)
+        self._completes[slice(None) if rows is None else rows] = now
 
 
 class _Records:
@@ -68,20 +82,30 @@ class _Records:
 
     def __init__(self, store: TrialStore) -> None:
         self._store = store
-        self._list: list[TrialRecord | None] = []  # None: a batch member not read yet
+        # by number; None or past the end: a batch member not read yet (a batch adds nothing here)
+        self._list: list[TrialRecord | None] = []
 
     def __len__(self) -> int:
-        return len(self._list)
+        return self._store._n
 
     def __iter__(self):
-        return (self[number] for number in range(len(self._list)))
+        return (self[number] for number in range(self._store._n))
 
     def __getitem__(self, number: int) -> TrialRecord:
-        record = self._list[number]
+        number = range(self._store._n)[number]
+        records = self._list
+        record = records[number] if number < len(records) else None
         if record is None:
-            number = range(len(self._list))[number]
-            record = self._list[number] = self._store._build_record(number)
+            record = self._store._build_record(number)
+            self.put(record)
         return record
+
+    def put(self, record: TrialRecord) -> None:
+        """Keep ``record`` as the record of its trial number."""
+        records, number = self._list, record.number
+        if number >= len(records):
+            records.extend([None] * (number + 1 - len(records)))
+        records[number] = record
 
 
 class _GrowingColumn:
@@ -129,7 +153,6 @@ class TrialStore(StoreCore):
         self._Y = np.full((16, n_objectives), np.nan)
         self._states = np.zeros(16, dtype=np.int8)
         self._violation = np.full(16, np.nan)
-        self._state_list: list[int] = []  # the same states as Python ints, for O(1) checks
         self.columns: dict[str, int] = {}
         self.column_distributions: list[BaseDistribution] = []
         self.records = _Records(self)
@@ -167,10 +190,6 @@ class TrialStore(StoreCore):
         """Total constraint violation ``[n_trials]``: the sum of the positive constraint
         values, 0 for a feasible trial, NaN for a trial without constraints."""
         return self._violation[: self._n]
-
-    def state_of(self, number: int) -> int:
-        """The state code of trial ``number`` (compare with :class:`TrialState`)."""
-        return self._state_list[number]
 
     def column(self, name: str) -> np.ndarray:
         """The internal values of parameter ``name`` for every trial (NaN where absent)."""
@@ -212,7 +231,6 @@ class TrialStore(StoreCore):
         if number == len(self._states):
             self._grow_rows()
         self._states[number] = int(state)
-        self._state_list.append(int(state))
         self._n += 1
         record = TrialRecord(number, fixed_params=dict(fixed_params) if fixed_params else None,
                              user_attrs=dict(user_attrs) if user_attrs else None)
@@ -220,14 +238,14 @@ class TrialStore(StoreCore):
             record.datetime_start = datetime_start or datetime.datetime.now()
         else:
             self._waiting.append(number)
-        self.records._list.append(record)
+        self.records.put(record)
         return number
 
     def pop_waiting(self, datetime_start: datetime.datetime | None = None) -> int | None:
         """Start the oldest WAITING (enqueued) trial, if any, and return its number."""
         while self._waiting:
             number = self._waiting.popleft()
-            if self._state_list[number] == TrialState.WAITING:
+            if self.state_of(number) == TrialState.WAITING:
                 self._set_state(number, TrialState.RUNNING)
                 self.records[number].datetime_start = datetime_start or datetime.datetime.now()
                 return number
@@ -271,9 +289,7 @@ class TrialStore(StoreCore):
         while first + n > len(self._states):
             self._grow_rows()
         self._states[first: first + n] = int(TrialState.RUNNING)
-        self._state_list.extend([int(TrialState.RUNNING)] * n)
         self._n += n
-        self.records._list.extend([None] * n)
         self._batches.append(_Batch(first, n, datetime.datetime.now()))
         self._batch_firsts.append(first)
         numbers = range(first, first + n)
@@ -338,7 +354,8 @@ class TrialStore(StoreCore):
         and values ``Y[len(numbers), n_objectives]`` (a row of NaN: no values), as whole
         columns when they are members of one batch."""
         states = np.asarray(states, dtype=np.int8)
-        if not _IS_FINISHED[states.view(np.uint8)].all():
+        complete = bool((states == _COMPLETE).all())
+        if not complete and not _IS_FINISHED[states.view(np.uint8)].all():
             raise ValueError(f"state must be one of {[s.name for s in _FINISHED]}, got {states!r}.")
         batch, rows = self._locate(numbers) if type(self) is TrialStore else (None, None)
         if batch is None:  # not one batch, or a journal, which writes its records itself
@@ -349,15 +366,17 @@ class TrialStore(StoreCore):
             first, stop = batch.first, batch.first + batch.n
             self._Y[first: stop] = Y
             self._states[first: stop] = states
-            self._state_list[first: stop] = states.tolist()
+            batch.finish(None, now := datetime.datetime.now())
             rows = np.arange(batch.n)
+            if complete and not batch.built:
+                self.n_finished += batch.n
+                for include_pruned in (False, True):
+                    self._intersect_batch(include_pruned, batch, rows)
+                return
         else:
             self._Y[batch.first + rows] = Y
             self._states[batch.first + rows] = states
-            for number, state in zip((batch.first + rows).tolist(), states.tolist()):
-                self._state_list[number] = state
-        now = datetime.datetime.now()
-        batch.datetime_complete[rows] = now
+            batch.finish(rows, now := datetime.datetime.now())
         for row in set(rows.tolist()).intersection(batch.built) if batch.built else ():
             batch.built[row].datetime_complete = now
         self.n_finished += len(rows)
@@ -431,7 +450,6 @@ class TrialStore(StoreCore):
 
     def _set_state(self, number: int, state: TrialState) -> None:
         self._states[number] = int(state)
-        self._state_list[number] = int(state)
 
     def _intersect(self, include_pruned: bool, distributions: dict[str, BaseDistribution]) -> None:
         space = self._intersection[include_pruned]
@@ -483,7 +501,7 @@ class TrialStore(StoreCore):
         batch = self._batches[bisect.bisect_right(self._batch_firsts, number) - 1]
         row = number - batch.first
         record = TrialRecord(number, datetime_start=batch.datetime_start,
-                             datetime_complete=batch.datetime_complete[row])
+                             datetime_complete=batch.datetime_complete(row))
         x = self._X[number]
         for name, distribution, mask in batch.entries:
             if mask is None or mask[row]:

@@ -31,7 +31,7 @@ from fasthpo.pruners import BasePruner, MedianPruner
 from fasthpo.samplers.base import BaseSampler
 from fasthpo.storages import BaseStorage, get_storage
 from fasthpo.storages._heartbeat import Heartbeat, fail_stale_trials, starting_beaten_trial
-from fasthpo._kernels.trialpath import StudyLock, ask_one, frozen, tell_value
+from fasthpo._kernels.trialpath import StudyLock, ask_one, frozen, tell_column, tell_value
 from fasthpo.trial import FrozenTrial, Trial
 from fasthpo.trial_state import TrialState
 
@@ -170,9 +170,15 @@ class Study:
             return BatchTrial.of_one(ask_one(self, Trial, False))
         with self._lock:
             self._store.sync()
-            numbers = self._store.create_trials([{}] * n)
-            return BatchTrial(self, numbers, Proposer(self.sampler, self._history, numbers,
-                                                      self._store.set_system_attr))
+            store = self._store
+            numbers = store.create_trials([{}] * n)
+            proposer = None  # made when first needed, unless the sampler has a hook to run now
+            if type(self.sampler).before_trials is not BaseSampler.before_trials:
+                proposer = Proposer(self.sampler, self._history, numbers, store.set_system_attr)
+            batch = BatchTrial(self, numbers, proposer)
+            if store._in_memory:
+                batch._group = store._batches[-1]
+            return batch
 
     def tell_batch(self, batch: BatchTrial, values: Any, states: Sequence[TrialState] | None = None) -> None:
         """Finish every member of ``batch``: ``values`` of shape ``(n,)`` (or ``(n, k)``).
@@ -194,16 +200,21 @@ class Study:
             if value is not None:
                 self._tell_one(batch, value)
                 return
+        if states is None and tell_column(self, batch, values):  # the common case in memory, compiled
+            return
         numbers, codes, Y = batch_results(batch, values, states, len(self._directions))
         with self._lock:
             self._store.sync()
             if batch._told:
                 raise ValueError(f"{batch!r} has been told already; it cannot be told again.")
-            running = self._store.states[batch._all] == _RUNNING
-            if not running.all():
-                number = int(batch._all[np.argmin(running)])
-                raise ValueError(f"Trial {number} of the batch is already "
-                                 f"{TrialState(self._store.state_of(number)).name}; the batch cannot be told.")
+            if batch._finished_seen != self._store.n_finished:  # a trial finished since all were seen running
+                span = batch._span
+                states = self._store.states
+                running = (states[span.start: span.stop] if span else states[batch._all]) == _RUNNING
+                if not running.all():
+                    number = int(batch._all[np.argmin(running)])
+                    raise ValueError(f"Trial {number} of the batch is already "
+                                     f"{TrialState(self._store.state_of(number)).name}; the batch cannot be told.")
             self._store.finish_batch(numbers, codes, Y)
             batch._told = True
             self._best_seen = -1  # several trials finished at once: the best is looked up again
@@ -736,20 +747,19 @@ class _TrialRunner:
     def batch(self, n: int) -> None:
         study = self.study
         batch = study.ask_batch(n)
-        no_values = np.full((n, len(study.directions)), np.nan)  # what a failed or pruned batch is told
-        values, states, error = no_values, None, None
+        states, error = None, None
         try:
             values = self.objective(batch)
         except TrialPruned:
-            states = [TrialState.PRUNED] * n
+            values, states = _no_values(study, n), [TrialState.PRUNED] * n
         except BaseException as exc:
-            states, error = [TrialState.FAIL] * n, exc
+            values, states, error = _no_values(study, n), [TrialState.FAIL] * n, exc
             warnings.warn(f"Trials {batch.numbers.tolist()} failed: {exc!r}", UserWarning, stacklevel=3)
         try:
             study.tell_batch(batch, values, states)
         except (TypeError, ValueError) as exc:  # the objective returned no array of n values
             warnings.warn(f"Trials {batch.numbers.tolist()} failed: {exc}", UserWarning, stacklevel=3)
-            study.tell_batch(batch, no_values, [TrialState.FAIL] * n)
+            study.tell_batch(batch, _no_values(study, n), [TrialState.FAIL] * n)
         if self.gc_after_trial:
             gc.collect()
         if error is not None and not isinstance(error, self.catch):
@@ -826,6 +836,11 @@ class _TrialRunner:
                 first_error = first_error or exc
         if first_error is not None:
             raise first_error
+
+
+def _no_values(study: Study, n: int) -> np.ndarray:
+    """What a failed or pruned batch of ``n`` trials is told."""
+    return np.full((n, len(study.directions)), np.nan)
 
 
 def _run_in_threads(run: _TrialRunner, more: Callable[[int], bool], n_jobs: int, sampler: BaseSampler) -> None:

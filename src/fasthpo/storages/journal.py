@@ -481,7 +481,7 @@ class JournalStorage(BaseStorage):
             self._reject(record, KeyError(f"No trial with id {trial_id!r} in {self._backend.location}."))
             return None
         store, number = self._trials[trial_id]
-        state = store._state_list[number]
+        state = store.state_of(number)
         if state in _FINISHED_CODES:
             self._reject(record, ValueError(
                 f"Trial {number} is already finished ({TrialState(state).name}) by another process; "
