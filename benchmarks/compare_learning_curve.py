@@ -1,13 +1,16 @@
 """LearningCurvePruner against MedianPruner and SuccessiveHalvingPruner on real models at
 the same wall-clock budget, and its decision time with a large history.
 
-Models (scikit-learn, digits data, validation accuracy reported after every epoch):
-``sgd`` is examples/sgd_pruning.py's SGDClassifier with ``partial_fit``; ``mlp`` is an
-MLPClassifier trained with ``partial_fit``. Each (model, pruner, seed) study runs TPE
+Models (scikit-learn): ``sgd`` is examples/sgd_pruning.py's SGDClassifier with
+``partial_fit``, ``mlp`` an MLPClassifier with ``partial_fit`` (digits data, validation
+accuracy reported after every epoch, maximized); ``gbm`` a HistGradientBoostingClassifier
+grown by ``warm_start`` 10 boosting rounds per step (breast-cancer data, validation log
+loss after every step, minimized). Each (model, pruner, seed) study runs TPE
 for ``--seconds`` of wall clock, or with ``--cpu-seconds`` until the process has used
-that much CPU time (the same budget on a machine shared with other jobs); the table gives the best validation accuracy (median over seeds, and
-the paired one-sided Wilcoxon p of "learning curve worse" against each other pruner)
-and the epochs spent per trial (with the paired p of "learning curve spends more").
+that much CPU time (the same budget on a machine shared with other jobs); the table gives
+the best validation score (median over seeds, and the paired one-sided Wilcoxon p of
+"learning curve worse" against each other pruner) and the epochs (steps) spent per trial
+(with the paired p of "learning curve spends more").
 
     python benchmarks/compare_learning_curve.py --seeds 5 --seconds 20
     python benchmarks/compare_learning_curve.py --seeds 5 --first-seed 10 --cpu-seconds 10 --epochs 20
@@ -68,14 +71,51 @@ def mlp_objective(epochs: int):
     return objective
 
 
+def gbm_objective(epochs: int, rounds_per_epoch: int = 10):
+    import fasthpo
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.ensemble import HistGradientBoostingClassifier
+    from sklearn.metrics import log_loss
+    from sklearn.model_selection import train_test_split
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X_train, X_valid, y_train, y_valid = train_test_split(X, y, test_size=0.3, random_state=0, stratify=y)
+
+    def objective(trial) -> float:
+        model = HistGradientBoostingClassifier(
+            learning_rate=trial.suggest_float("learning_rate", 1e-3, 1.0, log=True),
+            max_leaf_nodes=trial.suggest_int("max_leaf_nodes", 2, 64, log=True),
+            min_samples_leaf=trial.suggest_int("min_samples_leaf", 2, 100, log=True),
+            l2_regularization=trial.suggest_float("l2_regularization", 1e-6, 10.0, log=True),
+            early_stopping=False, warm_start=True, random_state=trial.number)
+        loss = 0.0
+        for epoch in range(epochs):
+            model.set_params(max_iter=rounds_per_epoch * (epoch + 1))
+            model.fit(X_train, y_train)  # warm start: adds the new rounds only
+            loss = log_loss(y_valid, model.predict_proba(X_valid))
+            trial.report(loss, epoch)
+            if trial.should_prune():
+                raise fasthpo.TrialPruned()
+        return loss
+
+    return objective
+
+
+MODELS = {"sgd": "maximize", "mlp": "maximize", "gbm": "minimize"}
+
+
+def objective_of(model: str, epochs: int):
+    from sgd_pruning import make_objective
+
+    return {"sgd": make_objective, "mlp": mlp_objective, "gbm": gbm_objective}[model](epochs)
+
+
 def run(model: str, pruner: str, seed: int, seconds: float, epochs: int, cpu: bool) -> dict:
     import warnings
 
     import fasthpo
-    from sgd_pruning import make_objective
 
-    objective = make_objective(epochs) if model == "sgd" else mlp_objective(epochs)
-    study = fasthpo.create_study(direction="maximize", sampler=fasthpo.samplers.TPESampler(seed=seed),
+    study = fasthpo.create_study(direction=MODELS[model], sampler=fasthpo.samplers.TPESampler(seed=seed),
                                  pruner=pruners()[pruner]())
     start = time.process_time()
 
@@ -86,9 +126,9 @@ def run(model: str, pruner: str, seed: int, seconds: float, epochs: int, cpu: bo
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # sklearn's convergence warnings
         if cpu:
-            study.optimize(objective, callbacks=[cpu_budget])
+            study.optimize(objective_of(model, epochs), callbacks=[cpu_budget])
         else:
-            study.optimize(objective, timeout=seconds)
+            study.optimize(objective_of(model, epochs), timeout=seconds)
     trials = study.trials
     epochs_spent = sum(len(t.intermediate_values) for t in trials)
     return {"best": study.best_value, "trials": len(trials), "epochs per trial": epochs_spent / len(trials),
@@ -104,7 +144,8 @@ def quality(args) -> None:
                 results[name].append(run(model, name, seed, args.cpu_seconds or args.seconds, args.epochs,
                                          args.cpu_seconds is not None))
                 print(model, name, seed, results[name][-1], file=sys.stderr, flush=True)
-        ours = [r["best"] for r in results["LearningCurve"]]
+        sign = 1.0 if MODELS[model] == "maximize" else -1.0  # p of "worse" on the score's own scale
+        ours = [sign * r["best"] for r in results["LearningCurve"]]
         our_epochs = [r["epochs per trial"] for r in results["LearningCurve"]]
         rows = []
         for name in names:
@@ -112,7 +153,7 @@ def quality(args) -> None:
             epochs = [r["epochs per trial"] for r in results[name]]
             mine = name == "LearningCurve"
             rows.append([name, f"{statistics.median(best):.4f}", f"{np.mean(best):.4f}",
-                         "—" if mine else f"{one_sided_p(best, ours):.3f}",
+                         "—" if mine else f"{one_sided_p([sign * b for b in best], ours):.3f}",
                          f"{statistics.median(r['trials'] for r in results[name]):.0f}",
                          f"{statistics.median(r['complete'] for r in results[name]):.0f}",
                          f"{statistics.median(epochs):.2f}", f"{np.mean(epochs):.2f}",
@@ -120,7 +161,8 @@ def quality(args) -> None:
         budget = f"{args.cpu_seconds:g} CPU s" if args.cpu_seconds else f"{args.seconds:g} s"
         seeds = f"seeds {args.first_seed}-{args.first_seed + args.seeds - 1}"
         print(f"\n{model}: {seeds}, {budget} each, up to {args.epochs} epochs\n")
-        print(markdown_table(["pruner", "best accuracy (median)", "(mean)", "p(LearningCurve worse)", "trials",
+        metric = "accuracy" if MODELS[model] == "maximize" else "log loss"
+        print(markdown_table(["pruner", f"best {metric} (median)", "(mean)", "p(LearningCurve worse)", "trials",
                               "complete", "epochs per trial (median)", "(mean)", "p(LearningCurve more epochs)"],
                              rows))
 
@@ -151,7 +193,7 @@ def decision_time(args) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", nargs="*", default=["sgd", "mlp"])
+    parser.add_argument("--models", nargs="*", choices=list(MODELS), default=["sgd", "mlp", "gbm"])
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--first-seed", type=int, default=0, help="seeds first-seed .. first-seed + seeds - 1")
     parser.add_argument("--seconds", type=float, default=20.0)

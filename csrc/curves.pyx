@@ -6,23 +6,24 @@ the c with the smallest sum of squared residuals (variable projection on a grid)
 
 - family 0, power law: ``phi = t ** -c``
 - family 1, exponential: ``phi = exp(-c t)``
-- family 2, logarithm: ``phi = log(t)`` (no shape; c is 0)
+
+Both level off. A logarithm ``a + b log t`` was a third family until it proved to
+extrapolate every still-rising curve too far (benchmarks/RESULTS.md, issue 20); the
+power law with a small c follows a slow, log-like rise and still levels off.
 
 Twin: :mod:`fasthpo._reference.curves`.
 """
 import numpy as np
 
-from libc.math cimport exp, log, pow, INFINITY
+from libc.math cimport exp, pow, INFINITY
 
-DEF N_FAMILIES = 3
+DEF N_FAMILIES = 2
 
 
 cdef inline double basis(int family, double t, double c) noexcept nogil:
     if family == 0:
         return pow(t, -c)
-    if family == 1:
-        return exp(-c * t)
-    return log(t)
+    return exp(-c * t)
 
 
 cdef void fit_one(const double[::1] y, const double* phi, double* out) noexcept nogil:
@@ -49,7 +50,7 @@ cdef void fit_one(const double[::1] y, const double* phi, double* out) noexcept 
 
 
 def fit_curves(const double[::1] t, const double[::1] y, const double[::1] shapes):
-    """Best fit of each family: rows (a, b, c, sse) for power law, exponential, log.
+    """Best fit of each family: rows (a, b, c, sse) for the power law and the exponential.
 
     ``t`` > 0 are the resources (steps), ``y`` the values; ``shapes`` the grid of c > 0
     tried for the power law and the exponential (the first of the smallest sse wins).
@@ -68,15 +69,13 @@ def fit_curves(const double[::1] t, const double[::1] y, const double[::1] shape
     with nogil:
         for family in range(N_FAMILIES):
             best[family, 3] = INFINITY
-            for g in range(shapes.shape[0] if family < 2 else 1):
-                c = shapes[g] if family < 2 else 0.0
+            for g in range(shapes.shape[0]):
+                c = shapes[g]
                 for i in range(n):
                     if family == 0:
                         phi[i] = exp(-c * log_t[i])
-                    elif family == 1:
-                        phi[i] = exp(-c * t[i])
                     else:
-                        phi[i] = log_t[i]
+                        phi[i] = exp(-c * t[i])
                 fit_one(y, &phi[0], trial)
                 if trial[2] < best[family, 3]:
                     best[family, 0] = trial[0]

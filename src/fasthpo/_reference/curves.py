@@ -8,21 +8,17 @@ __all__ = ["evaluate", "fit_curves"]
 
 
 def _basis(family: int, t, c: float):
-    if family == 0:
-        return t ** -c
-    if family == 1:
-        return np.exp(-c * t)
-    return np.log(t)
+    return t ** -c if family == 0 else np.exp(-c * t)
 
 
 def fit_curves(t: np.ndarray, y: np.ndarray, shapes: np.ndarray) -> np.ndarray:
     """Rows (a, b, c, sse) of the best fit of each family (see the kernel)."""
     if len(y) != len(t) or len(t) == 0:
         raise ValueError(f"t and y must have the same length >= 1, got {len(t)} and {len(y)}.")
-    out = np.empty((3, 4))
-    for family in range(3):
+    out = np.empty((2, 4))
+    for family in range(2):
         best = (np.inf,)
-        for c in (shapes if family < 2 else [0.0]):
+        for c in shapes:
             phi = _basis(family, t, c)
             p = phi - phi.mean()
             spp = (p * p).sum()

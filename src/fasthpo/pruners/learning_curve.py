@@ -1,6 +1,6 @@
 """Prune a trial whose learning curve, extrapolated, is unlikely to end among the best.
 
-The curve so far is fitted with three families (power law, exponential, logarithm) by
+The curve so far is fitted with two families that level off (power law, exponential) by
 compiled least squares (:mod:`fasthpo._kernels.curves`), combined with weights from
 their fit, and extrapolated to the final resource. Before a curve has enough points
 for that, the COMPLETE trials' curves predict where it is heading.
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 __all__ = ["LearningCurvePruner"]
 
 _SHAPES = np.geomspace(0.05, 20.0, 32)  # c of t**-c and exp(-c t), t scaled to the last step
-_N_PARAMS = np.array([3.0, 3.0, 2.0])  # a, b, c per family (the log curve has no c)
+_N_PARAMS = np.array([3.0, 3.0])  # a, b, c per family
 
 
 class LearningCurvePruner(BasePruner):
@@ -31,10 +31,12 @@ class LearningCurvePruner(BasePruner):
     ``top_k``-th best value of the COMPLETE trials.
 
     At each report the intermediate values ``y(t)`` (t = step + 1) are fitted with
-    ``a + b t^-c``, ``a + b exp(-c t)`` and ``a + b log t``; each family is weighted by
-    ``exp(-BIC / 2)`` of its fit. The prediction at the final resource is normal with
-    the weighted mean of the families' values and a variance made of their residual
-    variances (grown with the log of the extrapolation ratio) and their disagreement.
+    ``a + b t^-c`` and ``a + b exp(-c t)``; each family is weighted by ``exp(-BIC / 2)``
+    of its fit. (No ``a + b log t``: it never levels off, and extrapolated the rising
+    curves of real models too far; a power law with a small c rises as slowly.) The
+    prediction at the final resource is normal with the weighted mean of the families'
+    values and a variance made of their residual variances (grown with the log of the
+    extrapolation ratio) and their disagreement.
     The trial is pruned when the probability that its final value beats the target is
     below ``min_probability``.
 
