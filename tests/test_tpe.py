@@ -297,7 +297,8 @@ def test_batch_choices_with_lies_equal_scoring_every_candidate(seed, n, d, clust
     g = ParzenEstimator(above, dims, default_weights(300), 1.0, True, False)
     candidates = l.sample(rng, 24, n).reshape(n, 24, d)
     log_l = l.log_pdf(candidates.reshape(-1, d)).reshape(n, 24)
-    got = _choose_with_lies(candidates, log_l, g, LiedMixture(g, 1.0, True, False))
+    got, share = _choose_with_lies(candidates, log_l, g, LiedMixture(g, 1.0, True, False))
+    assert 0 < share <= 1
     lies, want = LiedMixture(g, 1.0, True, False), np.empty((n, d))
     for i in range(n):
         want[i] = candidates[i, np.argmax(log_l[i] - lies.log_pdf(candidates[i], g.log_pdf(candidates[i])))]

@@ -150,6 +150,7 @@ class TPESampler(BaseSampler):
         self._dimensions: dict[tuple, Dimensions] = {}
         self._groups = _GroupDecomposition()
         self._last_split: tuple = (None, None)
+        self._bound = _BoundPolicy()
 
     # ------------------------------------------------------------ interface
     def _is_multivariate(self, history: History) -> bool:
@@ -251,10 +252,12 @@ class TPESampler(BaseSampler):
         flat = candidates.reshape(n * size, len(names))
         log_l = estimator_below.log_pdf(flat).reshape(n, size)
         m = estimator_above.n_observations
-        if n > 1 and m >= _LIE_COMPONENTS_FROM:
-            return _choose_with_lies(candidates, log_l, estimator_above,
-                                     LiedMixture(estimator_above, self._weights_of(m + 1)[-1], self._magic_clip,
-                                                 self._endpoints))
+        if m >= _LIE_COMPONENTS_FROM and (n > 1 or self._bound.pays()):
+            lies = LiedMixture(estimator_above, self._weights_of(m + 1)[-1], self._magic_clip, self._endpoints)
+            rows, share = _choose_with_lies(candidates, log_l, estimator_above, lies)
+            if n == 1:
+                self._bound.record(share)
+            return rows
         log_g = estimator_above.log_pdf(flat).reshape(n, size)
         rows = np.empty((n, len(names)))
         for i in range(n):
@@ -485,9 +488,10 @@ class _FinishedTrialFacts:
 
 
 def _choose_with_lies(candidates: np.ndarray, log_l: np.ndarray, g: ParzenEstimator,
-                      lies: LiedMixture) -> np.ndarray:
+                      lies: LiedMixture) -> tuple[np.ndarray, float]:
     """Rows [n, D]: each member's candidate maximizing log l - log g', g' being g with
-    the earlier members' rows as lies; ``candidates`` [n, C, D], ``log_l`` [n, C].
+    the earlier members' rows as lies; ``candidates`` [n, C, D], ``log_l`` [n, C]. Also
+    returns the share of the candidates g was evaluated at.
 
     The same choice as scoring every candidate, with g evaluated at few of them: g is
     at least its prior component's share p (a lower bound that costs one component),
@@ -529,7 +533,30 @@ def _choose_with_lies(candidates: np.ndarray, log_l: np.ndarray, g: ParzenEstima
         rows[i] = candidates[i, int(np.argmax(score))]
         if i + 1 < n:
             lies.add(rows[i])
-    return rows
+    return rows, float(np.mean(~np.isnan(log_g)))
+
+
+class _BoundPolicy:
+    """Whether a single ask should try :func:`_choose_with_lies`'s bound: it pays where
+    g is close to its prior (a long random history), and costs one more pass over g's
+    components where it is not (a converged study). After an ask that had to evaluate
+    g at more than half the candidates, the next ``_PLAIN_ASKS`` asks score them all.
+    Either way the choice is the same."""
+
+    _PLAIN_ASKS = 16
+
+    def __init__(self) -> None:
+        self._plain_left = 0
+
+    def pays(self) -> bool:
+        if self._plain_left:
+            self._plain_left -= 1
+            return False
+        return True
+
+    def record(self, share: float) -> None:
+        if share > 0.5:
+            self._plain_left = self._PLAIN_ASKS
 
 
 def _slack(score: np.ndarray | float) -> np.ndarray | float:
