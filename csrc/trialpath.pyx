@@ -929,6 +929,25 @@ cdef bint all_members_have_all(list entries) except -1:
     return True
 
 
+def suggest_of_one(batch, cls, name, low, high, log, step):
+    """``batch.suggest_float`` (``cls`` is ``FloatDistribution``) or ``suggest_int``
+    (``IntDistribution``) of a batch of one: its scalar trial's suggestion, as an array of
+    one value (float64 or int64), after the batch's own checks (told, member running)."""
+    cdef TrialCore trial = batch._trial
+    cdef int state
+    if batch._told:
+        raise ValueError(f"{batch!r} has been told; its members cannot change.")
+    state = state_code(trial._store, trial._number)
+    if state != RUNNING:
+        raise ValueError(f"Trial {trial._number} of the batch is {TrialState(state).name}; "
+                         "only running members can be changed.")
+    cdef _Range entry = numeric_range(cls, name, low, high, log, step)
+    value = suggest_locked(trial, name, entry.distribution, entry)
+    out = cnp.PyArray_EMPTY(1, [1], cnp.NPY_DOUBLE if cls is FloatDistribution else cnp.NPY_INT64, 0)
+    out[0] = value
+    return out
+
+
 cdef object uniforms(source, Py_ssize_t n):
     """``source.take(n)`` of a :class:`~fasthpo.samplers.base.UniformSource`, as a new
     float64 array: its buffered draws first, then fresh ones from its generator."""

@@ -16,7 +16,7 @@ import numpy as np
 from fasthpo.core.propose import Proposer
 from fasthpo.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 from fasthpo.store import round_and_decode
-from fasthpo._kernels.trialpath import numeric_distribution, suggest_column
+from fasthpo._kernels.trialpath import numeric_distribution, suggest_column, suggest_of_one
 from fasthpo.trial_state import TrialState
 
 if TYPE_CHECKING:
@@ -138,9 +138,8 @@ class BatchTrial:
     def suggest_float(self, name: str, low: float, high: float, *, step: float | None = None,
                       log: bool = False) -> np.ndarray:
         """A float per member in ``[low, high]`` (log scale with ``log=True``, grid with ``step``)."""
-        if self._trial is not None and self._whole:  # a batch of one
-            self._check_running()
-            return np.array([self._trial.suggest_float(name, low, high, step=step, log=log)], dtype=float)
+        if self._trial is not None and self._whole:  # a batch of one: its scalar trial's suggestion
+            return suggest_of_one(self, FloatDistribution, name, low, high, log, step)
         values = suggest_column(self, name, FloatDistribution, low, high, log, step)  # the common case, compiled
         if values is not None:
             return values
@@ -148,9 +147,8 @@ class BatchTrial:
 
     def suggest_int(self, name: str, low: int, high: int, *, step: int = 1, log: bool = False) -> np.ndarray:
         """An integer per member in ``[low, high]`` on the grid ``low + k * step``."""
-        if self._trial is not None and self._whole:  # a batch of one
-            self._check_running()
-            return np.array([self._trial.suggest_int(name, low, high, step=step, log=log)], dtype=np.int64)
+        if self._trial is not None and self._whole:  # a batch of one: its scalar trial's suggestion
+            return suggest_of_one(self, IntDistribution, name, low, high, log, step)
         return self._suggest(name, numeric_distribution(IntDistribution, low, high, log, step))
 
     def suggest_categorical(self, name: str, choices: Sequence[Any]) -> np.ndarray:
