@@ -145,8 +145,9 @@ class Study:
                     raise TypeError(f"fixed_distributions[{name!r}] must be a distribution, got {distribution!r}.")
                 self._store.check_param(name, distribution)
         trial = ask_one(self, Trial)
-        for name, distribution in (fixed_distributions or {}).items():
-            trial._suggest(name, distribution)
+        if fixed_distributions:
+            for name, distribution in fixed_distributions.items():
+                trial._suggest(name, distribution)
         return trial
 
     def ask_batch(self, n: int) -> BatchTrial:
