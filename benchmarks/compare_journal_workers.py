@@ -19,6 +19,7 @@ Prints markdown tables:
 from __future__ import annotations
 
 import argparse
+import importlib
 import multiprocessing
 import os
 import subprocess
@@ -124,9 +125,11 @@ def _sleepy(trial):
     return trial.suggest_float("x", -1, 1) ** 2
 
 
-def dask_wall(n_trials: int, directory: str, n_jobs: int, sampler: str, chunked: bool) -> tuple[float, float]:
+def dask_wall(n_trials: int, directory: str, n_jobs: int, sampler: str, chunked: bool, warm: bool
+              ) -> tuple[float, float]:
     """Wall seconds of the study, and the driver process's CPU seconds meanwhile
-    (``chunked=False``: one trial per task)."""
+    (``chunked=False``: one trial per task; ``warm``: the workers imported fasthpo before,
+    as in a cluster that ran fasthpo tasks already)."""
     import distributed
 
     import fasthpo
@@ -137,6 +140,8 @@ def dask_wall(n_trials: int, directory: str, n_jobs: int, sampler: str, chunked:
     with distributed.LocalCluster(n_workers=4, threads_per_worker=1, processes=True, dashboard_address=None,
                                   silence_logs=40) as cluster, distributed.Client(cluster) as client:
         client.submit(sum, [1]).result()  # workers up
+        if warm:
+            client.run(importlib.import_module, "fasthpo")
         study = fasthpo.create_study(storage=os.path.join(directory, f"dask-{n_jobs}-{sampler}-{chunked}.log"),
                                      study_name="bench", sampler=SAMPLERS[sampler](seed=0))
         start, cpu = time.perf_counter(), time.process_time()
@@ -156,6 +161,8 @@ def main() -> None:
     parser.add_argument("--dask-jobs", type=int, nargs="+", default=[4, 8])
     parser.add_argument("--dask-dispatch", nargs="+", default=["one", "chunks"], choices=["one", "chunks"],
                         help="one trial per task, chunks (fasthpo._executor.TASK_SECONDS of objective time), or both")
+    parser.add_argument("--dask-workers", nargs="+", default=["cold", "warm"], choices=["cold", "warm"],
+                        help="fresh worker processes (the first task imports fasthpo), or ones that imported it")
     parser.add_argument("--libraries", nargs="+", default=["fasthpo", "optuna"], choices=["fasthpo", "optuna"])
     parser.add_argument("--skip", nargs="*", default=[], choices=["throughput", "load", "dask"])
     args = parser.parse_args()
@@ -189,12 +196,13 @@ def main() -> None:
             for sampler in args.dask_samplers:
                 for n_jobs in args.dask_jobs:
                     for chunked in [mode == "chunks" for mode in args.dask_dispatch]:
-                        wall, cpu = dask_wall(args.dask_trials, directory, n_jobs, sampler, chunked)
-                        rows.append([sampler, n_jobs, f"chunks of ≈{TASK_SECONDS:g} s" if chunked else "1 trial", f"{wall:.2f}",
-                                     f"{wall / ideal:.2f}×", f"{cpu:.2f}"])
-                        print(rows[-1], file=sys.stderr)
+                        for workers in args.dask_workers:
+                            wall, cpu = dask_wall(args.dask_trials, directory, n_jobs, sampler, chunked, workers == "warm")
+                            rows.append([sampler, n_jobs, f"chunks of ≈{TASK_SECONDS:g} s" if chunked else "1 trial",
+                                         workers, f"{wall:.2f}", f"{wall / ideal:.2f}×", f"{cpu:.2f}"])
+                            print(rows[-1], file=sys.stderr)
             print(f"\nDask LocalCluster, 4 worker processes, {args.dask_trials} trials of 10 ms (ideal {ideal:.2f} s):\n")
-            print(markdown_table(["sampler", "n_jobs", "per task", "wall s", "vs ideal", "driver CPU s"], rows))
+            print(markdown_table(["sampler", "n_jobs", "per task", "workers", "wall s", "vs ideal", "driver CPU s"], rows))
     print("\nload average (1, 5, 15 min) at the end: %.1f %.1f %.1f" % os.getloadavg())
 
 

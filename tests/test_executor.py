@@ -280,3 +280,35 @@ def test_the_next_chunk_is_asked_while_the_tasks_run_and_finishes_after_a_stop()
         study.optimize(slow, n_trials=10, n_jobs=1, executor=pool, callbacks=[stop_after_three])
     assert ahead == [1, 1, 1, 0]  # the trial asked ahead runs, then nothing new starts
     assert pool.tasks == 4 and [t.state for t in study.trials] == [TrialState.COMPLETE] * 4
+
+
+def test_chunks_asked_ahead_wait_in_a_full_executors_queue():
+    lock, running, peak, submitted = threading.Lock(), [0], [0], []
+
+    class Pool(CountingPool):
+        def submit(self, *args, **kwargs):
+            with lock:
+                submitted.append(running[0])  # tasks running when this one is submitted
+            return super().submit(*args, **kwargs)
+
+    def counted(trial):
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.3)  # one trial a task
+        with lock:
+            running[0] -= 1
+        return trial.suggest_float("x", 0, 1)
+
+    with Pool(2) as pool:  # as many workers as n_jobs: two more tasks wait in the queue
+        study = fasthpo.create_study(sampler=RandomSampler(seed=0))
+        study.optimize(counted, n_trials=8, n_jobs=2, executor=pool)
+    assert peak[0] == 2 and pool.tasks == 8 and len(study.trials) == 8
+    assert max(submitted) == 2  # submitted while both workers ran: queued, not waiting in the driver
+
+    submitted.clear()
+    peak[0] = 0
+    with Pool(3) as pool:  # a spare worker would run a third task at once: none is queued
+        study = fasthpo.create_study(sampler=RandomSampler(seed=0))
+        study.optimize(counted, n_trials=6, n_jobs=2, executor=pool)
+    assert peak[0] == 2 and pool.tasks == 6 and max(submitted) <= 1

@@ -389,3 +389,15 @@ def test_written_times_read_back_as_the_local_time_of_the_same_instant(local_zon
     assert _parse_time(written) == expected
     assert _parse_time(written) == expected  # the second time from the kept shift
     assert _parse_time(moment.isoformat()) == moment  # Optuna writes naive local times
+
+
+@given(name=st.text(), value=st.one_of(st.integers(-2**70, 2**70), st.floats()), text=st.text())
+@settings(max_examples=200, deadline=None)
+def test_a_held_parameter_line_is_the_encoded_record(tmp_path_factory, name, value, text):
+    from fasthpo.storages.journal import JournalOperation, encode
+
+    storage = JournalFileStorage(str(tmp_path_factory.mktemp("j") / "j.log"))
+    record = storage._record(JournalOperation.SET_TRIAL_PARAM, trial_id=7, param_name=name,
+                             param_value_internal=value, distribution=text)
+    for _ in range(2):  # built, then from the kept pieces
+        assert storage._param_line(storage.worker_id, 7, name, value, text) == encode(record)

@@ -14,7 +14,11 @@ tasks are in flight, so at most ``n_jobs`` objectives run at once; the trials of
 chunks in flight are RUNNING meanwhile. While the tasks run, the driver asks the next
 chunk ahead, so that a task that comes back is followed by a new one at once, not
 after the sampler's work (that chunk's proposals do not know the results of the
-tasks in flight). Near the end the chunks shrink so that the last tasks end
+tasks in flight). When the executor runs at most ``n_jobs`` tasks at once (a Dask
+cluster of ``n_jobs`` threads, a pool of ``n_jobs`` workers), ``n_jobs`` more chunks
+are asked ahead and wait in the executor's queue, so that a worker that finishes a
+task starts the next without a round trip through the driver, however long the driver
+takes to answer (on a busy machine, a few tenths of a second). Near the end the chunks shrink so that the last tasks end
 together. ``timeout`` and ``study.stop()`` start no new trial; the tasks in flight and
 the chunk asked ahead finish.
 
@@ -279,28 +283,35 @@ def run_on_executor(study: Any, objective: Any, executor: Executor, n_tasks: int
     in_flight: dict[Any, _Task] = {}
     ready: list[_Task] = []  # the chunk asked ahead, submitted when a task comes back
     started = 0
+    queued = n_tasks if _queues(executor, n_tasks) else 0  # tasks waiting in the executor's queue
+    limit = n_tasks + queued  # tasks submitted at once
 
     def ask_next() -> bool:
         nonlocal started
-        size = _next_size(study, more, started, chunk.size, n_tasks)
+        size = _next_size(study, more, started, chunk.size, limit)
         if size:
             ready.append(_Task(study, *_ask(study, size, interval is not None), interval))
             started += size
         return size > 0
 
+    def submit() -> None:
+        task = ready.pop()
+        in_flight[executor.submit(_run_chunk, objective, task.remotes)] = task
+
     try:
         while True:
-            while len(in_flight) < n_tasks and (ready or ask_next()):
-                task = ready.pop()
-                in_flight[executor.submit(_run_chunk, objective, task.remotes)] = task
+            while len(in_flight) < limit and (ready or ask_next()):
+                submit()
             if not in_flight:
                 return
-            if not ready:  # while the tasks run, so that a slot that frees is filled at once
+            if not ready and not queued:  # while the tasks run, so that a slot that frees is filled at once
                 ask_next()
             done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+            returned = [(future, in_flight.pop(future)) for future in done]
+            if ready:  # before the results are told: the worker waits for nothing but the executor
+                submit()
             error = None
-            for future in done:
-                task = in_flight.pop(future)
+            for future, task in returned:
                 task.end()
                 outcomes, seconds = _outcomes(study, task.trials, future)
                 if seconds is not None:
@@ -318,6 +329,21 @@ def run_on_executor(study: Any, objective: Any, executor: Executor, n_tasks: int
             task.end()
             for trial in task.trials:
                 study.tell(trial, state=TrialState.FAIL, skip_if_finished=True)
+
+
+def _queues(executor: Executor, n_tasks: int) -> bool:
+    """Whether ``executor`` runs at most ``n_tasks`` tasks at once, so that one more waits in its queue.
+
+    Then as many chunks are asked ahead and submitted at once: a worker that finishes a task
+    starts the next without waiting for the driver (a Dask worker has it already, or the
+    scheduler hands it over; a pool's thread takes it from the queue). A Dask cluster that
+    grows meanwhile may run them at once.
+    """
+    client = getattr(executor, "_client", None)  # dask's ClientExecutor
+    try:
+        return executor_capacity(client if client is not None else executor) <= n_tasks
+    except ValueError:  # unknown capacity
+        return False
 
 
 def _next_size(study: Any, more: Any, started: int, size: int, n_tasks: int) -> int:

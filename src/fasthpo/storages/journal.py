@@ -35,6 +35,7 @@ import datetime
 import enum
 import gc
 import json
+import math
 import os
 import re
 import threading
@@ -267,6 +268,7 @@ class JournalStorage(BaseStorage):
         self._distribution_json: dict[BaseDistribution, str] = {}
         # (trial id, parameter name) -> worker id: parameters a store applied before writing them
         self._early: dict[tuple[int, str], str] = {}
+        self._param_pieces: dict[tuple[str, str, str], tuple[str, str, str]] = {}  # for _param_line
         self._legacy = LegacyTranslator(self._legacy_trial_id, self._json_of)
         _OPEN_STORAGES.add(self)
         self._loaded = False
@@ -346,6 +348,22 @@ class JournalStorage(BaseStorage):
 
     def _record(self, op: JournalOperation, **fields: Any) -> dict[str, Any]:
         return {"op_code": int(op), "worker_id": self.worker_id, **fields}
+
+    def _param_line(self, worker_id: str, trial_id: int, name: str, value: int | float, text: str) -> bytes:
+        """``encode`` of a ``SET_TRIAL_PARAM`` record, from the pieces kept for its worker,
+        name and distribution (the encoder costs more than the rest of the parameter)."""
+        key = (worker_id, name, text)
+        pieces = self._param_pieces.get(key)
+        if pieces is None:
+            if len(self._param_pieces) > 4096:
+                self._param_pieces.clear()
+            pieces = self._param_pieces[key] = (
+                '{"op_code":5,"worker_id":' + _ENCODER.encode(worker_id) + ',"trial_id":',
+                ',"param_name":' + _ENCODER.encode(name) + ',"param_value_internal":',
+                ',"distribution":' + _ENCODER.encode(text) + "}\n",
+            )
+        number = repr(value) if type(value) is int or math.isfinite(value) else _ENCODER.encode(value)
+        return (pieces[0] + str(trial_id) + pieces[1] + number + pieces[2]).encode()
 
     def _commit(self, records: list[dict[str, Any]]) -> _Outcome:
         """Append ``records`` as one group, replay through them, raise if they were rejected.
@@ -816,22 +834,22 @@ class _JournalStore(TrialStore):
         self._check(number)
         self.check_param(name, distribution)
         storage = self._storage
-        record = self._trial_record(
-            JournalOperation.SET_TRIAL_PARAM, number, param_name=name,
-            param_value_internal=_optuna_internal(distribution, internal, external),
-            distribution=storage._json_of(distribution),
-        )
+        text = storage._json_of(distribution)
+        value = _optuna_internal(distribution, internal, external)
+        trial_id = self._entry.trial_ids[number]
         with storage._mutex:
             held = self._held.get(number)
             if held is None or name not in self.columns:
-                self._commit_trials((number,), [record])
+                self._commit_trials((number,), [storage._record(
+                    JournalOperation.SET_TRIAL_PARAM, trial_id=trial_id, param_name=name, param_value_internal=value,
+                    distribution=text)])
                 return
             # applied as every reader will apply it from the record
-            distribution = storage._distribution(record["distribution"])
-            TrialStore.set_param(self, number, name, distribution,
-                                 *_from_optuna_internal(distribution, record["param_value_internal"]))
-            held.append(encode(record))
-            storage._early[record["trial_id"], name] = record["worker_id"]
+            distribution = storage._distribution(text)
+            TrialStore.set_param(self, number, name, distribution, *_from_optuna_internal(distribution, value))
+            worker_id = storage.worker_id
+            held.append(storage._param_line(worker_id, trial_id, name, value, text))
+            storage._early[trial_id, name] = worker_id
 
     def set_params(self, numbers, name, distribution, internals) -> None:
         """Set parameter ``name`` of each of ``numbers``, as one record group."""
