@@ -95,3 +95,15 @@ def test_a_worker_far_behind_catches_up_on_its_next_append(redis_server_url, red
     assert n_records(redis_server_url, redis_prefix) == 1 + 4507
     again = fasthpo.load_study(study_name="s", storage=JournalRedisStorage(redis_server_url, prefix=redis_prefix))
     assert [t.params for t in again.trials] == [t.params for t in trials]
+
+
+def test_a_connection_the_server_closed_is_made_again_before_the_next_request(redis_server_url, redis_prefix):
+    import redis
+
+    storage = JournalRedisStorage(redis_server_url, prefix=redis_prefix)
+    study = fasthpo.create_study(study_name="s", storage=storage, sampler=RandomSampler(seed=0))
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
+    redis.Redis.from_url(redis_server_url).client_kill_filter(_id=storage._backend._redis.client_id())
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)  # no error, nothing written twice
+    again = fasthpo.load_study(study_name="s", storage=JournalRedisStorage(redis_server_url, prefix=redis_prefix))
+    assert [t.number for t in again.trials] == list(range(6)) and n_records(redis_server_url, redis_prefix) == 1 + 6 * 3

@@ -13,16 +13,35 @@ round trip, a Lua script run atomically by the server:
 
 from __future__ import annotations
 
+import os
 import time
+import weakref
+from typing import Any
 
 __all__ = ["RedisBackend"]
 
-# KEYS: log_number, the "log:" prefix. ARGV: the first record not read yet, a batch size, the records.
+_OPEN_BACKENDS: weakref.WeakSet = weakref.WeakSet()
+
+
+def _reconnect_after_fork() -> None:
+    for backend in list(_OPEN_BACKENDS):
+        backend.reopen()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reconnect_after_fork)
+
+# KEYS: log_number, the "log:" prefix. ARGV: the first record not read yet, a batch size, the records
+# (each ended by a newline: a JSON line holds none).
 _APPEND = """
-local n = #ARGV - 2
+local records = {}
+for record in string.gmatch(ARGV[3], '([^\\n]*)\\n') do
+    records[#records + 1] = record
+end
+local n = #records
 local first = redis.call('incrby', KEYS[1], n) - n + 1
 for i = 1, n do
-    redis.call('set', KEYS[2] .. (first + i - 1), ARGV[i + 2])
+    redis.call('set', KEYS[2] .. (first + i - 1), records[i])
 end
 local from = tonumber(ARGV[1])
 if first - from > tonumber(ARGV[2]) then
@@ -70,16 +89,34 @@ class RedisBackend:
         self.prefix = prefix
         self.line = 0  # records read so far (the number of the next one to read)
         self._unread: list[bytes] = []  # records an append brought back, for the next read
+        self._redis = None
         try:
-            self._redis = redis.Redis.from_url(url)
-            self._redis.setnx(self._key("log_number"), -1)
+            self._call(lambda client: client.setnx(self._key("log_number"), -1))
         except (redis.exceptions.ConnectionError, redis.exceptions.TimeoutError) as exc:
             raise ConnectionError(f"Cannot reach the Redis server at {url!r}: {exc}") from None
         except ValueError as exc:
             raise ValueError(f"Bad Redis URL {url!r}: {exc}") from None
-        self._append_script = self._redis.register_script(_APPEND)
-        self._read_script = self._redis.register_script(_READ)
         self._keys = [self._key("log_number"), self._key("log:")]
+        _OPEN_BACKENDS.add(self)
+
+    def _call(self, request: Any) -> Any:
+        """``request(client)`` on this backend's one connection (no pool: a pool's every call
+        costs more than the rest of the call; the storage makes one request at a time,
+        under its lock), connected first, or again when the server closed it, as a pool would."""
+        import redis
+
+        if self._redis is None:
+            self._redis = redis.Redis.from_url(self.url, single_connection_client=True)
+            self._append_script = self._redis.register_script(_APPEND)
+            self._read_script = self._redis.register_script(_READ)
+        connection = self._redis.connection
+        try:
+            if connection.can_read():  # data nobody asked for: the server closed it, or an error
+                raise redis.exceptions.ConnectionError("the connection is not ready")
+        except (redis.exceptions.ConnectionError, OSError):
+            connection.disconnect()
+            connection.connect()
+        return request(self._redis)
 
     @property
     def location(self) -> str:
@@ -92,7 +129,8 @@ class RedisBackend:
         """Redis refuses writes itself (read-only replica, ACL) with its own error."""
 
     def reopen(self) -> None:
-        """redis-py reconnects in a forked child by itself."""
+        """A connection of its own at the next request (in a forked child: the parent's stays the parent's)."""
+        self._redis = None
 
     def read_lines(self) -> list[bytes]:
         """The records appended since the last read (those an append brought back first)."""
@@ -101,7 +139,8 @@ class RedisBackend:
             return lines
         lines: list[bytes] = []
         while True:
-            last, *batch = self._read_script(keys=self._keys, args=[self.line, _BATCH])
+            last, *batch = self._call(lambda client: self._read_script(keys=self._keys, args=[self.line, _BATCH],
+                                                                        client=client))
             lines.extend(self._complete(self.line, batch))
             self.line += len(batch)
             if self.line > int(last):
@@ -111,7 +150,8 @@ class RedisBackend:
         """Append the records of ``data`` (one a line); the records others appended since
         the last read, then these, are what the next read returns."""
         records = data.split(b"\n")[:-1]
-        first, *before = self._append_script(keys=self._keys, args=[self.line, _BATCH, *records])
+        first, *before = self._call(lambda client: self._append_script(keys=self._keys, args=[self.line, _BATCH, data],
+                                                                        client=client))
         if self.line + len(before) == int(first):  # else too many to bring back: the next read fetches them
             self._unread += self._complete(self.line, before) + records
             self.line = int(first) + len(records)
@@ -122,6 +162,6 @@ class RedisBackend:
         for i, value in enumerate(batch):
             while value is None:
                 time.sleep(0.01)
-                value = self._redis.get(self._key(f"log:{start + i}"))
+                value = self._call(lambda client: client.get(self._key(f"log:{start + i}")))
             batch[i] = value
         return batch
