@@ -142,7 +142,7 @@ def dask_wall(n_trials: int, directory: str, n_jobs: int, sampler: str, chunked:
         client.submit(sum, [1]).result()  # workers up
         if warm:
             client.run(importlib.import_module, "fasthpo")
-        study = fasthpo.create_study(storage=os.path.join(directory, f"dask-{n_jobs}-{sampler}-{chunked}.log"),
+        study = fasthpo.create_study(storage=os.path.join(directory, f"dask-{n_jobs}-{sampler}-{chunked}-{warm}.log"),
                                      study_name="bench", sampler=SAMPLERS[sampler](seed=0))
         start, cpu = time.perf_counter(), time.process_time()
         study.optimize(_sleepy, n_trials=n_trials, n_jobs=n_jobs, executor=client)
