@@ -15,11 +15,21 @@ the best validation score (median over seeds, and the paired one-sided Wilcoxon 
     python benchmarks/compare_learning_curve.py --seeds 5 --seconds 20
     python benchmarks/compare_learning_curve.py --seeds 5 --first-seed 10 --cpu-seconds 10 --epochs 20
     python benchmarks/compare_learning_curve.py --decision-time --trials 10000 --steps 100 [--pruner Median]
+
+A replay takes the noise of TPE and of the CPU clock out: ``--record FILE`` runs a TPE
+study without pruning (``--trials`` trials of ``--epochs`` epochs, seed ``--first-seed``)
+and writes every full curve; ``--replay FILE`` feeds each pruner curves drawn at random
+(with replacement) from it until ``--budget`` epochs are spent, ``--repeats`` times, and
+gives the epochs per trial and the best final value found::
+
+    python benchmarks/compare_learning_curve.py --models mlp --record mlp-0.json --trials 80 --epochs 20
+    python benchmarks/compare_learning_curve.py --models mlp --replay mlp-0.json --budget 300 --repeats 20
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
@@ -167,6 +177,52 @@ def quality(args) -> None:
                              rows))
 
 
+def record(args) -> None:
+    import warnings
+
+    import fasthpo
+
+    (model,) = args.models
+    curves = []
+    study = fasthpo.create_study(direction=MODELS[model], sampler=fasthpo.samplers.TPESampler(seed=args.first_seed),
+                                 pruner=fasthpo.pruners.NopPruner())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # sklearn's convergence warnings
+        study.optimize(objective_of(model, args.epochs), n_trials=args.trials,
+                       callbacks=[lambda study, trial: curves.append(list(trial.intermediate_values.values()))])
+    Path(args.record).write_text(json.dumps({"model": model, "curves": curves}))
+
+
+def replay(args) -> None:
+    import fasthpo
+
+    recorded = json.loads(Path(args.replay).read_text())
+    curves, direction = recorded["curves"], MODELS[recorded["model"]]
+    rows = []
+    for name, make in pruners().items():
+        epochs_per_trial, best = [], []
+        for repeat in range(args.repeats):
+            rng = np.random.default_rng(repeat)  # the same draws for every pruner
+            study = fasthpo.create_study(direction=direction, pruner=make())
+            spent = n_trials = 0
+            while spent < args.budget:
+                curve = curves[rng.integers(len(curves))]
+                trial, n_trials = study.ask(), n_trials + 1
+                for step, value in enumerate(curve):
+                    trial.report(value, step)
+                    spent += 1
+                    if step < len(curve) - 1 and trial.should_prune():
+                        study.tell(trial, state=fasthpo.TrialState.PRUNED)
+                        break
+                else:
+                    study.tell(trial, curve[-1])
+            epochs_per_trial.append(spent / n_trials)
+            best.append(study.best_value)
+        rows.append([name, f"{np.mean(epochs_per_trial):.2f}", f"{np.mean(best):.4f}", f"{statistics.median(best):.4f}"])
+    print(f"\n{args.replay}: {len(curves)} curves, {args.budget} epochs, {args.repeats} repeats\n")
+    print(markdown_table(["pruner", "epochs per trial", "best (mean)", "(median)"], rows))
+
+
 def decision_time(args) -> None:
     import fasthpo
 
@@ -206,8 +262,17 @@ def main() -> None:
     parser.add_argument("--decisions", type=int, default=50)
     parser.add_argument("--pruner", choices=list(pruners()), default="LearningCurve",
                         help="the pruner whose decision time --decision-time measures")
+    parser.add_argument("--record", help="write the full curves of a TPE study without pruning to this file")
+    parser.add_argument("--replay", help="replay the curves of this file to each pruner")
+    parser.add_argument("--budget", type=int, default=300, help="epochs per replay")
+    parser.add_argument("--repeats", type=int, default=20)
     args = parser.parse_args()
-    decision_time(args) if args.decision_time else quality(args)
+    if args.record:
+        record(args)
+    elif args.replay:
+        replay(args)
+    else:
+        decision_time(args) if args.decision_time else quality(args)
 
 
 if __name__ == "__main__":
