@@ -57,8 +57,9 @@ class LearningCurvePruner(BasePruner):
     min_probability : float
         In (0, 1); a trial goes on while its chance of beating the target is at least
         this. The default 0.2 spends a trial's remaining epochs only where one in five
-        would give a new best; on the scikit-learn models of benchmarks/RESULTS.md it
-        spends fewer epochs than successive halving at the same best score.
+        would give a new best. On benchmarks/RESULTS.md's SGD model it spends fewer
+        epochs than successive halving at a best score not significantly worse; on its
+        MLP, whose early epochs do not rank good configurations, it does not.
     top_k : int
         The target is the ``top_k``-th best value of the COMPLETE trials (1: the best).
     max_resource : int or "auto"
