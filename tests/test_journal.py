@@ -173,9 +173,10 @@ def test_corrupt_line_names_file_and_line_and_keeps_earlier_lines(tmp_path):
     study = journal_study(path)
     study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=3)
     lines = path.read_bytes().splitlines(keepends=True)
-    for bad in (b"{not json\n", b'{"op":"explode","study":0,"trial":0}\n', b'{"op":"report","study":0}\n'):
+    for bad, why in ((b"{not json\n", ""), (b'{"op":"explode","study":0,"trial":0}\n', ""),
+                     (b'{"op":"report","study":0}\n', ""), (b'{"op_code":6,"trial_id":0,"state":7}\n', ": 7 is not a valid")):
         path.write_bytes(b"".join(lines[:4]) + bad + b"".join(lines[4:]))
-        with pytest.raises(ValueError, match=rf"Corrupt journal '{path}', line 5"):
+        with pytest.raises(ValueError, match=rf"Corrupt journal '{path}', line 5{why}"):
             JournalFileStorage(path)
     assert path.read_bytes() == b"".join(lines[:4]) + bad + b"".join(lines[4:])  # left as it was
 

@@ -121,6 +121,12 @@ def _decode_all(lines: list[bytes]) -> list | None:
     return values
 
 
+def _state(code: Any) -> TrialState:
+    """The state of a written state code (``ValueError`` naming the code when there is none)."""
+    state = _STATES.get(code)
+    return TrialState(code) if state is None else state
+
+
 def _tuples(value: Any) -> Any:
     """JSON arrays back to tuples: where a choice or parameter value is expected, a list cannot be one."""
     if isinstance(value, list):
@@ -554,7 +560,7 @@ class JournalStorage(BaseStorage):
             store.records._list[number].datetime_start = start  # as recorded, even when missing
             self._add_trial(record, entry, number)
             return
-        state = _STATES[record.get("state", 0)]
+        state = _state(record.get("state", 0))
         system_attrs = dict(record.get("system_attrs") or {})
         fixed = {k: _tuples(v) for k, v in system_attrs.get("fixed_params", {}).items()}
         params = record.get("params") or {}
@@ -615,7 +621,7 @@ class JournalStorage(BaseStorage):
             self._set_param(record, *target, record["param_name"], distribution, value)
 
     def _apply_set_trial_state_values(self, record: dict[str, Any]) -> None:
-        state = _STATES[record["state"]]
+        state = _state(record["state"])
         target = self._updatable(record)
         if target is None:
             return
