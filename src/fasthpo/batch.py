@@ -66,16 +66,15 @@ class BatchTrial:
         self.study = study
         self._given_proposer = proposer  # None: made when first needed (a sampler without a before_trials hook)
         self._sampler = study.sampler if proposer is None else proposer.sampler
-        if type(numbers) is range and numbers.step == 1:
+        unit_range = type(numbers) is range and numbers.step == 1
+        if unit_range:
             self._all = np.arange(numbers.start, numbers.stop, dtype=np.int64)
-            contiguous = root is None
         else:
             self._all = np.asarray(numbers, dtype=np.int64)
-            first = int(self._all[0]) if len(self._all) else 0
-            contiguous = root is None and (self._all == np.arange(first, first + len(self._all))).all()
+        first = int(self._all[0]) if len(self._all) else 0
+        contiguous = root is None and (unit_range or (self._all == np.arange(first, first + len(self._all))).all())
         self._rows = np.arange(len(self._all)) if rows is None else rows
         self._whole = rows is None  # every member of the batch, in order
-        first = int(self._all[0]) if len(self._all) else 0
         # the members' numbers as a range when they follow each other: slices, not fancy indexing
         self._span = range(first, first + len(self._all)) if contiguous else (root._span if root else None)
         self._root = self if root is None else root

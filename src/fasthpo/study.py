@@ -213,9 +213,7 @@ class Study:
                 states = self._store.states
                 running = (states[span.start: span.stop] if span else states[batch._all]) == _RUNNING
                 if not running.all():
-                    number = int(batch._all[np.argmin(running)])
-                    raise ValueError(f"Trial {number} of the batch is already "
-                                     f"{TrialState(self._store.state_of(number)).name}; the batch cannot be told.")
+                    raise _member_not_running(self, int(batch._all[np.argmin(running)]))
             self._store.finish_batch(numbers, codes, Y)
             batch._told = True
             self._best_seen = -1  # several trials finished at once: the best is looked up again
@@ -237,8 +235,7 @@ class Study:
                 raise ValueError(f"{batch!r} has been told already; it cannot be told again.")
             number = batch._trial.number
             if self._store.state_of(number) != _RUNNING:
-                raise ValueError(f"Trial {number} of the batch is already "
-                                 f"{TrialState(self._store.state_of(number)).name}; the batch cannot be told.")
+                raise _member_not_running(self, number)
             if math.isfinite(value):
                 self.tell(batch._trial, value)
             else:
@@ -837,6 +834,12 @@ class _TrialRunner:
                 first_error = first_error or exc
         if first_error is not None:
             raise first_error
+
+
+def _member_not_running(study: Study, number: int) -> ValueError:
+    """The error of telling a batch whose member ``number`` has finished."""
+    return ValueError(f"Trial {number} of the batch is already {TrialState(study._store.state_of(number)).name}; "
+                      "the batch cannot be told.")
 
 
 def _no_values(study: Study, n: int) -> np.ndarray:

@@ -275,8 +275,7 @@ class TPESampler(BaseSampler):
         case), else from the gathered observations."""
         if len(rows) >= 256 and None not in columns:
             sorted_history = self._space_history(history, columns)
-            in_sorted = sorted_history.in_sorted
-            if rows[-1] < len(in_sorted) and in_sorted[rows].all():  # the usual case, in short
+            if sorted_history.covers(rows):  # the usual case, in short
                 return ParzenEstimator(None, dims, self._weights_of(len(rows)), self._prior_weight,
                                        self._magic_clip, self._endpoints, sorted_history, rows)
             inside = rows < len(sorted_history.in_sorted)
